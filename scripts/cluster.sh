@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Throwaway PostgreSQL clusters owned by this project (never the system's).
+#   scripts/cluster.sh start NAME PORT [extra postgres -c options...]
+#   scripts/cluster.sh stop NAME
+#   scripts/cluster.sh dir NAME        (prints the cluster directory)
+# As root the server runs as `postgres`, so the directory must be reachable by that user:
+# target/ when it is, /tmp otherwise (CI may clone under a folder only root can enter).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+bindir=$("$PG_CONFIG" --bindir)
+cmd=${1:?usage: cluster.sh start|stop|dir NAME [PORT]}
+name=${2:?cluster name}
+pointer="$top/target/pgcluster-$name.dir"
+
+say() { printf '==> %s\n' "$*"; }
+is_root() { [ "$(id -u)" -eq 0 ]; }
+as_server_user() { if is_root; then sudo -u postgres -- "$@"; else "$@"; fi; }
+
+choose_dir() {
+  mkdir -p "$top/target"
+  local preferred="$top/target/pgcluster-$name"
+  if ! is_root; then echo "$preferred"; return; fi
+  mkdir -p "$preferred"
+  chown postgres: "$preferred"
+  if sudo -u postgres test -w "$preferred"; then
+    echo "$preferred"
+  else
+    local fallback="/tmp/pg_trickle-$name"
+    mkdir -p "$fallback"
+    chown postgres: "$fallback"
+    echo "$fallback"
+  fi
+}
+
+case "$cmd" in
+  start)
+    port=${3:?port}
+    shift 3
+    extra=()
+    for opt in "$@"; do extra+=(-c "$opt"); done
+    dir=$(choose_dir)
+    echo "$dir" > "$pointer"
+    if as_server_user "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+      say "cluster '$name' already running in $dir"
+      exit 0
+    fi
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+      say "initdb cluster '$name' in $dir/data"
+      as_server_user "$bindir/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 \
+        --no-instructions >/dev/null
+    fi
+    as_server_user mkdir -p "$dir/socket"
+    say "starting cluster '$name' on 127.0.0.1:$port (socket directory $dir/socket)"
+    opts="-p $port -k $dir/socket -c listen_addresses=127.0.0.1"
+    for o in "${extra[@]}"; do opts+=" $o"; done
+    as_server_user "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$opts" start >/dev/null
+    ;;
+  stop)
+    [ -f "$pointer" ] || { say "cluster '$name' was never started"; exit 0; }
+    dir=$(cat "$pointer")
+    if as_server_user "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+      say "stopping cluster '$name'"
+      as_server_user "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    else
+      say "cluster '$name' is not running"
+    fi
+    ;;
+  dir)
+    cat "$pointer"
+    ;;
+  *)
+    echo "usage: cluster.sh start|stop|dir NAME [PORT]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,26 @@
+-- pg_trickle: who may call what. Runs last (finalize), after every function exists.
+-- Functions run SECURITY DEFINER; callers get nothing by default and one of two roles explicitly.
+
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA auth FROM PUBLIC;
+
+-- Application functions: what a backend service needs to log users in and manage their own accounts.
+GRANT EXECUTE ON FUNCTION
+    auth.version(),
+    auth.login(text, text),
+    auth.signup(text, text, jsonb),
+    auth.change_password(text, text, text),
+    auth.create_password_reset(text),
+    auth.reset_password(text, text),
+    auth.get_user(text),
+    auth.update_user_metadata(text, jsonb),
+    auth.change_email(text, text),
+    auth.set_email_verified(text, boolean),
+    auth.delete_user(text)
+TO trickle_app, trickle_admin;
+
+-- Admin functions: override what a user proved, or what the application may not decide alone.
+GRANT EXECUTE ON FUNCTION
+    auth.set_password(text, text),
+    auth.update_app_metadata(text, jsonb),
+    auth.unlock_user(text)
+TO trickle_admin;

@@ -1,0 +1,112 @@
+-- pg_trickle: tables of the local identity store (schema auth).
+-- Loaded by extension_sql_file! in src/lib.rs. Every table is registered with
+-- pg_extension_config_dump, or pg_dump would silently leave the users behind.
+
+-- The extension owns schema auth (CREATE EXTENSION fails cleanly if a schema of that name exists).
+CREATE SCHEMA auth;
+
+DO $roles$
+BEGIN
+    -- Cluster-wide group roles; they outlive the extension on purpose (other databases may use them).
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'trickle_app') THEN
+        CREATE ROLE trickle_app NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'trickle_admin') THEN
+        CREATE ROLE trickle_admin NOLOGIN;
+    END IF;
+END
+$roles$;
+
+CREATE TABLE auth.users (
+    id                  uuid        PRIMARY KEY DEFAULT pg_catalog.gen_random_uuid(),
+    -- Normalised by the extension (trimmed, NFC, lower-case) before it is stored or compared.
+    email               text        NOT NULL CONSTRAINT users_email_key UNIQUE
+                                    CONSTRAINT users_email_not_empty CHECK (email <> ''),
+    email_verified      boolean     NOT NULL DEFAULT false,
+    -- PHC string; NULL while a migrated profile has no password yet.
+    password_hash       text,
+    -- 'argon2id', or the legacy format name of an imported hash.
+    password_format     text,
+    username            text        CONSTRAINT users_username_key UNIQUE,
+    name                text,
+    given_name          text,
+    family_name         text,
+    nickname            text,
+    picture             text,
+    user_metadata       jsonb       NOT NULL DEFAULT '{}'
+                                    CONSTRAINT users_user_metadata_object CHECK (pg_catalog.jsonb_typeof(user_metadata) = 'object'),
+    app_metadata        jsonb       NOT NULL DEFAULT '{}'
+                                    CONSTRAINT users_app_metadata_object CHECK (pg_catalog.jsonb_typeof(app_metadata) = 'object'),
+    -- The legacy store's id for this user.
+    external_id         text        CONSTRAINT users_external_id_key UNIQUE,
+    source              text        NOT NULL DEFAULT 'native'
+                                    CONSTRAINT users_source_check CHECK (source IN ('native', 'migrated', 'imported')),
+    created_at          timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at          timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    migrated_at         timestamptz,
+    last_login_at       timestamptz,
+    password_changed_at timestamptz,
+    -- Lockout: consecutive failures since the last success, and until when logins are refused.
+    failed_login_count  integer     NOT NULL DEFAULT 0,
+    locked_until        timestamptz,
+    CONSTRAINT users_hash_has_format CHECK (password_hash IS NULL OR password_format IS NOT NULL)
+);
+
+COMMENT ON TABLE auth.users IS 'pg_trickle: local users (native, migrated from the legacy store, or bulk-imported)';
+
+CREATE TABLE auth.password_reset_tokens (
+    -- SHA-256 of the token; the token itself is never stored.
+    token_digest bytea       PRIMARY KEY,
+    user_id      uuid        NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    expires_at   timestamptz NOT NULL,
+    used_at      timestamptz
+);
+
+CREATE INDEX password_reset_tokens_user_id_idx ON auth.password_reset_tokens (user_id);
+
+COMMENT ON TABLE auth.password_reset_tokens IS 'pg_trickle: single-use password reset tokens (digests only)';
+
+SELECT pg_catalog.pg_extension_config_dump('auth.users', '');
+SELECT pg_catalog.pg_extension_config_dump('auth.password_reset_tokens', '');
+
+REVOKE ALL ON ALL TABLES IN SCHEMA auth FROM PUBLIC;
+GRANT USAGE ON SCHEMA auth TO trickle_app, trickle_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON auth.users, auth.password_reset_tokens TO trickle_admin;
+
+-- The profile an application sees: everything but secrets and lockout bookkeeping.
+CREATE FUNCTION auth.user_profile(u auth.users) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.jsonb_build_object(
+        'id', u.id,
+        'email', u.email,
+        'email_verified', u.email_verified,
+        'username', u.username,
+        'name', u.name,
+        'given_name', u.given_name,
+        'family_name', u.family_name,
+        'nickname', u.nickname,
+        'picture', u.picture,
+        'user_metadata', u.user_metadata,
+        'app_metadata', u.app_metadata,
+        'external_id', u.external_id,
+        'source', u.source,
+        'created_at', u.created_at,
+        'updated_at', u.updated_at,
+        'migrated_at', u.migrated_at,
+        'last_login_at', u.last_login_at,
+        'password_changed_at', u.password_changed_at
+    )
+$$;
+
+-- Shallow merge of a metadata patch: keys in the patch win, keys whose value is JSON null are removed.
+CREATE FUNCTION auth.merge_metadata(existing jsonb, patch jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT (existing OPERATOR(pg_catalog.||) patch)
+           OPERATOR(pg_catalog.-) ARRAY(SELECT e.key FROM pg_catalog.jsonb_each(patch) AS e
+                                        WHERE e.value OPERATOR(pg_catalog.=) 'null'::jsonb)
+$$;

@@ -1,0 +1,84 @@
+//! Email normalisation: the one spelling under which a user is stored and looked up.
+//!
+//! Trimmed, Unicode NFC, lower-cased (then NFC again, since lower-casing can denormalise).
+//! Lower-casing the local part is a deliberate choice: identity providers treat
+//! `Alice@x` and `alice@x` as one account, and so do the legacy stores we migrate from.
+
+use crate::domain::error::AuthError;
+use unicode_normalization::UnicodeNormalization;
+
+/// RFC 5321 limits a forward path to 256 octets including the angle brackets.
+pub const MAX_EMAIL_BYTES: usize = 254;
+
+pub fn normalize_email(raw: &str) -> Result<String, AuthError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(AuthError::InvalidEmail("it is empty"));
+    }
+    let lowered: String = trimmed.nfc().collect::<String>().to_lowercase();
+    let email: String = lowered.nfc().collect();
+    if email.len() > MAX_EMAIL_BYTES {
+        return Err(AuthError::InvalidEmail("it is longer than 254 bytes"));
+    }
+    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(AuthError::InvalidEmail("it contains whitespace or control characters"));
+    }
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return Err(AuthError::InvalidEmail("it has no '@'"));
+    };
+    if local.is_empty() || domain.is_empty() {
+        return Err(AuthError::InvalidEmail("the part before or after '@' is empty"));
+    }
+    if local.contains('@') || domain.contains('@') {
+        return Err(AuthError::InvalidEmail("it has more than one '@'"));
+    }
+    if domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
+        return Err(AuthError::InvalidEmail("the domain is malformed"));
+    }
+    Ok(email)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_and_lowercases() {
+        assert_eq!(normalize_email("  Alice@Example.COM \n").unwrap(), "alice@example.com");
+    }
+
+    #[test]
+    fn composes_unicode_to_nfc() {
+        // "é" as e + combining acute (NFD) and as one code point (NFC) are the same user.
+        let decomposed = "Jose\u{0301}@example.com";
+        let composed = "jos\u{00e9}@example.com";
+        assert_eq!(normalize_email(decomposed).unwrap(), composed);
+        assert_eq!(normalize_email(composed).unwrap(), composed);
+    }
+
+    #[test]
+    fn lowercases_non_ascii() {
+        assert_eq!(normalize_email("ÉLODIE@ÉCOLE.FR").unwrap(), "élodie@école.fr");
+        assert_eq!(normalize_email("ΣΟΦΙΑ@example.gr").unwrap(), "σοφια@example.gr");
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        for bad in [
+            "",
+            "   ",
+            "no-at-sign",
+            "@example.com",
+            "alice@",
+            "a@b@c",
+            "a b@c.d",
+            "a@.com",
+            "a@b..c",
+            "a@b.\u{0}",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad:?} should be rejected");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(normalize_email(&long).is_err());
+    }
+}

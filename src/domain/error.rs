@@ -1,0 +1,29 @@
+//! Typed errors of the core. `crate::pg::sqlstate` is the one place that turns them into SQLSTATEs.
+//!
+//! Messages never carry a password, hash or token: only which rule was broken.
+
+use thiserror::Error;
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("argument \"{0}\" must not be NULL")]
+    NullArgument(&'static str),
+    #[error("invalid email address: {0}")]
+    InvalidEmail(&'static str),
+    #[error("password is too short: at least {min} characters are required")]
+    PasswordTooShort { min: usize },
+    #[error("password is too long: at most {max} bytes are accepted")]
+    PasswordTooLong { max: usize },
+    #[error("a user with this {0} already exists")]
+    Duplicate(&'static str),
+    #[error("no user with this email")]
+    UserNotFound,
+    #[error("password reset token is invalid, expired or already used")]
+    InvalidResetToken,
+    #[error("{0} must be a JSON object")]
+    NotAnObject(&'static str),
+    #[error("invalid setting: {0}")]
+    InvalidSetting(String),
+    #[error("stored password hash is unreadable")]
+    CorruptHash,
+}

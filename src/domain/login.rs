@@ -1,0 +1,120 @@
+//! Login decisions, separate from how the user row is read or written.
+//!
+//! An unknown email and a wrong password must be indistinguishable: same status, same work
+//! (a dummy verification at the current parameters), so neither result nor timing reveals
+//! whether an account exists.
+
+/// What `auth.login` reports; the strings are part of the SQL API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginStatus {
+    Authenticated,
+    InvalidCredentials,
+    Locked,
+}
+
+impl LoginStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginStatus::Authenticated => "authenticated",
+            LoginStatus::InvalidCredentials => "invalid_credentials",
+            LoginStatus::Locked => "locked",
+        }
+    }
+}
+
+/// The parts of a stored user that a login decision needs.
+pub struct StoredCredentials<'a> {
+    pub password_hash: Option<&'a str>,
+    pub password_format: Option<&'a str>,
+    pub locked: bool,
+}
+
+/// The work a login must do next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LoginStep<'a> {
+    /// No usable local credential: burn one verification, then answer `invalid_credentials`.
+    DummyVerify,
+    /// Locked accounts are refused without verifying (so lockout also caps the hashing an attacker causes).
+    RefuseLocked,
+    /// Verify against the stored argon2id hash.
+    VerifyArgon2id(&'a str),
+}
+
+pub fn plan<'a>(stored: Option<&StoredCredentials<'a>>) -> LoginStep<'a> {
+    let Some(user) = stored else {
+        return LoginStep::DummyVerify;
+    };
+    if user.locked {
+        return LoginStep::RefuseLocked;
+    }
+    match (user.password_hash, user.password_format) {
+        (Some(hash), Some(crate::domain::password::argon2id::FORMAT_NAME)) => LoginStep::VerifyArgon2id(hash),
+        // No password yet, or a legacy format this build cannot verify: nobody can log in with it.
+        _ => LoginStep::DummyVerify,
+    }
+}
+
+/// Consecutive failures before an account locks; 0 disables lockout.
+#[derive(Debug, Clone, Copy)]
+pub struct LockoutPolicy {
+    pub threshold: u32,
+}
+
+impl LockoutPolicy {
+    /// Whether the failure that brings the count to `failures_including_this` locks the account.
+    pub fn locks_at(self, failures_including_this: u32) -> bool {
+        self.threshold > 0 && failures_including_this >= self.threshold
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user<'a>(hash: Option<&'a str>, format: Option<&'a str>, locked: bool) -> StoredCredentials<'a> {
+        StoredCredentials {
+            password_hash: hash,
+            password_format: format,
+            locked,
+        }
+    }
+
+    #[test]
+    fn unknown_user_costs_a_dummy_verification() {
+        assert_eq!(plan(None), LoginStep::DummyVerify);
+    }
+
+    #[test]
+    fn locked_user_is_refused_before_verifying() {
+        assert_eq!(
+            plan(Some(&user(Some("$argon2id$x"), Some("argon2id"), true))),
+            LoginStep::RefuseLocked
+        );
+    }
+
+    #[test]
+    fn argon2id_user_is_verified() {
+        assert_eq!(
+            plan(Some(&user(Some("$argon2id$x"), Some("argon2id"), false))),
+            LoginStep::VerifyArgon2id("$argon2id$x")
+        );
+    }
+
+    #[test]
+    fn user_without_usable_hash_gets_the_same_work_as_unknown() {
+        assert_eq!(plan(Some(&user(None, None, false))), LoginStep::DummyVerify);
+        assert_eq!(
+            plan(Some(&user(Some("$P$abc"), Some("phpass"), false))),
+            LoginStep::DummyVerify
+        );
+    }
+
+    #[test]
+    fn lockout_threshold() {
+        let policy = LockoutPolicy { threshold: 3 };
+        assert!(!policy.locks_at(2));
+        assert!(policy.locks_at(3));
+        assert!(policy.locks_at(4));
+        assert!(!LockoutPolicy { threshold: 0 }.locks_at(1_000));
+    }
+}

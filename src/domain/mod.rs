@@ -1,0 +1,45 @@
+//! The pure core of pg_trickle: identity rules, password hashing and login decisions.
+//!
+//! Nothing below `domain` may import `pgrx` or touch PostgreSQL; `architecture_tests` enforces it.
+//! Everything here is unit-testable with plain `cargo test`-style `#[test]`s.
+
+pub mod email;
+pub mod error;
+pub mod login;
+pub mod password;
+pub mod reset_token;
+
+#[cfg(test)]
+mod architecture_tests {
+    use std::path::Path;
+
+    fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read src dir") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// The core must stay free of PostgreSQL so that it can be tested and reasoned about alone.
+    #[test]
+    fn domain_stays_free_of_postgres() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/domain");
+        let mut files = Vec::new();
+        rust_files(&root, &mut files);
+        assert!(files.len() > 3, "expected the domain sources under {root:?}");
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("read source");
+            // Spelled in pieces so that this test does not find itself.
+            let needles = [concat!("pg", "rx"), concat!("Sp", "i::"), concat!("pg", "_sys")];
+            let offending = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .any(|l| needles.iter().any(|n| l.contains(n)));
+            assert!(!offending, "{file:?} reaches into PostgreSQL; keep that in src/pg/");
+        }
+    }
+}

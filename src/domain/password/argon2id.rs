@@ -1,0 +1,196 @@
+//! Argon2id (RFC 9106) hashing, verification and the rehash decision, in PHC string form.
+
+use crate::domain::error::AuthError;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use base64::Engine;
+
+pub const FORMAT_NAME: &str = "argon2id";
+
+/// Bounds an administrator may choose within. Hashing cannot be interrupted by a query cancel,
+/// so the upper bounds keep one login well under a second on ordinary hardware.
+pub const MEMORY_KIB_RANGE: (u32, u32) = (8 * 1024, 1024 * 1024);
+pub const ITERATIONS_RANGE: (u32, u32) = (1, 16);
+pub const PARALLELISM_RANGE: (u32, u32) = (1, 8);
+
+/// Cost parameters: the OWASP-recommended defaults are m=19 MiB, t=2, p=1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Params {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Params {
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+impl Argon2Params {
+    pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Result<Self, AuthError> {
+        let within = |v: u32, (lo, hi): (u32, u32)| (lo..=hi).contains(&v);
+        if !within(memory_kib, MEMORY_KIB_RANGE)
+            || !within(iterations, ITERATIONS_RANGE)
+            || !within(parallelism, PARALLELISM_RANGE)
+        {
+            return Err(AuthError::InvalidSetting(format!(
+                "argon2 parameters m={memory_kib} t={iterations} p={parallelism} are outside \
+                 m {:?}, t {:?}, p {:?}",
+                MEMORY_KIB_RANGE, ITERATIONS_RANGE, PARALLELISM_RANGE
+            )));
+        }
+        if memory_kib < 8 * parallelism {
+            return Err(AuthError::InvalidSetting(
+                "argon2 memory must be at least 8 KiB per lane".into(),
+            ));
+        }
+        Ok(Self {
+            memory_kib,
+            iterations,
+            parallelism,
+        })
+    }
+
+    fn hasher(&self) -> Argon2<'static> {
+        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .expect("parameters were validated in Argon2Params::new");
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    }
+}
+
+/// Hashes with a fresh random salt; returns the PHC string (`$argon2id$v=19$m=..,t=..,p=..$salt$hash`).
+pub fn hash_password(password: &str, params: Argon2Params) -> String {
+    params
+        .hasher()
+        .hash_password(password.as_bytes())
+        .expect("argon2id hashing with validated parameters and a random salt cannot fail")
+        .to_string()
+}
+
+/// Verifies a password against a stored argon2 PHC string, with the parameters the string names.
+/// Comparison of the outputs is constant-time inside the argon2 crate.
+pub fn verify_password(password: &str, phc: &str) -> Result<bool, AuthError> {
+    let parsed = PasswordHash::new(phc).map_err(|_| AuthError::CorruptHash)?;
+    Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// A stored hash is upgraded on the next successful login when it is not argon2id v19 with
+/// exactly the current parameters — including when an admin has *lowered* them.
+pub fn needs_rehash(phc: &str, current: Argon2Params) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return true;
+    };
+    if parsed.algorithm.as_str() != "argon2id" || parsed.version != Some(0x13) {
+        return true;
+    }
+    match Params::try_from(&parsed) {
+        Ok(p) => {
+            p.m_cost() != current.memory_kib || p.t_cost() != current.iterations || p.p_cost() != current.parallelism
+        }
+        Err(_) => true,
+    }
+}
+
+/// A hash no password matches, with the current parameters: verifying against it costs the same
+/// as a real verification, so an unknown email takes as long as a wrong password.
+pub fn dummy_hash(params: Argon2Params) -> String {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).expect("the operating system's random source is available");
+    format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
+        STANDARD_NO_PAD.encode(salt),
+        STANDARD_NO_PAD.encode([0u8; 32])
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Small parameters keep the unit tests fast; the algorithm is the same.
+    fn fast() -> Argon2Params {
+        Argon2Params::new(8 * 1024, 1, 1).unwrap()
+    }
+
+    #[test]
+    fn hash_then_verify() {
+        let phc = hash_password("correct horse", fast());
+        assert!(phc.starts_with("$argon2id$v=19$m=8192,t=1,p=1$"), "{phc}");
+        assert!(verify_password("correct horse", &phc).unwrap());
+        assert!(!verify_password("correct horsf", &phc).unwrap());
+        assert!(!verify_password("", &phc).unwrap());
+    }
+
+    #[test]
+    fn salts_differ() {
+        assert_ne!(hash_password("same", fast()), hash_password("same", fast()));
+    }
+
+    /// Produced by the C reference libargon2 (through argon2-cffi): tests/vectors/argon2_reference.py.
+    #[test]
+    fn verifies_reference_implementation_output() {
+        let vectors = [
+            (
+                "password",
+                "$argon2id$v=19$m=4096,t=2,p=1$c29tZXNhbHQ$jacJHQ+PoBstB/ZoVNk8re3s1yzVABZujceGiwVNJnk",
+            ),
+            (
+                "pässwörd✓",
+                "$argon2id$v=19$m=8192,t=1,p=2$c2FsdHNhbHRzYWx0$ASNXWIg/hmh/U9V9iHtox/79AFToN+JZJHUW4puntU8",
+            ),
+        ];
+        for (password, phc) in vectors {
+            assert!(verify_password(password, phc).unwrap(), "{phc}");
+            assert!(!verify_password(&password.to_uppercase(), phc).unwrap());
+        }
+    }
+
+    #[test]
+    fn corrupt_hash_is_an_error_not_a_panic() {
+        for bad in ["", "$argon2id$", "not a hash", "$argon2id$v=19$m=x,t=1,p=1$abc$def"] {
+            assert_eq!(verify_password("x", bad), Err(AuthError::CorruptHash), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn rehash_when_parameters_change() {
+        let phc = hash_password("pw", fast());
+        assert!(!needs_rehash(&phc, fast()));
+        assert!(needs_rehash(&phc, Argon2Params::new(16 * 1024, 1, 1).unwrap()));
+        assert!(needs_rehash(&phc, Argon2Params::new(8 * 1024, 2, 1).unwrap()));
+        assert!(needs_rehash(&phc, Argon2Params::new(8 * 1024, 1, 2).unwrap()));
+        assert!(needs_rehash(
+            "$argon2i$v=19$m=8192,t=1,p=1$c29tZXNhbHQ$GpZ3sK/oH9p7VIiV56G/64Zo/8GaUw434IimaPqxwCo",
+            fast()
+        ));
+        assert!(needs_rehash("garbage", fast()));
+    }
+
+    #[test]
+    fn dummy_hash_matches_nothing_and_costs_a_real_verify() {
+        let dummy = dummy_hash(fast());
+        assert!(!needs_rehash(&dummy, fast()), "dummy must use the current parameters");
+        assert!(!verify_password("", &dummy).unwrap());
+        assert!(!verify_password("anything", &dummy).unwrap());
+    }
+
+    #[test]
+    fn parameter_bounds() {
+        assert!(Argon2Params::new(19_456, 2, 1).is_ok());
+        assert!(Argon2Params::new(1024, 2, 1).is_err());
+        assert!(Argon2Params::new(2 * 1024 * 1024, 2, 1).is_err());
+        assert!(Argon2Params::new(19_456, 0, 1).is_err());
+        assert!(Argon2Params::new(19_456, 17, 1).is_err());
+        assert!(Argon2Params::new(19_456, 2, 9).is_err());
+    }
+}

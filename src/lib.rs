@@ -1,0 +1,30 @@
+//! pg_trickle: trickle (lazy) migration of users from a legacy user store into PostgreSQL.
+//!
+//! - `domain`: the pure core (no PostgreSQL): email rules, password hashing, login decisions;
+//! - `pg`: the thin SQL surface (schema `auth`), storage, settings and SQLSTATE mapping.
+
+use pgrx::prelude::*;
+
+pub mod domain;
+pub mod pg;
+
+::pgrx::pg_module_magic!(name, version);
+
+pgrx::extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
+pgrx::extension_sql_file!("../sql/privileges.sql", name = "privileges", finalize);
+
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    pg::settings::register();
+}
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

@@ -1,0 +1,234 @@
+//! The SQL functions of schema `auth`. Each one rejects NULL arguments (22004), calls its flow,
+//! and lets `sqlstate` turn a typed error into a PostgreSQL error.
+//!
+//! Functions that touch the tables run SECURITY DEFINER with `search_path = pg_catalog, pg_temp`;
+//! all SQL they run is schema-qualified. EXECUTE is granted per role in `sql/privileges.sql`.
+
+use pgrx::prelude::*;
+
+#[pg_schema]
+pub mod auth {
+    use crate::domain::error::AuthError;
+    use crate::pg::flows;
+    use pgrx::pg_sys::panic::ErrorReport;
+    use pgrx::prelude::*;
+    use pgrx::{JsonB, Uuid};
+
+    fn required<T>(value: Option<T>, name: &'static str) -> Result<T, AuthError> {
+        value.ok_or(AuthError::NullArgument(name))
+    }
+
+    /// The version of the pg_trickle library loaded in this backend.
+    #[pg_extern(immutable, parallel_safe)]
+    pub fn version() -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    /// Logs a user in. Wrong credentials are a result (`ok = false`), not an error.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn login(
+        email: Option<&str>,
+        password: Option<&str>,
+    ) -> Result<
+        TableIterator<
+            'static,
+            (
+                name!(ok, bool),
+                name!(status, String),
+                name!(user_id, Option<Uuid>),
+                name!(email, Option<String>),
+                name!(profile, Option<JsonB>),
+            ),
+        >,
+        ErrorReport,
+    > {
+        let result = flows::login(required(email, "email")?, required(password, "password")?)?;
+        let ok = result.status == crate::domain::login::LoginStatus::Authenticated;
+        Ok(TableIterator::once((
+            ok,
+            result.status.as_str().to_string(),
+            result.user_id,
+            result.email,
+            result.profile,
+        )))
+    }
+
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn signup(
+        email: Option<&str>,
+        password: Option<&str>,
+        user_metadata: default!(Option<JsonB>, "'{}'"),
+    ) -> Result<Uuid, ErrorReport> {
+        Ok(flows::signup(
+            required(email, "email")?,
+            required(password, "password")?,
+            required(user_metadata, "user_metadata")?,
+        )?)
+    }
+
+    /// true when changed; false for wrong credentials or a locked account.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn change_password(
+        email: Option<&str>,
+        old_password: Option<&str>,
+        new_password: Option<&str>,
+    ) -> Result<bool, ErrorReport> {
+        Ok(flows::change_password(
+            required(email, "email")?,
+            required(old_password, "old_password")?,
+            required(new_password, "new_password")?,
+        )?)
+    }
+
+    /// Admin: sets a password without knowing the old one; also unlocks the account.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn set_password(email: Option<&str>, new_password: Option<&str>) -> Result<(), ErrorReport> {
+        Ok(flows::set_password(
+            required(email, "email")?,
+            required(new_password, "new_password")?,
+        )?)
+    }
+
+    /// A single-use token to mail to the user; returned for unknown emails too (it never works).
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn create_password_reset(email: Option<&str>) -> Result<String, ErrorReport> {
+        Ok(flows::create_password_reset(required(email, "email")?)?)
+    }
+
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn reset_password(token: Option<&str>, new_password: Option<&str>) -> Result<(), ErrorReport> {
+        Ok(flows::reset_password(
+            required(token, "token")?,
+            required(new_password, "new_password")?,
+        )?)
+    }
+
+    /// The user's profile without any secret; NULL when there is no such user.
+    #[pg_extern(security_definer, stable, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn get_user(email: Option<&str>) -> Result<Option<JsonB>, ErrorReport> {
+        Ok(flows::get_user(required(email, "email")?)?)
+    }
+
+    /// Shallow-merges `patch` into user_metadata (null values remove keys); returns the result.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn update_user_metadata(email: Option<&str>, patch: Option<JsonB>) -> Result<JsonB, ErrorReport> {
+        Ok(flows::update_user_metadata(
+            required(email, "email")?,
+            required(patch, "patch")?,
+        )?)
+    }
+
+    /// Admin: like update_user_metadata, for app_metadata (roles, plans: what users must not set).
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn update_app_metadata(email: Option<&str>, patch: Option<JsonB>) -> Result<JsonB, ErrorReport> {
+        Ok(flows::update_app_metadata(
+            required(email, "email")?,
+            required(patch, "patch")?,
+        )?)
+    }
+
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn change_email(email: Option<&str>, new_email: Option<&str>) -> Result<(), ErrorReport> {
+        Ok(flows::change_email(
+            required(email, "email")?,
+            required(new_email, "new_email")?,
+        )?)
+    }
+
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn set_email_verified(email: Option<&str>, verified: Option<bool>) -> Result<(), ErrorReport> {
+        Ok(flows::set_email_verified(
+            required(email, "email")?,
+            required(verified, "verified")?,
+        )?)
+    }
+
+    /// true when a user was deleted.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn delete_user(email: Option<&str>) -> Result<bool, ErrorReport> {
+        Ok(flows::delete_user(required(email, "email")?)?)
+    }
+
+    /// Admin: clears a lockout and the failure count.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn unlock_user(email: Option<&str>) -> Result<(), ErrorReport> {
+        Ok(flows::unlock_user(required(email, "email")?)?)
+    }
+}
+
+/// Tier 2: inside a backend, in a transaction that is rolled back after each test.
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+    use pgrx::JsonB;
+
+    fn login_status(email: &str, password: &str) -> String {
+        Spi::get_one_with_args::<String>(
+            "SELECT status FROM auth.login($1, $2)",
+            &[email.into(), password.into()],
+        )
+        .unwrap()
+        .unwrap()
+    }
+
+    #[pg_test]
+    fn version_matches_the_crate() {
+        let v = Spi::get_one::<String>("SELECT auth.version()").unwrap().unwrap();
+        assert_eq!(v, env!("CARGO_PKG_VERSION"));
+    }
+
+    #[pg_test]
+    fn signup_normalises_email_and_login_succeeds() {
+        Spi::run("SET pg_trickle.argon2_memory_kib = 8192; SET pg_trickle.argon2_iterations = 1").unwrap();
+        Spi::run("SELECT auth.signup('  Alice@Example.COM ', 'correct horse battery')").unwrap();
+        let stored = Spi::get_one::<String>("SELECT email FROM auth.users").unwrap().unwrap();
+        assert_eq!(stored, "alice@example.com");
+        assert_eq!(
+            login_status("ALICE@example.com", "correct horse battery"),
+            "authenticated"
+        );
+        assert_eq!(
+            login_status("alice@example.com", "wrong password"),
+            "invalid_credentials"
+        );
+        assert_eq!(
+            login_status("nobody@example.com", "correct horse battery"),
+            "invalid_credentials"
+        );
+    }
+
+    #[pg_test]
+    fn stored_hash_is_argon2id_and_profile_has_no_secret() {
+        Spi::run("SET pg_trickle.argon2_memory_kib = 8192; SET pg_trickle.argon2_iterations = 1").unwrap();
+        Spi::run(r#"SELECT auth.signup('bob@example.com', 'hunter2hunter2', '{"plan": "pro"}')"#).unwrap();
+        let hash = Spi::get_one::<String>("SELECT password_hash FROM auth.users")
+            .unwrap()
+            .unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=8192,t=1,p=1$"));
+        let profile = Spi::get_one::<JsonB>("SELECT auth.get_user('bob@example.com')")
+            .unwrap()
+            .unwrap();
+        let text = profile.0.to_string();
+        assert!(!text.contains("argon2") && !text.contains("password_hash"), "{text}");
+        assert_eq!(profile.0["user_metadata"]["plan"], "pro");
+    }
+
+    #[pg_test(error = "argument \"password\" must not be NULL")]
+    fn null_password_is_rejected() {
+        Spi::run("SELECT * FROM auth.login('a@example.com', NULL)").unwrap();
+    }
+}

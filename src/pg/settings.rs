@@ -1,0 +1,122 @@
+//! Settings (GUCs) under `pg_trickle.*`. Every one is superuser-only (`Suset`): an application
+//! role must not be able to weaken hashing or lockout for its own session.
+
+use crate::domain::login::LockoutPolicy;
+use crate::domain::password::argon2id::{self, Argon2Params};
+use crate::domain::password::MAX_PASSWORD_BYTES;
+use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
+
+static ARGON2_MEMORY_KIB: GucSetting<i32> = GucSetting::<i32>::new(19_456);
+static ARGON2_ITERATIONS: GucSetting<i32> = GucSetting::<i32>::new(2);
+static ARGON2_PARALLELISM: GucSetting<i32> = GucSetting::<i32>::new(1);
+static PASSWORD_MIN_LENGTH: GucSetting<i32> = GucSetting::<i32>::new(8);
+static LOCKOUT_THRESHOLD: GucSetting<i32> = GucSetting::<i32>::new(10);
+static LOCKOUT_DURATION_S: GucSetting<i32> = GucSetting::<i32>::new(15 * 60);
+static RESET_TOKEN_TTL_S: GucSetting<i32> = GucSetting::<i32>::new(60 * 60);
+
+fn as_i32((lo, hi): (u32, u32)) -> (i32, i32) {
+    (lo as i32, hi as i32)
+}
+
+pub fn register() {
+    let (m_lo, m_hi) = as_i32(argon2id::MEMORY_KIB_RANGE);
+    let (t_lo, t_hi) = as_i32(argon2id::ITERATIONS_RANGE);
+    let (p_lo, p_hi) = as_i32(argon2id::PARALLELISM_RANGE);
+    GucRegistry::define_int_guc(
+        c"pg_trickle.argon2_memory_kib",
+        c"Argon2id memory cost (KiB) for new password hashes.",
+        c"Hashes with other parameters are upgraded on the next successful login.",
+        &ARGON2_MEMORY_KIB,
+        m_lo,
+        m_hi,
+        GucContext::Suset,
+        GucFlags::UNIT_KB,
+    );
+    GucRegistry::define_int_guc(
+        c"pg_trickle.argon2_iterations",
+        c"Argon2id time cost (passes) for new password hashes.",
+        c"",
+        &ARGON2_ITERATIONS,
+        t_lo,
+        t_hi,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"pg_trickle.argon2_parallelism",
+        c"Argon2id lanes for new password hashes (computed on one thread).",
+        c"",
+        &ARGON2_PARALLELISM,
+        p_lo,
+        p_hi,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"pg_trickle.password_min_length",
+        c"Minimum length, in characters, of a password being set.",
+        c"Applies to signup, password change and reset; never to a legacy user's first login.",
+        &PASSWORD_MIN_LENGTH,
+        1,
+        MAX_PASSWORD_BYTES as i32,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"pg_trickle.lockout_threshold",
+        c"Consecutive failed logins that lock an account (0 disables lockout).",
+        c"",
+        &LOCKOUT_THRESHOLD,
+        0,
+        1_000_000,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"pg_trickle.lockout_duration",
+        c"How long a locked account refuses logins.",
+        c"",
+        &LOCKOUT_DURATION_S,
+        1,
+        365 * 24 * 3600,
+        GucContext::Suset,
+        GucFlags::UNIT_S,
+    );
+    GucRegistry::define_int_guc(
+        c"pg_trickle.reset_token_ttl",
+        c"How long a password reset token stays valid.",
+        c"",
+        &RESET_TOKEN_TTL_S,
+        60,
+        7 * 24 * 3600,
+        GucContext::Suset,
+        GucFlags::UNIT_S,
+    );
+}
+
+pub fn argon2_params() -> Argon2Params {
+    Argon2Params::new(
+        ARGON2_MEMORY_KIB.get() as u32,
+        ARGON2_ITERATIONS.get() as u32,
+        ARGON2_PARALLELISM.get() as u32,
+    )
+    .expect("the GUC bounds are the domain bounds")
+}
+
+pub fn password_min_length() -> usize {
+    PASSWORD_MIN_LENGTH.get() as usize
+}
+
+pub fn lockout_policy() -> LockoutPolicy {
+    LockoutPolicy {
+        threshold: LOCKOUT_THRESHOLD.get() as u32,
+    }
+}
+
+pub fn lockout_duration_secs() -> i32 {
+    LOCKOUT_DURATION_S.get()
+}
+
+pub fn reset_token_ttl_secs() -> i32 {
+    RESET_TOKEN_TTL_S.get()
+}

@@ -1,0 +1,151 @@
+//! All SPI access to pg_trickle's tables. The SQL text lives in `sql/queries/`.
+//!
+//! Reads use `Spi::connect` + `select`, so they neither assign a transaction id nor fail in a
+//! read-only transaction or on a hot standby; writes use `connect_mut` + `update`.
+//! A failing statement here is a bug in pg_trickle, raised as an internal error.
+
+use crate::pg::sqlstate;
+use pgrx::datum::DatumWithOid;
+use pgrx::prelude::*;
+use pgrx::{FromDatum, IntoDatum, JsonB, Uuid};
+
+macro_rules! query {
+    ($name:literal) => {
+        ($name, include_str!(concat!("../../sql/queries/", $name, ".sql")))
+    };
+}
+
+type Query = (&'static str, &'static str);
+
+fn or_internal<T>(name: &str, result: Result<T, pgrx::spi::Error>) -> T {
+    result.unwrap_or_else(|err| {
+        sqlstate::internal(name, err).report(PgLogLevel::ERROR);
+        unreachable!("ERROR does not return")
+    })
+}
+
+/// The first column of the first row, or None when there is no row.
+fn first_value<T: FromDatum + IntoDatum>(table: pgrx::spi::SpiTupleTable) -> Result<Option<T>, pgrx::spi::Error> {
+    if table.is_empty() {
+        Ok(None)
+    } else {
+        table.first().get_one::<T>()
+    }
+}
+
+fn read_one<T: FromDatum + IntoDatum>((name, sql): Query, args: &[DatumWithOid]) -> Option<T> {
+    or_internal(name, Spi::connect(|c| first_value(c.select(sql, Some(1), args)?)))
+}
+
+fn write_one<T: FromDatum + IntoDatum>((name, sql): Query, args: &[DatumWithOid]) -> Option<T> {
+    or_internal(name, Spi::connect_mut(|c| first_value(c.update(sql, None, args)?)))
+}
+
+fn write((name, sql): Query, args: &[DatumWithOid]) {
+    or_internal(name, Spi::connect_mut(|c| c.update(sql, None, args).map(drop)))
+}
+
+/// Local logins must work where nothing can be written (read-only transaction, hot standby).
+pub fn transaction_is_read_only() -> bool {
+    // SAFETY: plain reads of backend-local globals on the backend's own thread.
+    unsafe { pg_sys::XactReadOnly || pg_sys::RecoveryInProgress() }
+}
+
+pub struct Credentials {
+    pub user_id: Uuid,
+    pub password_hash: Option<String>,
+    pub password_format: Option<String>,
+    pub locked: bool,
+}
+
+pub fn find_credentials(email: &str) -> Option<Credentials> {
+    let (name, sql) = query!("find_credentials");
+    or_internal(
+        name,
+        Spi::connect(|c| {
+            let table = c.select(sql, Some(1), &[email.into()])?;
+            if table.is_empty() {
+                return Ok(None);
+            }
+            let row = table.first();
+            Ok(Some(Credentials {
+                user_id: row.get::<Uuid>(1)?.expect("users.id is NOT NULL"),
+                password_hash: row.get::<String>(2)?,
+                password_format: row.get::<String>(3)?,
+                locked: row.get::<bool>(4)?.unwrap_or(false),
+            }))
+        }),
+    )
+}
+
+/// Records a successful login (and an upgraded hash, if any); returns the user's profile.
+pub fn record_login_success(user_id: Uuid, upgraded_hash: Option<&str>) -> JsonB {
+    write_one(query!("record_login_success"), &[user_id.into(), upgraded_hash.into()])
+        .expect("the user row was just read in this transaction")
+}
+
+/// Returns the number of consecutive failures including this one.
+pub fn record_login_failure(user_id: Uuid) -> u32 {
+    let count: i32 = write_one(query!("record_login_failure"), &[user_id.into()]).unwrap_or(0);
+    count.max(0) as u32
+}
+
+pub fn lock_user(user_id: Uuid, seconds: i32) {
+    write(query!("lock_user"), &[user_id.into(), seconds.into()]);
+}
+
+pub fn profile_by_email(email: &str) -> Option<JsonB> {
+    read_one(query!("profile_by_email"), &[email.into()])
+}
+
+pub fn user_id_by_email(email: &str) -> Option<Uuid> {
+    read_one(query!("user_id_by_email"), &[email.into()])
+}
+
+/// None when the email is taken (including by a concurrent signup that committed first).
+pub fn insert_native_user(email: &str, password_hash: &str, user_metadata: JsonB) -> Option<Uuid> {
+    write_one(
+        query!("insert_native_user"),
+        &[email.into(), password_hash.into(), user_metadata.into()],
+    )
+}
+
+pub fn set_password_hash(user_id: Uuid, password_hash: &str) {
+    write(query!("set_password_hash"), &[user_id.into(), password_hash.into()]);
+}
+
+pub fn create_reset_token(email: &str, digest: Vec<u8>, ttl_secs: i32) {
+    write(
+        query!("create_reset_token"),
+        &[email.into(), digest.into(), ttl_secs.into()],
+    );
+}
+
+/// Marks the token used; returns its user when it was valid, unused and unexpired.
+pub fn consume_reset_token(digest: Vec<u8>) -> Option<Uuid> {
+    write_one(query!("consume_reset_token"), &[digest.into()])
+}
+
+pub fn merge_user_metadata(email: &str, patch: JsonB) -> Option<JsonB> {
+    write_one(query!("merge_user_metadata"), &[email.into(), patch.into()])
+}
+
+pub fn merge_app_metadata(email: &str, patch: JsonB) -> Option<JsonB> {
+    write_one(query!("merge_app_metadata"), &[email.into(), patch.into()])
+}
+
+pub fn change_email(email: &str, new_email: &str) -> Option<Uuid> {
+    write_one(query!("change_email"), &[email.into(), new_email.into()])
+}
+
+pub fn set_email_verified(email: &str, verified: bool) -> Option<Uuid> {
+    write_one(query!("set_email_verified"), &[email.into(), verified.into()])
+}
+
+pub fn delete_user(email: &str) -> Option<Uuid> {
+    write_one(query!("delete_user"), &[email.into()])
+}
+
+pub fn unlock_user(email: &str) -> Option<Uuid> {
+    write_one(query!("unlock_user"), &[email.into()])
+}

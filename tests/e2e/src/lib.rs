@@ -1,0 +1,218 @@
+//! End-to-end harness for pg_trickle: tests connect over the wire, as an application would.
+//!
+//! The PostgreSQL cluster is started by `scripts/cluster.sh` (see `make test-e2e`), which exports
+//! `PG_TRICKLE_E2E_PORT`. Each test creates its own database with the extension installed, so tests
+//! run in parallel without seeing each other. The harness also starts the auxiliary servers:
+//! the legacy HTTP store (`legacy-store`, on 127.0.0.1 and a free port) and a legacy database
+//! reached through postgres_fdw.
+
+use postgres::{Client, NoTls};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub use postgres;
+
+/// The port of the test cluster; tests fail loudly when run outside `make test-e2e`.
+pub fn cluster_port() -> u16 {
+    std::env::var("PG_TRICKLE_E2E_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .expect("PG_TRICKLE_E2E_PORT is not set: run the end-to-end tests with `make test-e2e`")
+}
+
+pub fn connect_as(dbname: &str, user: &str) -> Result<Client, postgres::Error> {
+    let port = cluster_port();
+    Client::connect(
+        &format!("host=127.0.0.1 port={port} user={user} dbname={dbname}"),
+        NoTls,
+    )
+}
+
+fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// The SQLSTATE of an error from the server (panics on a client-side error: that is a harness bug).
+pub fn sqlstate(err: &postgres::Error) -> String {
+    err.as_db_error()
+        .map(|e| e.code().code().to_string())
+        .unwrap_or_else(|| panic!("not a server error: {err}"))
+}
+
+/// A database of its own with `pg_trickle` installed, dropped when the test ends.
+pub struct TestDb {
+    pub name: String,
+}
+
+impl TestDb {
+    /// Fast hashing parameters keep the suite quick; tests about parameters override them.
+    pub fn new(label: &str) -> Self {
+        let name = unique_name(label);
+        let mut admin = connect_as("postgres", "postgres").expect("connect to the test cluster");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create test database");
+        let db = TestDb { name };
+        let mut su = db.superuser();
+        su.batch_execute(&format!(
+            "CREATE EXTENSION pg_trickle;
+             ALTER DATABASE {0} SET pg_trickle.argon2_memory_kib = 8192;
+             ALTER DATABASE {0} SET pg_trickle.argon2_iterations = 1;",
+            db.name
+        ))
+        .expect("create extension");
+        db
+    }
+
+    pub fn superuser(&self) -> Client {
+        connect_as(&self.name, "postgres").expect("connect as superuser")
+    }
+
+    /// Connects as a login role that is a member of `group` (created once per cluster).
+    pub fn member_of(&self, group: &str) -> Client {
+        let role = format!("e2e_{group}_login");
+        let mut su = self.superuser();
+        // Roles are cluster-wide and tests run in parallel: tolerate a concurrent creator.
+        let _ = su.batch_execute(&format!(
+            "DO $$ BEGIN
+               IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
+                 CREATE ROLE {role} LOGIN IN ROLE {group};
+               END IF;
+             END $$;"
+        ));
+        connect_as(&self.name, &role).expect("connect as member")
+    }
+
+    /// Connects as a login role with no pg_trickle privileges at all.
+    pub fn outsider(&self) -> Client {
+        let mut su = self.superuser();
+        let _ = su.batch_execute(
+            "DO $$ BEGIN
+               IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'e2e_outsider') THEN
+                 CREATE ROLE e2e_outsider LOGIN;
+               END IF;
+             END $$;",
+        );
+        connect_as(&self.name, "e2e_outsider").expect("connect as outsider")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = connect_as("postgres", "postgres") {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+/// The project's legacy HTTP store, running as a child process on 127.0.0.1.
+pub struct LegacyHttpStore {
+    child: Child,
+    pub base_url: String,
+    _users_file: TempFile,
+}
+
+impl LegacyHttpStore {
+    /// `users`: profiles in contract form, each with a `password` the store accepts.
+    pub fn start(users: &serde_json::Value) -> Self {
+        let users_file = TempFile::with_contents("legacy-users", &users.to_string());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_legacy-store"))
+            .arg("--users")
+            .arg(&users_file.path)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start legacy-store");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("read its address");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("legacy-store announces its address")
+            .to_string();
+        LegacyHttpStore {
+            child,
+            base_url: format!("http://{addr}"),
+            _users_file: users_file,
+        }
+    }
+}
+
+impl Drop for LegacyHttpStore {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A second database on the test cluster holding a legacy `users` table, imported into a test
+/// database as foreign table `legacy.users` through a real postgres_fdw server.
+pub struct LegacyDb {
+    pub name: String,
+}
+
+impl LegacyDb {
+    /// Creates the legacy database and runs `setup_sql` in it (e.g. CREATE TABLE users ...).
+    pub fn create(setup_sql: &str) -> Self {
+        let name = unique_name("legacy");
+        let mut admin = connect_as("postgres", "postgres").expect("connect to the test cluster");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create legacy database");
+        connect_as(&name, "postgres")
+            .expect("connect to legacy db")
+            .batch_execute(setup_sql)
+            .expect("legacy setup");
+        LegacyDb { name }
+    }
+
+    /// Makes the legacy tables visible in `db` under schema `legacy` (postgres_fdw, loopback TCP).
+    pub fn attach_to(&self, db: &TestDb) {
+        let port = cluster_port();
+        db.superuser()
+            .batch_execute(&format!(
+                "CREATE EXTENSION IF NOT EXISTS postgres_fdw;
+                 CREATE SERVER legacy_server FOREIGN DATA WRAPPER postgres_fdw
+                     OPTIONS (host '127.0.0.1', port '{port}', dbname '{name}');
+                 CREATE USER MAPPING FOR CURRENT_USER SERVER legacy_server OPTIONS (user 'postgres');
+                 CREATE SCHEMA legacy;
+                 IMPORT FOREIGN SCHEMA public FROM SERVER legacy_server INTO legacy;",
+                name = self.name
+            ))
+            .expect("attach legacy database through postgres_fdw");
+    }
+}
+
+impl Drop for LegacyDb {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = connect_as("postgres", "postgres") {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        }
+    }
+}
+
+/// A file removed on drop.
+pub struct TempFile {
+    pub path: std::path::PathBuf,
+}
+
+impl TempFile {
+    pub fn with_contents(label: &str, contents: &str) -> Self {
+        let path = std::env::temp_dir().join(unique_name(label));
+        std::fs::write(&path, contents).expect("write temp file");
+        TempFile { path }
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env python3
+"""Prints argon2id reference vectors from argon2-cffi (bindings to the C reference libargon2).
+
+The output is pasted into src/domain/password/argon2id.rs; rerun with `pip install argon2-cffi`.
+"""
+import argon2.low_level as ll
+
+CASES = [
+    (b"password", b"somesalt", 2, 4096, 1),
+    ("pässwörd✓".encode(), b"saltsaltsalt", 1, 8192, 2),
+]
+for password, salt, t, m, p in CASES:
+    phc = ll.hash_secret(password, salt, time_cost=t, memory_cost=m, parallelism=p,
+                         hash_len=32, type=ll.Type.ID).decode()
+    print(password.decode(), phc)
