@@ -111,6 +111,15 @@ impl Drop for TestDb {
     }
 }
 
+/// Cargo builds the package's binaries next to the `deps/` folder that holds the test executables.
+fn legacy_store_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps/<test>");
+    let binary = profile_dir.join("legacy-store");
+    assert!(binary.exists(), "{binary:?} is missing: run the tests with `cargo test -p pg_trickle_e2e`");
+    binary
+}
+
 /// The project's legacy HTTP store, running as a child process on 127.0.0.1.
 pub struct LegacyHttpStore {
     child: Child,
@@ -122,7 +131,7 @@ impl LegacyHttpStore {
     /// `users`: profiles in contract form, each with a `password` the store accepts.
     pub fn start(users: &serde_json::Value) -> Self {
         let users_file = TempFile::with_contents("legacy-users", &users.to_string());
-        let mut child = Command::new(env!("CARGO_BIN_EXE_legacy-store"))
+        let mut child = Command::new(legacy_store_binary())
             .arg("--users")
             .arg(&users_file.path)
             .stdout(Stdio::piped())

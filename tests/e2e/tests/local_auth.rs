@@ -11,16 +11,9 @@ fn login(c: &mut Client, email: &str, password: &str) -> (bool, String) {
     (row.get(0), row.get(1))
 }
 
-fn signup(c: &mut Client, email: &str, password: &str) -> uuid_text::Id {
-    let row = c
-        .query_one("SELECT auth.signup($1, $2)::text", &[&email, &password])
-        .unwrap();
-    uuid_text::Id(row.get(0))
-}
-
-mod uuid_text {
-    #[derive(Debug, PartialEq)]
-    pub struct Id(pub String);
+/// Returns the new user's id as text.
+fn signup(c: &mut Client, email: &str, password: &str) -> String {
+    c.query_one("SELECT auth.signup($1, $2)::text", &[&email, &password]).unwrap().get(0)
 }
 
 fn stored_hash(db: &TestDb, email: &str) -> String {
@@ -54,7 +47,7 @@ fn signup_then_login_commits_bookkeeping() {
             &[],
         )
         .unwrap();
-    assert_eq!(row.get::<_, String>(0), id.0);
+    assert_eq!(row.get::<_, String>(0), id);
     assert_eq!(row.get::<_, String>(1), "mary.major@example.org");
     let profile: serde_json::Value = row.get(2);
     assert_eq!(profile["source"], "native");
@@ -404,8 +397,8 @@ fn search_path_objects_cannot_hijack_the_functions() {
         "CREATE TABLE public.users (email text, password_hash text);
          CREATE FUNCTION public.now() RETURNS timestamptz LANGUAGE plpgsql AS
              $$ BEGIN RAISE EXCEPTION 'hijacked now()'; END $$;
-         CREATE FUNCTION public.jsonb_build_object(VARIADIC \"any\") RETURNS jsonb LANGUAGE plpgsql AS
-             $$ BEGIN RAISE EXCEPTION 'hijacked jsonb_build_object()'; END $$;
+         CREATE FUNCTION public.jsonb_each(jsonb, OUT key text, OUT value jsonb) RETURNS SETOF record
+             LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked jsonb_each()'; END $$;
          CREATE FUNCTION pg_temp.gen_random_uuid() RETURNS uuid LANGUAGE plpgsql AS
              $$ BEGIN RAISE EXCEPTION 'hijacked gen_random_uuid()'; END $$;
          CREATE FUNCTION public.text_eq_hijack(text, text) RETURNS boolean LANGUAGE plpgsql AS
