@@ -46,13 +46,24 @@ CREATE TABLE auth.users (
     migrated_at         timestamptz,
     last_login_at       timestamptz,
     password_changed_at timestamptz,
-    -- Lockout: consecutive failures since the last success, and until when logins are refused.
-    failed_login_count  integer     NOT NULL DEFAULT 0,
-    locked_until        timestamptz,
     CONSTRAINT users_hash_has_format CHECK (password_hash IS NULL OR password_format IS NOT NULL)
 );
 
 COMMENT ON TABLE auth.users IS 'pg_trickle: local users (native, migrated from the legacy store, or bulk-imported)';
+
+-- Lockout bookkeeping, apart from the users on purpose: it is UNLOGGED, so counting a failed login
+-- writes no WAL and its commit waits for no disk flush. A wrong password then costs what an unknown
+-- email costs (one verification), and timing does not reveal which accounts exist. The price: a
+-- server crash resets failure counts and lockouts, and standbys do not see them.
+CREATE UNLOGGED TABLE auth.login_attempts (
+    user_id            uuid        PRIMARY KEY REFERENCES auth.users (id) ON DELETE CASCADE,
+    -- Consecutive failures since the last success (or since the last lock expired).
+    failed_count       integer     NOT NULL,
+    locked_until       timestamptz,
+    last_failure_at    timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
+COMMENT ON TABLE auth.login_attempts IS 'pg_trickle: consecutive failed logins and lockouts (unlogged: reset by a crash)';
 
 CREATE TABLE auth.password_reset_tokens (
     -- SHA-256 of the token; the token itself is never stored.
@@ -72,7 +83,7 @@ SELECT pg_catalog.pg_extension_config_dump('auth.password_reset_tokens', '');
 
 REVOKE ALL ON ALL TABLES IN SCHEMA auth FROM PUBLIC;
 GRANT USAGE ON SCHEMA auth TO trickle_app, trickle_admin;
-GRANT SELECT, INSERT, UPDATE, DELETE ON auth.users, auth.password_reset_tokens TO trickle_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON auth.users, auth.password_reset_tokens, auth.login_attempts TO trickle_admin;
 
 -- The profile an application sees: everything but secrets and lockout bookkeeping.
 CREATE FUNCTION auth.user_profile(u auth.users) RETURNS jsonb

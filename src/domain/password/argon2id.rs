@@ -2,10 +2,12 @@
 
 use crate::domain::error::AuthError;
 use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::PasswordHasher;
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine;
+use std::cell::RefCell;
+use subtle::ConstantTimeEq;
 
 pub const FORMAT_NAME: &str = "argon2id";
 
@@ -74,11 +76,46 @@ pub fn hash_password(password: &str, params: Argon2Params) -> String {
         .to_string()
 }
 
-/// Verifies a password against a stored argon2 PHC string, with the parameters the string names.
-/// Comparison of the outputs is constant-time inside the argon2 crate.
+/// Working memory kept for reuse between verifications, up to this size. A fresh zeroed allocation
+/// per login costs about a millisecond (page faults and memset of 19 MiB) — measured by `make bench`.
+/// Argon2 writes every block before reading it, so reused memory needs no clearing.
+const REUSABLE_MEMORY_KIB: usize = 64 * 1024;
+
+thread_local! {
+    static WORK_MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Computes the raw argon2 output into `out`, reusing this thread's working memory when it is small enough.
+fn compute(hasher: &Argon2<'_>, blocks: usize, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
+    if blocks > REUSABLE_MEMORY_KIB {
+        return hasher.hash_password_into(password, salt, out);
+    }
+    WORK_MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() != blocks {
+            memory.clear();
+            memory.shrink_to_fit();
+            memory.resize(blocks, Block::default());
+        }
+        hasher.hash_password_into_with_memory(password, salt, out, &mut memory[..])
+    })
+}
+
+/// Verifies a password against a stored argon2 PHC string (argon2id, argon2i or argon2d, v=16 or
+/// v=19), with the parameters the string names. The outputs are compared in constant time.
 pub fn verify_password(password: &str, phc: &str) -> Result<bool, AuthError> {
     let parsed = PasswordHash::new(phc).map_err(|_| AuthError::CorruptHash)?;
-    Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    let algorithm = Algorithm::try_from(parsed.algorithm.as_str()).map_err(|_| AuthError::CorruptHash)?;
+    let version = Version::try_from(parsed.version.unwrap_or(0x10)).map_err(|_| AuthError::CorruptHash)?;
+    let params = Params::try_from(&parsed).map_err(|_| AuthError::CorruptHash)?;
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return Err(AuthError::CorruptHash);
+    };
+    let blocks = params.block_count();
+    let hasher = Argon2::new(algorithm, version, params);
+    let mut actual = vec![0u8; expected.len()];
+    compute(&hasher, blocks, password.as_bytes(), salt.as_ref(), &mut actual).map_err(|_| AuthError::CorruptHash)?;
+    Ok(bool::from(actual.ct_eq(expected.as_bytes())))
 }
 
 /// A stored hash is upgraded on the next successful login when it is not argon2id v19 with
@@ -140,18 +177,17 @@ mod tests {
     #[test]
     fn verifies_reference_implementation_output() {
         let vectors = [
+            ("password", "$argon2id$v=19$m=4096,t=2,p=1$c29tZXNhbHQ$jacJHQ+PoBstB/ZoVNk8re3s1yzVABZujceGiwVNJnk"),
+            ("pässwörd✓", "$argon2id$v=19$m=8192,t=1,p=2$c2FsdHNhbHRzYWx0$ASNXWIg/hmh/U9V9iHtox/79AFToN+JZJHUW4puntU8"),
+            ("password", "$argon2i$v=16$m=4096,t=2,p=1$c29tZXNhbHQ$0e9fFgWQ/cpvUaHJVaTQZzl8mqPg13O2Imtz+fDHKxI"),
             (
-                "password",
-                "$argon2id$v=19$m=4096,t=2,p=1$c29tZXNhbHQ$jacJHQ+PoBstB/ZoVNk8re3s1yzVABZujceGiwVNJnk",
-            ),
-            (
-                "pässwörd✓",
-                "$argon2id$v=19$m=8192,t=1,p=2$c2FsdHNhbHRzYWx0$ASNXWIg/hmh/U9V9iHtox/79AFToN+JZJHUW4puntU8",
+                "",
+                "$argon2d$v=19$m=1024,t=3,p=4$MDEyMzQ1Njc4OWFiY2RlZg$6pBFYkIXGY3V+iQA/CcEeEyVEcM3l/HeZUycdDMGTjkeyYSW2JHlJ6ckXFMniytg/Yy7vacBvC7+ElSykStq+A",
             ),
         ];
         for (password, phc) in vectors {
             assert!(verify_password(password, phc).unwrap(), "{phc}");
-            assert!(!verify_password(&password.to_uppercase(), phc).unwrap());
+            assert!(!verify_password(&format!("{password}x"), phc).unwrap());
         }
     }
 

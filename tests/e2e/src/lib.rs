@@ -114,9 +114,15 @@ impl Drop for TestDb {
 /// Cargo builds the package's binaries next to the `deps/` folder that holds the test executables.
 fn legacy_store_binary() -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps/<test>");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps/<test>");
     let binary = profile_dir.join("legacy-store");
-    assert!(binary.exists(), "{binary:?} is missing: run the tests with `cargo test -p pg_trickle_e2e`");
+    assert!(
+        binary.exists(),
+        "{binary:?} is missing: run the tests with `cargo test -p pg_trickle_e2e`"
+    );
     binary
 }
 

@@ -1,0 +1,2 @@
+\set n random(1, 100)
+SELECT ok FROM auth.login('bench' || :n || '@example.org', :wrong_password);
