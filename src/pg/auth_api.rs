@@ -6,6 +6,9 @@
 
 use pgrx::prelude::*;
 
+// ErrorReport is the error type pgrx raises with its SQLSTATE intact, so it is returned as-is; and
+// pgrx reads the login row type from the signature, which a type alias would hide from it.
+#[allow(clippy::result_large_err, clippy::type_complexity)]
 #[pg_schema]
 pub mod auth {
     use crate::domain::error::AuthError;
