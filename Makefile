@@ -37,9 +37,9 @@ lint: setup
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy -p pg_trickle --all-targets --features pg_test -- -D warnings
 
-# Tier 1: plain #[test] on the pure core (src/domain), no PostgreSQL involved.
+# Tier 1: plain #[test] on the pure core (src/domain, src/legacy_store), no PostgreSQL involved.
 test-unit: setup
-	cargo test -p pg_trickle --lib -- domain::
+	cargo test -p pg_trickle --lib -- domain:: legacy_store::
 
 # Tier 2: #[pg_test] inside a backend (plus tier 1 again, which cargo pgrx test runs alongside).
 test-pg: setup

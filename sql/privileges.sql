@@ -22,5 +22,8 @@ TO trickle_app, trickle_admin;
 GRANT EXECUTE ON FUNCTION
     auth.set_password(text, text),
     auth.update_app_metadata(text, jsonb),
-    auth.unlock_user(text)
+    auth.unlock_user(text),
+    auth.set_import_mode(boolean),
+    auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text),
+    auth.migrate(text)
 TO trickle_admin;

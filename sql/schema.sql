@@ -78,12 +78,57 @@ CREATE INDEX password_reset_tokens_user_id_idx ON auth.password_reset_tokens (us
 
 COMMENT ON TABLE auth.password_reset_tokens IS 'pg_trickle: single-use password reset tokens (digests only)';
 
+-- Import mode and the legacy store (at most one row; no row means import mode off, no store).
+-- Secrets live here, readable only by the extension's owner; admins see auth.import_configuration.
+CREATE TABLE auth.import_config (
+    singleton               boolean     PRIMARY KEY DEFAULT true CONSTRAINT import_config_singleton CHECK (singleton),
+    import_mode             boolean     NOT NULL DEFAULT false,
+    store_kind              text        NOT NULL DEFAULT 'none'
+                                        CONSTRAINT import_config_store_kind CHECK (store_kind IN ('none', 'http')),
+    http_base_url           text,
+    http_contract           text        NOT NULL DEFAULT 'pg_trickle',
+    http_auth_kind          text        NOT NULL DEFAULT 'none',
+    http_auth_header        text,
+    http_auth_secret        text,
+    http_hmac_secret        text,
+    http_connect_timeout_ms integer     NOT NULL DEFAULT 1000,
+    http_timeout_ms         integer     NOT NULL DEFAULT 5000,
+    http_lookup_retries     integer     NOT NULL DEFAULT 1,
+    http_max_response_bytes integer     NOT NULL DEFAULT 1048576,
+    http_ca_bundle          text,
+    updated_at              timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
+COMMENT ON TABLE auth.import_config IS 'pg_trickle: import mode and legacy store settings (owner only: holds secrets)';
+
+CREATE VIEW auth.import_configuration AS
+SELECT c.import_mode,
+       c.store_kind,
+       c.http_base_url,
+       c.http_contract,
+       c.http_auth_kind,
+       c.http_auth_header,
+       CASE WHEN c.http_auth_secret IS NULL THEN NULL ELSE '********' END AS http_auth_secret,
+       CASE WHEN c.http_hmac_secret IS NULL THEN NULL ELSE '********' END AS http_hmac_secret,
+       c.http_connect_timeout_ms,
+       c.http_timeout_ms,
+       c.http_lookup_retries,
+       c.http_max_response_bytes,
+       c.http_ca_bundle IS NOT NULL AS http_custom_ca,
+       c.updated_at
+  FROM (SELECT true AS singleton) AS one
+  LEFT JOIN auth.import_config AS c ON c.singleton;
+
+COMMENT ON VIEW auth.import_configuration IS 'pg_trickle: import mode and legacy store settings, secrets masked';
+
 SELECT pg_catalog.pg_extension_config_dump('auth.users', '');
+SELECT pg_catalog.pg_extension_config_dump('auth.import_config', '');
 SELECT pg_catalog.pg_extension_config_dump('auth.password_reset_tokens', '');
 
 REVOKE ALL ON ALL TABLES IN SCHEMA auth FROM PUBLIC;
 GRANT USAGE ON SCHEMA auth TO trickle_app, trickle_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON auth.users, auth.password_reset_tokens, auth.login_attempts TO trickle_admin;
+GRANT SELECT ON auth.import_configuration TO trickle_admin;
 
 -- The profile an application sees: everything but secrets and lockout bookkeeping.
 CREATE FUNCTION auth.user_profile(u auth.users) RETURNS jsonb

@@ -6,6 +6,7 @@
 use pgrx::prelude::*;
 
 pub mod domain;
+pub mod legacy_store;
 pub mod pg;
 
 ::pgrx::pg_module_magic!(name, version);

@@ -2,6 +2,7 @@
 //!
 //! Messages never carry a password, hash or token: only which rule was broken.
 
+use crate::legacy_store::StoreError;
 use thiserror::Error;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -26,4 +27,16 @@ pub enum AuthError {
     InvalidSetting(String),
     #[error("stored password hash is unreadable")]
     CorruptHash,
+    #[error(transparent)]
+    LegacyStore(#[from] StoreError),
+    #[error("this email belongs to an account in the legacy user store")]
+    ExistsInLegacyStore,
+    #[error("the legacy profile conflicts with an existing user (same username or legacy id)")]
+    LegacyProfileConflict,
+    #[error("cannot migrate a user in a read-only transaction")]
+    ReadOnlyMigration,
+    #[error("no legacy store is connected")]
+    NoLegacyStore,
+    #[error("the user is disabled in the legacy store")]
+    DisabledInLegacyStore,
 }

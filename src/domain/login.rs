@@ -1,4 +1,4 @@
-//! Login decisions, separate from how the user row is read or written.
+//! Login decisions, separate from how the user row is read or written or how the legacy store is asked.
 //!
 //! An unknown email and a wrong password must be indistinguishable: same status, same work
 //! (a dummy verification at the current parameters), so neither result nor timing reveals
@@ -8,14 +8,21 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginStatus {
     Authenticated,
+    /// Authenticated by the legacy store, and moved into `auth.users` by this login.
+    Migrated,
     InvalidCredentials,
     Locked,
 }
 
 impl LoginStatus {
+    pub fn is_ok(self) -> bool {
+        matches!(self, LoginStatus::Authenticated | LoginStatus::Migrated)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             LoginStatus::Authenticated => "authenticated",
+            LoginStatus::Migrated => "migrated",
             LoginStatus::InvalidCredentials => "invalid_credentials",
             LoginStatus::Locked => "locked",
         }
@@ -32,7 +39,10 @@ pub struct StoredCredentials<'a> {
 /// The work a login must do next.
 #[derive(Debug, PartialEq, Eq)]
 pub enum LoginStep<'a> {
-    /// No usable local credential: burn one verification, then answer `invalid_credentials`.
+    /// No local user, or one whose password has not moved over yet: in import mode the legacy store
+    /// decides; otherwise this is a `DummyVerify`.
+    NoLocalPassword,
+    /// A stored hash nobody can log in with here: burn one verification, answer `invalid_credentials`.
     DummyVerify,
     /// Locked accounts are refused without verifying (so lockout also caps the hashing an attacker causes).
     RefuseLocked,
@@ -42,14 +52,15 @@ pub enum LoginStep<'a> {
 
 pub fn plan<'a>(stored: Option<&StoredCredentials<'a>>) -> LoginStep<'a> {
     let Some(user) = stored else {
-        return LoginStep::DummyVerify;
+        return LoginStep::NoLocalPassword;
     };
     if user.locked {
         return LoginStep::RefuseLocked;
     }
     match (user.password_hash, user.password_format) {
+        (None, _) => LoginStep::NoLocalPassword,
         (Some(hash), Some(crate::domain::password::argon2id::FORMAT_NAME)) => LoginStep::VerifyArgon2id(hash),
-        // No password yet, or a legacy format this build cannot verify: nobody can log in with it.
+        // A legacy format this build cannot verify: nobody can log in with it.
         _ => LoginStep::DummyVerify,
     }
 }
@@ -72,24 +83,17 @@ mod tests {
     use super::*;
 
     fn user<'a>(hash: Option<&'a str>, format: Option<&'a str>, locked: bool) -> StoredCredentials<'a> {
-        StoredCredentials {
-            password_hash: hash,
-            password_format: format,
-            locked,
-        }
+        StoredCredentials { password_hash: hash, password_format: format, locked }
     }
 
     #[test]
-    fn unknown_user_costs_a_dummy_verification() {
-        assert_eq!(plan(None), LoginStep::DummyVerify);
+    fn unknown_user_has_no_local_password() {
+        assert_eq!(plan(None), LoginStep::NoLocalPassword);
     }
 
     #[test]
     fn locked_user_is_refused_before_verifying() {
-        assert_eq!(
-            plan(Some(&user(Some("$argon2id$x"), Some("argon2id"), true))),
-            LoginStep::RefuseLocked
-        );
+        assert_eq!(plan(Some(&user(Some("$argon2id$x"), Some("argon2id"), true))), LoginStep::RefuseLocked);
     }
 
     #[test]
@@ -101,12 +105,13 @@ mod tests {
     }
 
     #[test]
-    fn user_without_usable_hash_gets_the_same_work_as_unknown() {
-        assert_eq!(plan(Some(&user(None, None, false))), LoginStep::DummyVerify);
-        assert_eq!(
-            plan(Some(&user(Some("$P$abc"), Some("phpass"), false))),
-            LoginStep::DummyVerify
-        );
+    fn profile_without_password_waits_for_the_legacy_store() {
+        assert_eq!(plan(Some(&user(None, None, false))), LoginStep::NoLocalPassword);
+    }
+
+    #[test]
+    fn unverifiable_hash_costs_a_dummy_verification() {
+        assert_eq!(plan(Some(&user(Some("$P$abc"), Some("phpass"), false))), LoginStep::DummyVerify);
     }
 
     #[test]

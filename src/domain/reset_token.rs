@@ -35,10 +35,7 @@ mod tests {
         let b = issue();
         assert_ne!(a.token, b.token);
         assert_eq!(a.token.len(), 43);
-        assert!(a
-            .token
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(a.token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_eq!(a.digest, digest(&a.token));
         assert_eq!(a.digest.len(), 32);
         assert_ne!(a.digest, a.token.as_bytes());

@@ -47,14 +47,8 @@ pub mod auth {
         ErrorReport,
     > {
         let result = flows::login(required(email, "email")?, required(password, "password")?)?;
-        let ok = result.status == crate::domain::login::LoginStatus::Authenticated;
-        Ok(TableIterator::once((
-            ok,
-            result.status.as_str().to_string(),
-            result.user_id,
-            result.email,
-            result.profile,
-        )))
+        let ok = result.status.is_ok();
+        Ok(TableIterator::once((ok, result.status.as_str().to_string(), result.user_id, result.email, result.profile)))
     }
 
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
@@ -90,10 +84,7 @@ pub mod auth {
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn set_password(email: Option<&str>, new_password: Option<&str>) -> Result<(), ErrorReport> {
-        Ok(flows::set_password(
-            required(email, "email")?,
-            required(new_password, "new_password")?,
-        )?)
+        Ok(flows::set_password(required(email, "email")?, required(new_password, "new_password")?)?)
     }
 
     /// A single-use token to mail to the user; returned for unknown emails too (it never works).
@@ -106,10 +97,7 @@ pub mod auth {
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn reset_password(token: Option<&str>, new_password: Option<&str>) -> Result<(), ErrorReport> {
-        Ok(flows::reset_password(
-            required(token, "token")?,
-            required(new_password, "new_password")?,
-        )?)
+        Ok(flows::reset_password(required(token, "token")?, required(new_password, "new_password")?)?)
     }
 
     /// The user's profile without any secret; NULL when there is no such user.
@@ -123,38 +111,26 @@ pub mod auth {
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn update_user_metadata(email: Option<&str>, patch: Option<JsonB>) -> Result<JsonB, ErrorReport> {
-        Ok(flows::update_user_metadata(
-            required(email, "email")?,
-            required(patch, "patch")?,
-        )?)
+        Ok(flows::update_user_metadata(required(email, "email")?, required(patch, "patch")?)?)
     }
 
     /// Admin: like update_user_metadata, for app_metadata (roles, plans: what users must not set).
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn update_app_metadata(email: Option<&str>, patch: Option<JsonB>) -> Result<JsonB, ErrorReport> {
-        Ok(flows::update_app_metadata(
-            required(email, "email")?,
-            required(patch, "patch")?,
-        )?)
+        Ok(flows::update_app_metadata(required(email, "email")?, required(patch, "patch")?)?)
     }
 
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn change_email(email: Option<&str>, new_email: Option<&str>) -> Result<(), ErrorReport> {
-        Ok(flows::change_email(
-            required(email, "email")?,
-            required(new_email, "new_email")?,
-        )?)
+        Ok(flows::change_email(required(email, "email")?, required(new_email, "new_email")?)?)
     }
 
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn set_email_verified(email: Option<&str>, verified: Option<bool>) -> Result<(), ErrorReport> {
-        Ok(flows::set_email_verified(
-            required(email, "email")?,
-            required(verified, "verified")?,
-        )?)
+        Ok(flows::set_email_verified(required(email, "email")?, required(verified, "verified")?)?)
     }
 
     /// true when a user was deleted.
@@ -170,6 +146,58 @@ pub mod auth {
     pub fn unlock_user(email: Option<&str>) -> Result<(), ErrorReport> {
         Ok(flows::unlock_user(required(email, "email")?)?)
     }
+
+    /// Admin: import mode on or off. Takes effect when the transaction commits.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn set_import_mode(enabled: Option<bool>) -> Result<(), ErrorReport> {
+        flows::set_import_mode(required(enabled, "enabled")?);
+        Ok(())
+    }
+
+    /// Admin: points import mode at an HTTP legacy store (docs/http-contract.md). Refuses unsafe
+    /// settings (22023). Takes effect when the transaction commits.
+    #[allow(clippy::too_many_arguments)]
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn configure_http_store(
+        base_url: Option<&str>,
+        contract: default!(Option<&str>, "'pg_trickle'"),
+        auth_kind: default!(Option<&str>, "'none'"),
+        auth_secret: default!(Option<&str>, "NULL"),
+        auth_header: default!(Option<&str>, "NULL"),
+        hmac_secret: default!(Option<&str>, "NULL"),
+        connect_timeout_ms: default!(Option<i32>, 1000),
+        timeout_ms: default!(Option<i32>, 5000),
+        lookup_retries: default!(Option<i32>, 1),
+        max_response_bytes: default!(Option<i32>, 1048576),
+        ca_bundle: default!(Option<&str>, "NULL"),
+    ) -> Result<(), ErrorReport> {
+        let row = crate::pg::storage::ImportConfigRow {
+            import_mode: false, // not written by this function
+            store_kind: "http".into(),
+            http_base_url: Some(required(base_url, "base_url")?.to_string()),
+            http_contract: required(contract, "contract")?.to_string(),
+            http_auth_kind: required(auth_kind, "auth_kind")?.to_string(),
+            http_auth_header: auth_header.map(str::to_string),
+            http_auth_secret: auth_secret.map(str::to_string),
+            http_hmac_secret: hmac_secret.map(str::to_string),
+            http_connect_timeout_ms: required(connect_timeout_ms, "connect_timeout_ms")?,
+            http_timeout_ms: required(timeout_ms, "timeout_ms")?,
+            http_lookup_retries: required(lookup_retries, "lookup_retries")?,
+            http_max_response_bytes: required(max_response_bytes, "max_response_bytes")?,
+            http_ca_bundle: ca_bundle.map(str::to_string),
+        };
+        Ok(flows::configure_http_store(row)?)
+    }
+
+    /// Admin: moves a legacy user's profile (no password) into auth.users ahead of any login;
+    /// returns the local profile. P0002 when the legacy store does not know the email.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn migrate(email: Option<&str>) -> Result<JsonB, ErrorReport> {
+        Ok(flows::migrate(required(email, "email")?)?)
+    }
 }
 
 /// Tier 2: inside a backend, in a transaction that is rolled back after each test.
@@ -180,12 +208,9 @@ mod tests {
     use pgrx::JsonB;
 
     fn login_status(email: &str, password: &str) -> String {
-        Spi::get_one_with_args::<String>(
-            "SELECT status FROM auth.login($1, $2)",
-            &[email.into(), password.into()],
-        )
-        .unwrap()
-        .unwrap()
+        Spi::get_one_with_args::<String>("SELECT status FROM auth.login($1, $2)", &[email.into(), password.into()])
+            .unwrap()
+            .unwrap()
     }
 
     #[pg_test]
@@ -200,31 +225,18 @@ mod tests {
         Spi::run("SELECT auth.signup('  Alice@Example.COM ', 'correct horse battery')").unwrap();
         let stored = Spi::get_one::<String>("SELECT email FROM auth.users").unwrap().unwrap();
         assert_eq!(stored, "alice@example.com");
-        assert_eq!(
-            login_status("ALICE@example.com", "correct horse battery"),
-            "authenticated"
-        );
-        assert_eq!(
-            login_status("alice@example.com", "wrong password"),
-            "invalid_credentials"
-        );
-        assert_eq!(
-            login_status("nobody@example.com", "correct horse battery"),
-            "invalid_credentials"
-        );
+        assert_eq!(login_status("ALICE@example.com", "correct horse battery"), "authenticated");
+        assert_eq!(login_status("alice@example.com", "wrong password"), "invalid_credentials");
+        assert_eq!(login_status("nobody@example.com", "correct horse battery"), "invalid_credentials");
     }
 
     #[pg_test]
     fn stored_hash_is_argon2id_and_profile_has_no_secret() {
         Spi::run("SET pg_trickle.argon2_memory_kib = 8192; SET pg_trickle.argon2_iterations = 1").unwrap();
         Spi::run(r#"SELECT auth.signup('bob@example.com', 'hunter2hunter2', '{"plan": "pro"}')"#).unwrap();
-        let hash = Spi::get_one::<String>("SELECT password_hash FROM auth.users")
-            .unwrap()
-            .unwrap();
+        let hash = Spi::get_one::<String>("SELECT password_hash FROM auth.users").unwrap().unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=8192,t=1,p=1$"));
-        let profile = Spi::get_one::<JsonB>("SELECT auth.get_user('bob@example.com')")
-            .unwrap()
-            .unwrap();
+        let profile = Spi::get_one::<JsonB>("SELECT auth.get_user('bob@example.com')").unwrap().unwrap();
         let text = profile.0.to_string();
         assert!(!text.contains("argon2") && !text.contains("password_hash"), "{text}");
         assert_eq!(profile.0["user_metadata"]["plan"], "pro");

@@ -1,13 +1,16 @@
-//! The account flows: domain decisions (`crate::domain`) joined to table access (`storage`).
-//! Each function takes already-non-NULL arguments and returns typed errors; `auth_api` maps
-//! them to SQL.
+//! The account flows: domain decisions (`crate::domain`) joined to table access (`storage`) and to
+//! the legacy store (`legacy`). Each function takes already-non-NULL arguments and returns typed
+//! errors; `auth_api` maps them to SQL.
 
 use crate::domain::email::normalize_email;
 use crate::domain::error::AuthError;
 use crate::domain::login::{self, LoginStatus, LoginStep, StoredCredentials};
 use crate::domain::password::{argon2id, check_length_limit, check_new_password};
 use crate::domain::reset_token;
-use crate::pg::{settings, storage};
+use crate::legacy_store::{LegacyProfile, LoginAnswer};
+use crate::pg::legacy::{self, LegacyStore};
+use crate::pg::settings;
+use crate::pg::storage::{self, Credentials};
 use pgrx::{JsonB, Uuid};
 
 pub struct LoginResult {
@@ -17,16 +20,36 @@ pub struct LoginResult {
     pub profile: Option<JsonB>,
 }
 
-/// The outcome of checking a password against the local store.
+impl LoginResult {
+    fn refused(status: LoginStatus) -> Self {
+        LoginResult { status, user_id: None, email: None, profile: None }
+    }
+
+    fn granted(status: LoginStatus, user_id: Uuid, email: String, profile: JsonB) -> Self {
+        LoginResult { status, user_id: Some(user_id), email: Some(email), profile: Some(profile) }
+    }
+}
+
+/// The outcome of checking a password.
 enum Verdict {
     Authenticated {
         user_id: Uuid,
         upgraded_hash: Option<String>,
     },
+    /// The legacy store accepted the password and the user now has a local argon2id hash.
+    Migrated {
+        user_id: Uuid,
+        profile: JsonB,
+    },
+    /// A concurrent login migrated the same user first; the store accepted this password too.
+    MigratedConcurrently {
+        user_id: Uuid,
+    },
     Refused(LoginStatus),
 }
 
-/// Verifies `password` for `email` (already normalised), counting failures and applying lockout.
+/// Verifies `password` for `email` (already normalised): locally, or — for a user the local store
+/// has no password for, in import mode — by asking the legacy store and migrating on success.
 /// Wrong credentials are a result, not an error, so the failure count survives the caller's transaction.
 fn verify_credentials(email: &str, password: &str) -> Result<Verdict, AuthError> {
     check_length_limit(password)?;
@@ -39,10 +62,11 @@ fn verify_credentials(email: &str, password: &str) -> Result<Verdict, AuthError>
     });
     let verified = match login::plan(facts.as_ref()) {
         LoginStep::RefuseLocked => return Ok(Verdict::Refused(LoginStatus::Locked)),
-        LoginStep::DummyVerify => {
-            let _ = argon2id::verify_password(password, &argon2id::dummy_hash(params));
-            false
-        }
+        LoginStep::NoLocalPassword => match legacy::current_store()? {
+            LegacyStore::Off => dummy_verify(password, params),
+            store => return migrate_on_login(&store, email, password, stored.as_ref()),
+        },
+        LoginStep::DummyVerify => dummy_verify(password, params),
         LoginStep::VerifyArgon2id(phc) => argon2id::verify_password(password, phc).unwrap_or_else(|_| {
             let user_id = stored.as_ref().map(|c| c.user_id.to_string()).unwrap_or_default();
             pgrx::log!("pg_trickle: user {user_id} has an unreadable password hash; treated as a failed login");
@@ -57,43 +81,86 @@ fn verify_credentials(email: &str, password: &str) -> Result<Verdict, AuthError>
             Some(phc) if argon2id::needs_rehash(phc, params) => Some(argon2id::hash_password(password, params)),
             _ => None,
         };
-        return Ok(Verdict::Authenticated {
-            user_id: user.user_id,
-            upgraded_hash,
-        });
+        return Ok(Verdict::Authenticated { user_id: user.user_id, upgraded_hash });
     }
-    if !storage::transaction_is_read_only() {
-        let failures = storage::record_login_failure(user.user_id);
-        if settings::lockout_policy().locks_at(failures) {
-            storage::lock_user(user.user_id, settings::lockout_duration_secs());
-        }
-    }
+    record_failure(user.user_id);
     Ok(Verdict::Refused(LoginStatus::InvalidCredentials))
+}
+
+/// Same cost as a real verification, so an unknown email takes as long as a wrong password.
+fn dummy_verify(password: &str, params: argon2id::Argon2Params) -> bool {
+    let _ = argon2id::verify_password(password, &argon2id::dummy_hash(params));
+    false
+}
+
+fn record_failure(user_id: Uuid) {
+    if storage::transaction_is_read_only() {
+        return;
+    }
+    let failures = storage::record_login_failure(user_id);
+    if settings::lockout_policy().locks_at(failures) {
+        storage::lock_user(user_id, settings::lockout_duration_secs());
+    }
+}
+
+/// The trickle migration: the legacy store checks the password; on success the user gets an argon2id
+/// hash of it, inside the caller's transaction. No lock is held while the store is asked.
+fn migrate_on_login(
+    store: &LegacyStore,
+    email: &str,
+    password: &str,
+    existing: Option<&Credentials>,
+) -> Result<Verdict, AuthError> {
+    let profile = match legacy::login(store, email, password)? {
+        LoginAnswer::Rejected => {
+            if let Some(user) = existing {
+                record_failure(user.user_id);
+            }
+            return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
+        }
+        LoginAnswer::Accepted(profile) if profile.enabled => profile,
+        LoginAnswer::Accepted(_) => return Ok(Verdict::Refused(LoginStatus::InvalidCredentials)),
+    };
+    if storage::transaction_is_read_only() {
+        return Err(AuthError::ReadOnlyMigration);
+    }
+    let hash = argon2id::hash_password(password, settings::argon2_params());
+    if let Some(user) = existing {
+        // The profile moved earlier (admin migrate, password reset); now the password follows.
+        let profile = storage::record_login_success(user.user_id, Some(&hash));
+        return Ok(Verdict::Migrated { user_id: user.user_id, profile });
+    }
+    match storage::insert_migrated_user(&profile, Some(&hash)) {
+        Some((user_id, profile)) => Ok(Verdict::Migrated { user_id, profile }),
+        None => match storage::find_credentials(email) {
+            Some(winner) => Ok(Verdict::MigratedConcurrently { user_id: winner.user_id }),
+            None => Err(AuthError::LegacyProfileConflict),
+        },
+    }
 }
 
 pub fn login(raw_email: &str, password: &str) -> Result<LoginResult, AuthError> {
     let email = normalize_email(raw_email)?;
-    match verify_credentials(&email, password)? {
-        Verdict::Refused(status) => Ok(LoginResult {
-            status,
-            user_id: None,
-            email: None,
-            profile: None,
-        }),
+    let (status, user_id, profile) = match verify_credentials(&email, password)? {
+        Verdict::Refused(status) => return Ok(LoginResult::refused(status)),
+        Verdict::Migrated { user_id, profile } => (LoginStatus::Migrated, user_id, profile),
         Verdict::Authenticated { user_id, upgraded_hash } => {
-            // On a standby or in a read-only transaction the login still succeeds; bookkeeping waits.
-            let profile = if storage::transaction_is_read_only() {
-                storage::profile_by_email(&email).expect("the user was just found")
-            } else {
-                storage::record_login_success(user_id, upgraded_hash.as_deref())
-            };
-            Ok(LoginResult {
-                status: LoginStatus::Authenticated,
-                user_id: Some(user_id),
-                email: Some(email),
-                profile: Some(profile),
-            })
+            (LoginStatus::Authenticated, user_id, login_bookkeeping(&email, user_id, upgraded_hash.as_deref()))
         }
+        Verdict::MigratedConcurrently { user_id } => {
+            (LoginStatus::Authenticated, user_id, login_bookkeeping(&email, user_id, None))
+        }
+    };
+    Ok(LoginResult::granted(status, user_id, email, profile))
+}
+
+/// Records a successful local login and returns the profile. On a standby or in a read-only
+/// transaction the login still succeeds; the bookkeeping waits for the next writable login.
+fn login_bookkeeping(email: &str, user_id: Uuid, upgraded_hash: Option<&str>) -> JsonB {
+    if storage::transaction_is_read_only() {
+        storage::profile_by_email(email).expect("the user was just found")
+    } else {
+        storage::record_login_success(user_id, upgraded_hash)
     }
 }
 
@@ -110,13 +177,24 @@ fn new_password_hash(password: &str) -> Result<String, AuthError> {
     Ok(argon2id::hash_password(password, settings::argon2_params()))
 }
 
+/// getUser in import mode: the legacy store's profile for an email that is not local.
+fn legacy_profile(email: &str) -> Result<Option<LegacyProfile>, AuthError> {
+    match legacy::current_store()? {
+        LegacyStore::Off => Ok(None),
+        store => legacy::get_user(&store, email),
+    }
+}
+
 pub fn signup(raw_email: &str, password: &str, user_metadata: JsonB) -> Result<Uuid, AuthError> {
     let email = normalize_email(raw_email)?;
     require_object(&user_metadata, "user_metadata")?;
     check_new_password(password, settings::password_min_length())?;
-    // Cheap check first, so a duplicate costs no hashing.
+    // Cheap checks first, so a duplicate costs no hashing.
     if storage::user_id_by_email(&email).is_some() {
         return Err(AuthError::Duplicate("email"));
+    }
+    if legacy_profile(&email)?.is_some() {
+        return Err(AuthError::ExistsInLegacyStore);
     }
     let hash = new_password_hash(password)?;
     storage::insert_native_user(&email, &hash, user_metadata).ok_or(AuthError::Duplicate("email"))
@@ -126,13 +204,14 @@ pub fn signup(raw_email: &str, password: &str, user_metadata: JsonB) -> Result<U
 pub fn change_password(raw_email: &str, old_password: &str, new_password: &str) -> Result<bool, AuthError> {
     let email = normalize_email(raw_email)?;
     check_new_password(new_password, settings::password_min_length())?;
-    match verify_credentials(&email, old_password)? {
-        Verdict::Authenticated { user_id, .. } => {
-            storage::set_password_hash(user_id, &new_password_hash(new_password)?);
-            Ok(true)
-        }
-        Verdict::Refused(_) => Ok(false),
-    }
+    let user_id = match verify_credentials(&email, old_password)? {
+        Verdict::Refused(_) => return Ok(false),
+        Verdict::Authenticated { user_id, .. }
+        | Verdict::Migrated { user_id, .. }
+        | Verdict::MigratedConcurrently { user_id } => user_id,
+    };
+    storage::set_password_hash(user_id, &new_password_hash(new_password)?);
+    Ok(true)
 }
 
 fn existing_user(email: &str) -> Result<Uuid, AuthError> {
@@ -145,13 +224,48 @@ pub fn set_password(raw_email: &str, new_password: &str) -> Result<(), AuthError
     Ok(())
 }
 
+/// Moves a legacy user's profile (no password) into `auth.users`; returns the local profile.
+/// A user already local is left as is.
+fn migrate_profile(email: &str) -> Result<Option<JsonB>, AuthError> {
+    if let Some(profile) = storage::profile_by_email(email) {
+        return Ok(Some(profile));
+    }
+    let Some(legacy) = legacy_profile(email)? else {
+        return Ok(None);
+    };
+    if !legacy.enabled {
+        return Err(AuthError::DisabledInLegacyStore);
+    }
+    if storage::transaction_is_read_only() {
+        return Err(AuthError::ReadOnlyMigration);
+    }
+    match storage::insert_migrated_user(&legacy, None) {
+        Some((_, profile)) => Ok(Some(profile)),
+        None => storage::profile_by_email(email).map(Some).ok_or(AuthError::LegacyProfileConflict),
+    }
+}
+
 /// Returns a token whether or not the email has an account, so the outcome reveals nothing;
-/// only a token issued for a real account is stored and can be redeemed.
+/// only a token issued for a real account is stored and can be redeemed. In import mode a legacy
+/// user's profile moves over first, so someone who forgot the legacy password can still move.
 pub fn create_password_reset(raw_email: &str) -> Result<String, AuthError> {
     let email = normalize_email(raw_email)?;
+    match migrate_profile(&email) {
+        Ok(_) | Err(AuthError::DisabledInLegacyStore) => {}
+        Err(other) => return Err(other),
+    }
     let issued = reset_token::issue();
     storage::create_reset_token(&email, issued.digest, settings::reset_token_ttl_secs());
     Ok(issued.token)
+}
+
+/// Admin: migrate a legacy user's profile ahead of any login.
+pub fn migrate(raw_email: &str) -> Result<JsonB, AuthError> {
+    let email = normalize_email(raw_email)?;
+    if matches!(legacy::current_store()?, LegacyStore::Off) && storage::user_id_by_email(&email).is_none() {
+        return Err(AuthError::NoLegacyStore);
+    }
+    migrate_profile(&email)?.ok_or(AuthError::UserNotFound)
 }
 
 pub fn reset_password(token: &str, new_password: &str) -> Result<(), AuthError> {
@@ -176,6 +290,7 @@ pub fn update_app_metadata(raw_email: &str, patch: JsonB) -> Result<JsonB, AuthE
     storage::merge_app_metadata(&normalize_email(raw_email)?, patch).ok_or(AuthError::UserNotFound)
 }
 
+/// The new email must be free locally and, in import mode, in the legacy store.
 pub fn change_email(raw_email: &str, raw_new_email: &str) -> Result<(), AuthError> {
     let email = normalize_email(raw_email)?;
     let new_email = normalize_email(raw_new_email)?;
@@ -186,15 +301,15 @@ pub fn change_email(raw_email: &str, raw_new_email: &str) -> Result<(), AuthErro
     if storage::user_id_by_email(&new_email).is_some() {
         return Err(AuthError::Duplicate("email"));
     }
-    storage::change_email(&email, &new_email)
-        .map(drop)
-        .ok_or(AuthError::UserNotFound)
+    existing_user(&email)?;
+    if legacy_profile(&new_email)?.is_some() {
+        return Err(AuthError::ExistsInLegacyStore);
+    }
+    storage::change_email(&email, &new_email).map(drop).ok_or(AuthError::UserNotFound)
 }
 
 pub fn set_email_verified(raw_email: &str, verified: bool) -> Result<(), AuthError> {
-    storage::set_email_verified(&normalize_email(raw_email)?, verified)
-        .map(drop)
-        .ok_or(AuthError::UserNotFound)
+    storage::set_email_verified(&normalize_email(raw_email)?, verified).map(drop).ok_or(AuthError::UserNotFound)
 }
 
 pub fn delete_user(raw_email: &str) -> Result<bool, AuthError> {
@@ -202,7 +317,17 @@ pub fn delete_user(raw_email: &str) -> Result<bool, AuthError> {
 }
 
 pub fn unlock_user(raw_email: &str) -> Result<(), AuthError> {
-    storage::unlock_user(&normalize_email(raw_email)?)
-        .map(drop)
-        .ok_or(AuthError::UserNotFound)
+    storage::unlock_user(&normalize_email(raw_email)?).map(drop).ok_or(AuthError::UserNotFound)
+}
+
+/// Admin: import mode on or off (the legacy store configuration is kept either way).
+pub fn set_import_mode(enabled: bool) {
+    storage::set_import_mode(enabled);
+}
+
+/// Admin: validates and stores the HTTP legacy store; takes effect when the transaction commits.
+pub fn configure_http_store(row: storage::ImportConfigRow) -> Result<(), AuthError> {
+    legacy::http_config_from_row(&row)?;
+    storage::save_http_store(&row);
+    Ok(())
 }

@@ -8,6 +8,7 @@
 
 pub mod auth_api;
 pub mod flows;
+pub mod legacy;
 pub mod settings;
 pub mod sqlstate;
 pub mod storage;

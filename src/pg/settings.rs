@@ -95,12 +95,8 @@ pub fn register() {
 }
 
 pub fn argon2_params() -> Argon2Params {
-    Argon2Params::new(
-        ARGON2_MEMORY_KIB.get() as u32,
-        ARGON2_ITERATIONS.get() as u32,
-        ARGON2_PARALLELISM.get() as u32,
-    )
-    .expect("the GUC bounds are the domain bounds")
+    Argon2Params::new(ARGON2_MEMORY_KIB.get() as u32, ARGON2_ITERATIONS.get() as u32, ARGON2_PARALLELISM.get() as u32)
+        .expect("the GUC bounds are the domain bounds")
 }
 
 pub fn password_min_length() -> usize {
@@ -108,9 +104,7 @@ pub fn password_min_length() -> usize {
 }
 
 pub fn lockout_policy() -> LockoutPolicy {
-    LockoutPolicy {
-        threshold: LOCKOUT_THRESHOLD.get() as u32,
-    }
+    LockoutPolicy { threshold: LOCKOUT_THRESHOLD.get() as u32 }
 }
 
 pub fn lockout_duration_secs() -> i32 {

@@ -4,6 +4,7 @@
 //! Messages say which rule was broken, never the password, hash or token involved.
 
 use crate::domain::error::AuthError;
+use crate::legacy_store::StoreError;
 use pgrx::pg_sys::errcodes::PgSqlErrorCode;
 use pgrx::pg_sys::panic::ErrorReport;
 
@@ -14,14 +15,12 @@ impl From<AuthError> for ErrorReport {
         use PgSqlErrorCode::*;
         let (code, hint): (PgSqlErrorCode, Option<&str>) = match &err {
             AuthError::NullArgument(_) => (ERRCODE_NULL_VALUE_NOT_ALLOWED, None),
-            AuthError::InvalidEmail(_) => (
-                ERRCODE_INVALID_PARAMETER_VALUE,
-                Some("Pass an address like name@example.com."),
-            ),
-            AuthError::PasswordTooShort { .. } => (
-                ERRCODE_INVALID_PARAMETER_VALUE,
-                Some("The minimum is the setting pg_trickle.password_min_length."),
-            ),
+            AuthError::InvalidEmail(_) => {
+                (ERRCODE_INVALID_PARAMETER_VALUE, Some("Pass an address like name@example.com."))
+            }
+            AuthError::PasswordTooShort { .. } => {
+                (ERRCODE_INVALID_PARAMETER_VALUE, Some("The minimum is the setting pg_trickle.password_min_length."))
+            }
             AuthError::PasswordTooLong { .. } => (ERRCODE_INVALID_PARAMETER_VALUE, None),
             AuthError::Duplicate(_) => (ERRCODE_UNIQUE_VIOLATION, None),
             AuthError::UserNotFound => (ERRCODE_NO_DATA_FOUND, None),
@@ -31,10 +30,26 @@ impl From<AuthError> for ErrorReport {
             ),
             AuthError::NotAnObject(_) => (ERRCODE_INVALID_PARAMETER_VALUE, Some("Pass a JSON object, e.g. '{}'.")),
             AuthError::InvalidSetting(_) => (ERRCODE_INVALID_PARAMETER_VALUE, None),
-            AuthError::CorruptHash => (
-                ERRCODE_DATA_CORRUPTED,
-                Some("Reset the user's password with auth.set_password()."),
+            AuthError::CorruptHash => {
+                (ERRCODE_DATA_CORRUPTED, Some("Reset the user's password with auth.set_password()."))
+            }
+            AuthError::LegacyStore(store) => store_error_code(store),
+            AuthError::ExistsInLegacyStore => {
+                (ERRCODE_UNIQUE_VIOLATION, Some("Log in with the existing password; the account moves over then."))
+            }
+            AuthError::LegacyProfileConflict => (
+                ERRCODE_UNIQUE_VIOLATION,
+                Some("Another local user holds this username or legacy id; see docs/operations.md."),
             ),
+            AuthError::ReadOnlyMigration => (
+                ERRCODE_READ_ONLY_SQL_TRANSACTION,
+                Some("Send first logins of legacy users to the primary, in a read-write transaction."),
+            ),
+            AuthError::NoLegacyStore => (
+                ERRCODE_INVALID_PARAMETER_VALUE,
+                Some("Configure one with auth.configure_http_store() and turn import mode on."),
+            ),
+            AuthError::DisabledInLegacyStore => (ERRCODE_NO_DATA_FOUND, None),
         };
         let report = ErrorReport::new(code, err.to_string(), FUNCNAME);
         match hint {
@@ -44,11 +59,29 @@ impl From<AuthError> for ErrorReport {
     }
 }
 
+/// Class 08 for a store that cannot be reached or answer; 08P01 for one that answered wrongly.
+fn store_error_code(err: &StoreError) -> (PgSqlErrorCode, Option<&'static str>) {
+    use PgSqlErrorCode::*;
+    match err {
+        StoreError::Unreachable(_) => (
+            ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
+            Some("Check the legacy store's address (auth.import_configuration) and that it is up."),
+        ),
+        StoreError::Timeout(_) | StoreError::ConnectionFailed(_) => (ERRCODE_CONNECTION_FAILURE, None),
+        StoreError::Unavailable(_) => (ERRCODE_SQLSERVER_REJECTED_ESTABLISHMENT_OF_SQLCONNECTION, None),
+        StoreError::RequestRefused => (
+            ERRCODE_SQLSERVER_REJECTED_ESTABLISHMENT_OF_SQLCONNECTION,
+            Some("Check auth_kind, auth_secret and hmac_secret in auth.configure_http_store()."),
+        ),
+        StoreError::InvalidAnswer(_) | StoreError::AnswerTooLarge(_) => {
+            (ERRCODE_PROTOCOL_VIOLATION, Some("The legacy store must follow docs/http-contract.md."))
+        }
+        StoreError::InvalidConfig(_) => (ERRCODE_INVALID_PARAMETER_VALUE, None),
+        StoreError::Interrupted => (ERRCODE_QUERY_CANCELED, None),
+    }
+}
+
 /// Failures of our own SQL (a bug, not bad input) surface as internal errors with the statement's name.
 pub fn internal(what: &str, err: impl std::fmt::Display) -> ErrorReport {
-    ErrorReport::new(
-        PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
-        format!("pg_trickle: {what} failed: {err}"),
-        FUNCNAME,
-    )
+    ErrorReport::new(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("pg_trickle: {what} failed: {err}"), FUNCNAME)
 }

@@ -4,6 +4,7 @@
 //! read-only transaction or on a hot standby; writes use `connect_mut` + `update`.
 //! A failing statement here is a bug in pg_trickle, raised as an internal error.
 
+use crate::legacy_store::LegacyProfile;
 use crate::pg::sqlstate;
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
@@ -104,10 +105,7 @@ pub fn user_id_by_email(email: &str) -> Option<Uuid> {
 
 /// None when the email is taken (including by a concurrent signup that committed first).
 pub fn insert_native_user(email: &str, password_hash: &str, user_metadata: JsonB) -> Option<Uuid> {
-    write_one(
-        query!("insert_native_user"),
-        &[email.into(), password_hash.into(), user_metadata.into()],
-    )
+    write_one(query!("insert_native_user"), &[email.into(), password_hash.into(), user_metadata.into()])
 }
 
 pub fn set_password_hash(user_id: Uuid, password_hash: &str) {
@@ -115,10 +113,7 @@ pub fn set_password_hash(user_id: Uuid, password_hash: &str) {
 }
 
 pub fn create_reset_token(email: &str, digest: Vec<u8>, ttl_secs: i32) {
-    write(
-        query!("create_reset_token"),
-        &[email.into(), digest.into(), ttl_secs.into()],
-    );
+    write(query!("create_reset_token"), &[email.into(), digest.into(), ttl_secs.into()]);
 }
 
 /// Marks the token used; returns its user when it was valid, unused and unexpired.
@@ -148,4 +143,105 @@ pub fn delete_user(email: &str) -> Option<Uuid> {
 
 pub fn unlock_user(email: &str) -> Option<Uuid> {
     write_one(query!("unlock_user"), &[email.into()])
+}
+
+/// `auth.import_config` as stored (validated again by `pg::legacy` before use).
+pub struct ImportConfigRow {
+    pub import_mode: bool,
+    pub store_kind: String,
+    pub http_base_url: Option<String>,
+    pub http_contract: String,
+    pub http_auth_kind: String,
+    pub http_auth_header: Option<String>,
+    pub http_auth_secret: Option<String>,
+    pub http_hmac_secret: Option<String>,
+    pub http_connect_timeout_ms: i32,
+    pub http_timeout_ms: i32,
+    pub http_lookup_retries: i32,
+    pub http_max_response_bytes: i32,
+    pub http_ca_bundle: Option<String>,
+}
+
+pub fn load_import_config() -> Option<ImportConfigRow> {
+    let (name, sql) = query!("load_import_config");
+    or_internal(
+        name,
+        Spi::connect(|c| {
+            let table = c.select(sql, Some(1), &[])?;
+            if table.is_empty() {
+                return Ok(None);
+            }
+            let row = table.first();
+            let required = |v: Option<i32>| v.expect("NOT NULL column");
+            Ok(Some(ImportConfigRow {
+                import_mode: row.get::<bool>(1)?.unwrap_or(false),
+                store_kind: row.get::<String>(2)?.unwrap_or_default(),
+                http_base_url: row.get::<String>(3)?,
+                http_contract: row.get::<String>(4)?.unwrap_or_default(),
+                http_auth_kind: row.get::<String>(5)?.unwrap_or_default(),
+                http_auth_header: row.get::<String>(6)?,
+                http_auth_secret: row.get::<String>(7)?,
+                http_hmac_secret: row.get::<String>(8)?,
+                http_connect_timeout_ms: required(row.get::<i32>(9)?),
+                http_timeout_ms: required(row.get::<i32>(10)?),
+                http_lookup_retries: required(row.get::<i32>(11)?),
+                http_max_response_bytes: required(row.get::<i32>(12)?),
+                http_ca_bundle: row.get::<String>(13)?,
+            }))
+        }),
+    )
+}
+
+pub fn set_import_mode(enabled: bool) {
+    write(query!("set_import_mode"), &[enabled.into()]);
+}
+
+pub fn save_http_store(row: &ImportConfigRow) {
+    write(
+        query!("save_http_store"),
+        &[
+            row.http_base_url.as_deref().into(),
+            row.http_contract.as_str().into(),
+            row.http_auth_kind.as_str().into(),
+            row.http_auth_header.as_deref().into(),
+            row.http_auth_secret.as_deref().into(),
+            row.http_hmac_secret.as_deref().into(),
+            row.http_connect_timeout_ms.into(),
+            row.http_timeout_ms.into(),
+            row.http_lookup_retries.into(),
+            row.http_max_response_bytes.into(),
+            row.http_ca_bundle.as_deref().into(),
+        ],
+    );
+}
+
+/// Inserts a user moved over from the legacy store; None when a concurrent migration (or another
+/// user holding the same username or legacy id) got there first. Returns the id and profile.
+pub fn insert_migrated_user(p: &LegacyProfile, password_hash: Option<&str>) -> Option<(Uuid, JsonB)> {
+    let (name, sql) = query!("insert_migrated_user");
+    let args: [DatumWithOid; 12] = [
+        p.email.as_str().into(),
+        p.email_verified.into(),
+        p.external_id.as_str().into(),
+        p.username.as_deref().into(),
+        p.name.as_deref().into(),
+        p.given_name.as_deref().into(),
+        p.family_name.as_deref().into(),
+        p.nickname.as_deref().into(),
+        p.picture.as_deref().into(),
+        JsonB(serde_json::Value::Object(p.user_metadata.clone())).into(),
+        JsonB(serde_json::Value::Object(p.app_metadata.clone())).into(),
+        password_hash.into(),
+    ];
+    or_internal(
+        name,
+        Spi::connect_mut(|c| {
+            let table = c.update(sql, None, &args)?;
+            if table.is_empty() {
+                return Ok(None);
+            }
+            let row = table.first();
+            Ok(row.get::<Uuid>(1)?.zip(row.get::<JsonB>(2)?))
+        }),
+    )
 }

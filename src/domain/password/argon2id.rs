@@ -27,11 +27,7 @@ pub struct Argon2Params {
 
 impl Default for Argon2Params {
     fn default() -> Self {
-        Self {
-            memory_kib: 19_456,
-            iterations: 2,
-            parallelism: 1,
-        }
+        Self { memory_kib: 19_456, iterations: 2, parallelism: 1 }
     }
 }
 
@@ -49,15 +45,9 @@ impl Argon2Params {
             )));
         }
         if memory_kib < 8 * parallelism {
-            return Err(AuthError::InvalidSetting(
-                "argon2 memory must be at least 8 KiB per lane".into(),
-            ));
+            return Err(AuthError::InvalidSetting("argon2 memory must be at least 8 KiB per lane".into()));
         }
-        Ok(Self {
-            memory_kib,
-            iterations,
-            parallelism,
-        })
+        Ok(Self { memory_kib, iterations, parallelism })
     }
 
     fn hasher(&self) -> Argon2<'static> {

@@ -10,9 +10,7 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// The DoS guard applies to every password we are handed, including a login attempt.
 pub fn check_length_limit(password: &str) -> Result<(), AuthError> {
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(AuthError::PasswordTooLong {
-            max: MAX_PASSWORD_BYTES,
-        });
+        return Err(AuthError::PasswordTooLong { max: MAX_PASSWORD_BYTES });
     }
     Ok(())
 }
@@ -35,19 +33,13 @@ mod tests {
     fn minimum_counts_characters_not_bytes() {
         assert!(check_new_password("ééééééé", 8).is_err()); // 7 chars, 14 bytes
         assert!(check_new_password("éééééééé", 8).is_ok());
-        assert_eq!(
-            check_new_password("short", 8),
-            Err(AuthError::PasswordTooShort { min: 8 })
-        );
+        assert_eq!(check_new_password("short", 8), Err(AuthError::PasswordTooShort { min: 8 }));
     }
 
     #[test]
     fn maximum_counts_bytes() {
         assert!(check_new_password(&"a".repeat(1024), 8).is_ok());
-        assert_eq!(
-            check_new_password(&"a".repeat(1025), 8),
-            Err(AuthError::PasswordTooLong { max: 1024 })
-        );
+        assert_eq!(check_new_password(&"a".repeat(1025), 8), Err(AuthError::PasswordTooLong { max: 1024 }));
         // 513 two-byte characters are 1026 bytes.
         assert!(check_length_limit(&"é".repeat(513)).is_err());
     }

@@ -23,26 +23,17 @@ pub fn cluster_port() -> u16 {
 
 pub fn connect_as(dbname: &str, user: &str) -> Result<Client, postgres::Error> {
     let port = cluster_port();
-    Client::connect(
-        &format!("host=127.0.0.1 port={port} user={user} dbname={dbname}"),
-        NoTls,
-    )
+    Client::connect(&format!("host=127.0.0.1 port={port} user={user} dbname={dbname}"), NoTls)
 }
 
 fn unique_name(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    )
+    format!("{prefix}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
 }
 
 /// The SQLSTATE of an error from the server (panics on a client-side error: that is a harness bug).
 pub fn sqlstate(err: &postgres::Error) -> String {
-    err.as_db_error()
-        .map(|e| e.code().code().to_string())
-        .unwrap_or_else(|| panic!("not a server error: {err}"))
+    err.as_db_error().map(|e| e.code().code().to_string()).unwrap_or_else(|| panic!("not a server error: {err}"))
 }
 
 /// A database of its own with `pg_trickle` installed, dropped when the test ends.
@@ -55,9 +46,7 @@ impl TestDb {
     pub fn new(label: &str) -> Self {
         let name = unique_name(label);
         let mut admin = connect_as("postgres", "postgres").expect("connect to the test cluster");
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("create test database");
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
         let db = TestDb { name };
         let mut su = db.superuser();
         su.batch_execute(&format!(
@@ -89,6 +78,17 @@ impl TestDb {
         connect_as(&self.name, &role).expect("connect as member")
     }
 
+    /// Points import mode at `base_url` (pg_trickle contract unless `extra` says otherwise) and turns it on.
+    /// `extra`: further named arguments of auth.configure_http_store, e.g. `timeout_ms => 300`.
+    pub fn import_from(&self, base_url: &str, extra: &str) {
+        let extra = if extra.is_empty() { String::new() } else { format!(", {extra}") };
+        self.superuser()
+            .batch_execute(&format!(
+                "SELECT auth.configure_http_store('{base_url}'{extra}); SELECT auth.set_import_mode(true);"
+            ))
+            .expect("configure the HTTP legacy store");
+    }
+
     /// Connects as a login role with no pg_trickle privileges at all.
     pub fn outsider(&self) -> Client {
         let mut su = self.superuser();
@@ -114,15 +114,9 @@ impl Drop for TestDb {
 /// Cargo builds the package's binaries next to the `deps/` folder that holds the test executables.
 fn legacy_store_binary() -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps/<test>");
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps/<test>");
     let binary = profile_dir.join("legacy-store");
-    assert!(
-        binary.exists(),
-        "{binary:?} is missing: run the tests with `cargo test -p pg_trickle_e2e`"
-    );
+    assert!(binary.exists(), "{binary:?} is missing: run the tests with `cargo test -p pg_trickle_e2e`");
     binary
 }
 
@@ -136,27 +130,57 @@ pub struct LegacyHttpStore {
 impl LegacyHttpStore {
     /// `users`: profiles in contract form, each with a `password` the store accepts.
     pub fn start(users: &serde_json::Value) -> Self {
+        Self::start_with(users, &[])
+    }
+
+    /// Like `start`, with extra arguments (`--bearer TOKEN`, `--hmac-secret SECRET`).
+    pub fn start_with(users: &serde_json::Value, args: &[&str]) -> Self {
         let users_file = TempFile::with_contents("legacy-users", &users.to_string());
         let mut child = Command::new(legacy_store_binary())
             .arg("--users")
             .arg(&users_file.path)
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("start legacy-store");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout"))
-            .read_line(&mut line)
-            .expect("read its address");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("legacy-store announces its address")
-            .to_string();
-        LegacyHttpStore {
-            child,
-            base_url: format!("http://{addr}"),
-            _users_file: users_file,
-        }
+        BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line).expect("read its address");
+        let addr = line.trim().strip_prefix("listening on ").expect("legacy-store announces its address").to_string();
+        LegacyHttpStore { child, base_url: format!("http://{addr}"), _users_file: users_file }
+    }
+}
+
+impl LegacyHttpStore {
+    /// A minimal HTTP/1.1 exchange with the store, for the tests' control calls.
+    pub fn raw(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let addr = self.base_url.strip_prefix("http://").expect("http base URL");
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect to legacy-store");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        let status = response.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        (status, body)
+    }
+
+    /// Switches the store's fault mode, e.g. `{"mode": "hang"}` (see legacy_store.rs).
+    pub fn set_mode(&self, mode: serde_json::Value) {
+        let (status, _) = self.raw("POST", "/__control/mode", &mode.to_string());
+        assert_eq!(status, 200, "set legacy-store mode");
+    }
+
+    /// Contract requests served so far, by "METHOD route" (e.g. "POST login", "GET users").
+    pub fn requests(&self, route: &str) -> u64 {
+        let (_, body) = self.raw("GET", "/__control/stats", "");
+        let stats: serde_json::Value = serde_json::from_str(&body).expect("stats JSON");
+        stats[route].as_u64().unwrap_or(0)
     }
 }
 
@@ -178,13 +202,8 @@ impl LegacyDb {
     pub fn create(setup_sql: &str) -> Self {
         let name = unique_name("legacy");
         let mut admin = connect_as("postgres", "postgres").expect("connect to the test cluster");
-        admin
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("create legacy database");
-        connect_as(&name, "postgres")
-            .expect("connect to legacy db")
-            .batch_execute(setup_sql)
-            .expect("legacy setup");
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create legacy database");
+        connect_as(&name, "postgres").expect("connect to legacy db").batch_execute(setup_sql).expect("legacy setup");
         LegacyDb { name }
     }
 

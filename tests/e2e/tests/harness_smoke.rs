@@ -8,11 +8,7 @@ use std::net::TcpStream;
 fn http_get(base_url: &str, path: &str) -> String {
     let addr = base_url.strip_prefix("http://").unwrap();
     let mut stream = TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     response
@@ -34,10 +30,7 @@ fn legacy_http_store_answers_on_loopback() {
     let health = http_get(&store.base_url, "/health");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let found = http_get(&store.base_url, "/users?email=ADA%40legacy.test");
-    assert!(
-        found.starts_with("HTTP/1.1 200") && found.contains("\"user_id\":\"42\""),
-        "{found}"
-    );
+    assert!(found.starts_with("HTTP/1.1 200") && found.contains("\"user_id\":\"42\""), "{found}");
     assert!(!found.contains("analytical"), "the store must not return passwords");
     let missing = http_get(&store.base_url, "/users?email=nobody%40legacy.test");
     assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
@@ -56,10 +49,7 @@ fn legacy_database_is_reachable_through_postgres_fdw() {
     let emails: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
     assert_eq!(emails, ["grace@legacy.test", "alan@legacy.test"]);
     let server: String = su
-        .query_one(
-            "SELECT srvname::text FROM pg_foreign_server WHERE srvname = 'legacy_server'",
-            &[],
-        )
+        .query_one("SELECT srvname::text FROM pg_foreign_server WHERE srvname = 'legacy_server'", &[])
         .unwrap()
         .get(0);
     assert_eq!(server, "legacy_server");

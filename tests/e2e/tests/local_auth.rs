@@ -5,24 +5,17 @@ use pg_trickle_e2e::{sqlstate, TestDb};
 use std::sync::{Arc, Barrier};
 
 fn login(c: &mut Client, email: &str, password: &str) -> (bool, String) {
-    let row = c
-        .query_one("SELECT ok, status FROM auth.login($1, $2)", &[&email, &password])
-        .unwrap();
+    let row = c.query_one("SELECT ok, status FROM auth.login($1, $2)", &[&email, &password]).unwrap();
     (row.get(0), row.get(1))
 }
 
 /// Returns the new user's id as text.
 fn signup(c: &mut Client, email: &str, password: &str) -> String {
-    c.query_one("SELECT auth.signup($1, $2)::text", &[&email, &password])
-        .unwrap()
-        .get(0)
+    c.query_one("SELECT auth.signup($1, $2)::text", &[&email, &password]).unwrap().get(0)
 }
 
 fn stored_hash(db: &TestDb, email: &str) -> String {
-    db.superuser()
-        .query_one("SELECT password_hash FROM auth.users WHERE email = $1", &[&email])
-        .unwrap()
-        .get(0)
+    db.superuser().query_one("SELECT password_hash FROM auth.users WHERE email = $1", &[&email]).unwrap().get(0)
 }
 
 #[test]
@@ -30,18 +23,9 @@ fn signup_then_login_commits_bookkeeping() {
     let db = TestDb::new("signup_login");
     let mut app = db.member_of("trickle_app");
     let id = signup(&mut app, "  Mary.Major@Example.org ", "a long enough secret");
-    assert_eq!(
-        login(&mut app, "mary.major@example.org", "a long enough secret"),
-        (true, "authenticated".into())
-    );
-    assert_eq!(
-        login(&mut app, "MARY.MAJOR@EXAMPLE.ORG", "wrong secret"),
-        (false, "invalid_credentials".into())
-    );
-    assert_eq!(
-        login(&mut app, "nobody@example.org", "a long enough secret"),
-        (false, "invalid_credentials".into())
-    );
+    assert_eq!(login(&mut app, "mary.major@example.org", "a long enough secret"), (true, "authenticated".into()));
+    assert_eq!(login(&mut app, "MARY.MAJOR@EXAMPLE.ORG", "wrong secret"), (false, "invalid_credentials".into()));
+    assert_eq!(login(&mut app, "nobody@example.org", "a long enough secret"), (false, "invalid_credentials".into()));
 
     let row = app
         .query_one(
@@ -73,9 +57,7 @@ fn duplicate_signup_is_23505_whatever_the_spelling() {
     let db = TestDb::new("dup_signup");
     let mut app = db.member_of("trickle_app");
     signup(&mut app, "dup@example.org", "password-one");
-    let err = app
-        .query_one("SELECT auth.signup(' DUP@example.org', 'password-two')", &[])
-        .unwrap_err();
+    let err = app.query_one("SELECT auth.signup(' DUP@example.org', 'password-two')", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "23505");
 }
 
@@ -84,18 +66,10 @@ fn rolled_back_signup_leaves_nothing() {
     let db = TestDb::new("rollback_signup");
     let mut app = db.member_of("trickle_app");
     let mut tx = app.transaction().unwrap();
-    tx.query_one("SELECT auth.signup('ghost@example.org', 'password-123')", &[])
-        .unwrap();
+    tx.query_one("SELECT auth.signup('ghost@example.org', 'password-123')", &[]).unwrap();
     tx.rollback().unwrap();
-    assert_eq!(
-        login(&mut app, "ghost@example.org", "password-123").1,
-        "invalid_credentials"
-    );
-    let n: i64 = db
-        .superuser()
-        .query_one("SELECT count(*) FROM auth.users", &[])
-        .unwrap()
-        .get(0);
+    assert_eq!(login(&mut app, "ghost@example.org", "password-123").1, "invalid_credentials");
+    let n: i64 = db.superuser().query_one("SELECT count(*) FROM auth.users", &[]).unwrap().get(0);
     assert_eq!(n, 0);
 }
 
@@ -106,8 +80,7 @@ fn login_rehashes_when_parameters_change() {
     signup(&mut su, "re@example.org", "password-123");
     let before = stored_hash(&db, "re@example.org");
     assert!(before.contains("m=8192,t=1,p=1"), "{before}");
-    su.batch_execute("SET pg_trickle.argon2_iterations = 2; SET pg_trickle.argon2_memory_kib = 9216")
-        .unwrap();
+    su.batch_execute("SET pg_trickle.argon2_iterations = 2; SET pg_trickle.argon2_memory_kib = 9216").unwrap();
     assert!(login(&mut su, "re@example.org", "password-123").0);
     let after = stored_hash(&db, "re@example.org");
     assert!(after.starts_with("$argon2id$v=19$m=9216,t=2,p=1$"), "{after}");
@@ -121,61 +94,37 @@ fn login_rehashes_when_parameters_change() {
 fn lockout_counts_committed_failures_and_unlock_restores() {
     let db = TestDb::new("lockout");
     let mut su = db.superuser();
-    su.batch_execute(&format!(
-        "ALTER DATABASE {} SET pg_trickle.lockout_threshold = 3",
-        db.name
-    ))
-    .unwrap();
+    su.batch_execute(&format!("ALTER DATABASE {} SET pg_trickle.lockout_threshold = 3", db.name)).unwrap();
     let mut app = db.member_of("trickle_app");
     signup(&mut app, "lock@example.org", "right-password");
     // A failure inside a transaction the application then commits still counts.
     let mut tx = app.transaction().unwrap();
-    let status: String = tx
-        .query_one("SELECT status FROM auth.login('lock@example.org', 'wrong-1')", &[])
-        .unwrap()
-        .get(0);
+    let status: String =
+        tx.query_one("SELECT status FROM auth.login('lock@example.org', 'wrong-1')", &[]).unwrap().get(0);
     assert_eq!(status, "invalid_credentials");
     tx.commit().unwrap();
     assert_eq!(login(&mut app, "lock@example.org", "wrong-2").1, "invalid_credentials");
     assert_eq!(login(&mut app, "lock@example.org", "wrong-3").1, "invalid_credentials");
-    assert_eq!(
-        login(&mut app, "lock@example.org", "right-password"),
-        (false, "locked".into())
-    );
+    assert_eq!(login(&mut app, "lock@example.org", "right-password"), (false, "locked".into()));
 
-    let err = app
-        .execute("SELECT auth.unlock_user('lock@example.org')", &[])
-        .unwrap_err();
+    let err = app.execute("SELECT auth.unlock_user('lock@example.org')", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "42501", "unlock is an admin function");
     let mut admin = db.member_of("trickle_admin");
-    admin
-        .execute("SELECT auth.unlock_user('lock@example.org')", &[])
-        .unwrap();
-    assert_eq!(
-        login(&mut app, "lock@example.org", "right-password"),
-        (true, "authenticated".into())
-    );
+    admin.execute("SELECT auth.unlock_user('lock@example.org')", &[]).unwrap();
+    assert_eq!(login(&mut app, "lock@example.org", "right-password"), (true, "authenticated".into()));
 }
 
 #[test]
 fn expired_lock_gives_a_fresh_count() {
     let db = TestDb::new("lock_expiry");
     let mut su = db.superuser();
-    su.batch_execute(&format!(
-        "ALTER DATABASE {} SET pg_trickle.lockout_threshold = 2",
-        db.name
-    ))
-    .unwrap();
+    su.batch_execute(&format!("ALTER DATABASE {} SET pg_trickle.lockout_threshold = 2", db.name)).unwrap();
     let mut app = db.member_of("trickle_app");
     signup(&mut app, "exp@example.org", "right-password");
     login(&mut app, "exp@example.org", "wrong");
     login(&mut app, "exp@example.org", "wrong");
     assert_eq!(login(&mut app, "exp@example.org", "right-password").1, "locked");
-    su.execute(
-        "UPDATE auth.login_attempts SET locked_until = now() - interval '1 second'",
-        &[],
-    )
-    .unwrap();
+    su.execute("UPDATE auth.login_attempts SET locked_until = now() - interval '1 second'", &[]).unwrap();
     assert_eq!(login(&mut app, "exp@example.org", "wrong").1, "invalid_credentials");
     assert_eq!(login(&mut app, "exp@example.org", "right-password").1, "authenticated");
 }
@@ -186,43 +135,26 @@ fn change_and_admin_set_password() {
     let mut app = db.member_of("trickle_app");
     signup(&mut app, "cp@example.org", "old-password");
     let changed: bool = app
-        .query_one(
-            "SELECT auth.change_password('cp@example.org', 'not-the-old', 'new-password')",
-            &[],
-        )
+        .query_one("SELECT auth.change_password('cp@example.org', 'not-the-old', 'new-password')", &[])
         .unwrap()
         .get(0);
     assert!(!changed);
     let changed: bool = app
-        .query_one(
-            "SELECT auth.change_password('cp@example.org', 'old-password', 'new-password')",
-            &[],
-        )
+        .query_one("SELECT auth.change_password('cp@example.org', 'old-password', 'new-password')", &[])
         .unwrap()
         .get(0);
     assert!(changed);
     assert!(!login(&mut app, "cp@example.org", "old-password").0);
     assert!(login(&mut app, "cp@example.org", "new-password").0);
-    let err = app
-        .query_one(
-            "SELECT auth.change_password('cp@example.org', 'new-password', 'short')",
-            &[],
-        )
-        .unwrap_err();
+    let err = app.query_one("SELECT auth.change_password('cp@example.org', 'new-password', 'short')", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "22023");
 
-    let err = app
-        .execute("SELECT auth.set_password('cp@example.org', 'admin-chosen')", &[])
-        .unwrap_err();
+    let err = app.execute("SELECT auth.set_password('cp@example.org', 'admin-chosen')", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "42501");
     let mut admin = db.member_of("trickle_admin");
-    admin
-        .execute("SELECT auth.set_password('cp@example.org', 'admin-chosen')", &[])
-        .unwrap();
+    admin.execute("SELECT auth.set_password('cp@example.org', 'admin-chosen')", &[]).unwrap();
     assert!(login(&mut app, "cp@example.org", "admin-chosen").0);
-    let err = admin
-        .execute("SELECT auth.set_password('nobody@example.org', 'admin-chosen')", &[])
-        .unwrap_err();
+    let err = admin.execute("SELECT auth.set_password('nobody@example.org', 'admin-chosen')", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "P0002");
 }
 
@@ -231,10 +163,7 @@ fn password_reset_is_single_use_and_expires() {
     let db = TestDb::new("reset");
     let mut app = db.member_of("trickle_app");
     signup(&mut app, "rs@example.org", "forgotten-password");
-    let token: String = app
-        .query_one("SELECT auth.create_password_reset('RS@example.org')", &[])
-        .unwrap()
-        .get(0);
+    let token: String = app.query_one("SELECT auth.create_password_reset('RS@example.org')", &[]).unwrap().get(0);
     // The token is stored only as a digest.
     let raw_present: bool = db
         .superuser()
@@ -243,44 +172,26 @@ fn password_reset_is_single_use_and_expires() {
         .get(0);
     assert!(!raw_present);
 
-    let err = app
-        .execute("SELECT auth.reset_password($1, 'short')", &[&token])
-        .unwrap_err();
+    let err = app.execute("SELECT auth.reset_password($1, 'short')", &[&token]).unwrap_err();
     assert_eq!(sqlstate(&err), "22023", "policy is checked before the token is spent");
-    app.execute("SELECT auth.reset_password($1, 'brand-new-password')", &[&token])
-        .unwrap();
+    app.execute("SELECT auth.reset_password($1, 'brand-new-password')", &[&token]).unwrap();
     assert!(login(&mut app, "rs@example.org", "brand-new-password").0);
     assert!(!login(&mut app, "rs@example.org", "forgotten-password").0);
-    let err = app
-        .execute("SELECT auth.reset_password($1, 'another-password')", &[&token])
-        .unwrap_err();
+    let err = app.execute("SELECT auth.reset_password($1, 'another-password')", &[&token]).unwrap_err();
     assert_eq!(sqlstate(&err), "28000", "a token works once");
 
     // Unknown email: same kind of answer, but the token never works.
-    let bogus: String = app
-        .query_one("SELECT auth.create_password_reset('nobody@example.org')", &[])
-        .unwrap()
-        .get(0);
+    let bogus: String = app.query_one("SELECT auth.create_password_reset('nobody@example.org')", &[]).unwrap().get(0);
     assert_eq!(bogus.len(), token.len());
-    let err = app
-        .execute("SELECT auth.reset_password($1, 'another-password')", &[&bogus])
-        .unwrap_err();
+    let err = app.execute("SELECT auth.reset_password($1, 'another-password')", &[&bogus]).unwrap_err();
     assert_eq!(sqlstate(&err), "28000");
 
     // Expired tokens are refused.
-    let late: String = app
-        .query_one("SELECT auth.create_password_reset('rs@example.org')", &[])
-        .unwrap()
-        .get(0);
+    let late: String = app.query_one("SELECT auth.create_password_reset('rs@example.org')", &[]).unwrap().get(0);
     db.superuser()
-        .execute(
-            "UPDATE auth.password_reset_tokens SET expires_at = now() - interval '1 second'",
-            &[],
-        )
+        .execute("UPDATE auth.password_reset_tokens SET expires_at = now() - interval '1 second'", &[])
         .unwrap();
-    let err = app
-        .execute("SELECT auth.reset_password($1, 'another-password')", &[&late])
-        .unwrap_err();
+    let err = app.execute("SELECT auth.reset_password($1, 'another-password')", &[&late]).unwrap_err();
     assert_eq!(sqlstate(&err), "28000");
 }
 
@@ -295,70 +206,35 @@ fn profile_metadata_email_and_delete() {
     )
     .unwrap();
     let merged: serde_json::Value = app
-        .query_one(
-            "SELECT auth.update_user_metadata('pm@example.org', '{\"lang\": null, \"tz\": \"UTC\"}')",
-            &[],
-        )
+        .query_one("SELECT auth.update_user_metadata('pm@example.org', '{\"lang\": null, \"tz\": \"UTC\"}')", &[])
         .unwrap()
         .get(0);
     assert_eq!(merged, serde_json::json!({"theme": "dark", "tz": "UTC"}));
-    let err = app
-        .execute("SELECT auth.update_user_metadata('pm@example.org', '[1]')", &[])
-        .unwrap_err();
+    let err = app.execute("SELECT auth.update_user_metadata('pm@example.org', '[1]')", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "22023");
-    let err = app
-        .execute(
-            "SELECT auth.update_app_metadata('pm@example.org', '{\"role\": \"admin\"}')",
-            &[],
-        )
-        .unwrap_err();
+    let err =
+        app.execute("SELECT auth.update_app_metadata('pm@example.org', '{\"role\": \"admin\"}')", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "42501", "applications cannot grant themselves roles");
-    admin
-        .execute(
-            "SELECT auth.update_app_metadata('pm@example.org', '{\"role\": \"editor\"}')",
-            &[],
-        )
-        .unwrap();
+    admin.execute("SELECT auth.update_app_metadata('pm@example.org', '{\"role\": \"editor\"}')", &[]).unwrap();
 
-    app.execute("SELECT auth.set_email_verified('pm@example.org', true)", &[])
-        .unwrap();
-    app.query_one("SELECT auth.signup('taken@example.org', 'password-123')", &[])
-        .unwrap();
-    let err = app
-        .execute("SELECT auth.change_email('pm@example.org', 'Taken@example.org')", &[])
-        .unwrap_err();
+    app.execute("SELECT auth.set_email_verified('pm@example.org', true)", &[]).unwrap();
+    app.query_one("SELECT auth.signup('taken@example.org', 'password-123')", &[]).unwrap();
+    let err = app.execute("SELECT auth.change_email('pm@example.org', 'Taken@example.org')", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "23505");
-    app.execute(
-        "SELECT auth.change_email('pm@example.org', 'New.Address@example.org')",
-        &[],
-    )
-    .unwrap();
-    let profile: serde_json::Value = app
-        .query_one("SELECT auth.get_user('new.address@example.org')", &[])
-        .unwrap()
-        .get(0);
+    app.execute("SELECT auth.change_email('pm@example.org', 'New.Address@example.org')", &[]).unwrap();
+    let profile: serde_json::Value =
+        app.query_one("SELECT auth.get_user('new.address@example.org')", &[]).unwrap().get(0);
     assert_eq!(profile["app_metadata"]["role"], "editor");
     assert_eq!(profile["email_verified"], false, "a new address must be verified again");
-    let gone: Option<serde_json::Value> = app
-        .query_one("SELECT auth.get_user('pm@example.org')", &[])
-        .unwrap()
-        .get(0);
+    let gone: Option<serde_json::Value> = app.query_one("SELECT auth.get_user('pm@example.org')", &[]).unwrap().get(0);
     assert!(gone.is_none());
     assert!(login(&mut app, "new.address@example.org", "password-123").0);
 
-    let deleted: bool = app
-        .query_one("SELECT auth.delete_user('new.address@example.org')", &[])
-        .unwrap()
-        .get(0);
+    let deleted: bool = app.query_one("SELECT auth.delete_user('new.address@example.org')", &[]).unwrap().get(0);
     assert!(deleted);
-    let deleted: bool = app
-        .query_one("SELECT auth.delete_user('new.address@example.org')", &[])
-        .unwrap()
-        .get(0);
+    let deleted: bool = app.query_one("SELECT auth.delete_user('new.address@example.org')", &[]).unwrap().get(0);
     assert!(!deleted);
-    let err = app
-        .execute("SELECT auth.set_email_verified('new.address@example.org', true)", &[])
-        .unwrap_err();
+    let err = app.execute("SELECT auth.set_email_verified('new.address@example.org', true)", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "P0002");
 }
 
@@ -378,10 +254,9 @@ fn application_role_cannot_read_tables_or_call_admin_functions() {
         assert_eq!(sqlstate(&err), "42501", "{sql}");
     }
     let mut outsider = db.outsider();
-    for sql in [
-        "SELECT * FROM auth.login('priv@example.org', 'password-123')",
-        "SELECT auth.get_user('priv@example.org')",
-    ] {
+    for sql in
+        ["SELECT * FROM auth.login('priv@example.org', 'password-123')", "SELECT auth.get_user('priv@example.org')"]
+    {
         let err = outsider.execute(sql, &[]).unwrap_err();
         assert_eq!(sqlstate(&err), "42501", "{sql}");
     }
@@ -394,8 +269,7 @@ fn application_role_cannot_read_tables_or_call_admin_functions() {
 fn search_path_objects_cannot_hijack_the_functions() {
     let db = TestDb::new("hijack");
     let mut su = db.superuser();
-    su.batch_execute("GRANT CREATE ON SCHEMA public TO trickle_app")
-        .unwrap();
+    su.batch_execute("GRANT CREATE ON SCHEMA public TO trickle_app").unwrap();
     let mut app = db.member_of("trickle_app");
     signup(&mut app, "victim@example.org", "password-123");
     // Lookalikes of what the functions use, in schemas the caller controls; each would betray itself.
@@ -416,21 +290,10 @@ fn search_path_objects_cannot_hijack_the_functions() {
     assert!(login(&mut app, "victim@example.org", "password-123").0);
     assert!(!login(&mut app, "victim@example.org", "password-124").0);
     signup(&mut app, "second@example.org", "password-123");
-    app.query_one(
-        "SELECT auth.update_user_metadata('victim@example.org', '{\"a\": 1}')",
-        &[],
-    )
-    .unwrap();
-    let token: String = app
-        .query_one("SELECT auth.create_password_reset('victim@example.org')", &[])
-        .unwrap()
-        .get(0);
-    app.execute("SELECT auth.reset_password($1, 'password-789')", &[&token])
-        .unwrap();
-    let profile: serde_json::Value = app
-        .query_one("SELECT auth.get_user('victim@example.org')", &[])
-        .unwrap()
-        .get(0);
+    app.query_one("SELECT auth.update_user_metadata('victim@example.org', '{\"a\": 1}')", &[]).unwrap();
+    let token: String = app.query_one("SELECT auth.create_password_reset('victim@example.org')", &[]).unwrap().get(0);
+    app.execute("SELECT auth.reset_password($1, 'password-789')", &[&token]).unwrap();
+    let profile: serde_json::Value = app.query_one("SELECT auth.get_user('victim@example.org')", &[]).unwrap().get(0);
     assert_eq!(profile["user_metadata"]["a"], 1);
 }
 
@@ -445,29 +308,16 @@ fn concurrent_signups_of_one_email_have_exactly_one_winner() {
             std::thread::spawn(move || {
                 let mut app = db.member_of("trickle_app");
                 barrier.wait();
-                app.query_one(
-                    "SELECT auth.signup('race@example.org', $1)",
-                    &[&format!("password-{i}")],
-                )
-                .map(|_| ())
-                .map_err(|e| sqlstate(&e))
+                app.query_one("SELECT auth.signup('race@example.org', $1)", &[&format!("password-{i}")])
+                    .map(|_| ())
+                    .map_err(|e| sqlstate(&e))
             })
         })
         .collect();
     let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
-    assert!(
-        results
-            .iter()
-            .filter_map(|r| r.as_ref().err())
-            .all(|code| code == "23505"),
-        "{results:?}"
-    );
-    let n: i64 = db
-        .superuser()
-        .query_one("SELECT count(*) FROM auth.users", &[])
-        .unwrap()
-        .get(0);
+    assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|code| code == "23505"), "{results:?}");
+    let n: i64 = db.superuser().query_one("SELECT count(*) FROM auth.users", &[]).unwrap().get(0);
     assert_eq!(n, 1);
 }
 
@@ -476,40 +326,26 @@ fn hostile_and_unusual_input() {
     let db = TestDb::new("inputs");
     let mut app = db.member_of("trickle_app");
     let null: Option<&str> = None;
-    let err = app
-        .query_one("SELECT * FROM auth.login($1, 'x')", &[&null])
-        .unwrap_err();
+    let err = app.query_one("SELECT * FROM auth.login($1, 'x')", &[&null]).unwrap_err();
     assert_eq!(sqlstate(&err), "22004");
-    let err = app
-        .query_one("SELECT auth.signup('a@example.org', $1)", &[&null])
-        .unwrap_err();
+    let err = app.query_one("SELECT auth.signup('a@example.org', $1)", &[&null]).unwrap_err();
     assert_eq!(sqlstate(&err), "22004");
-    let err = app
-        .query_one("SELECT auth.signup('', 'password-123')", &[])
-        .unwrap_err();
+    let err = app.query_one("SELECT auth.signup('', 'password-123')", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "22023");
-    let err = app
-        .query_one("SELECT auth.signup('a@example.org', '')", &[])
-        .unwrap_err();
+    let err = app.query_one("SELECT auth.signup('a@example.org', '')", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "22023");
 
     // 1 MB password: refused before hashing, and never echoed back.
     let huge = "p".repeat(1 << 20);
     let started = std::time::Instant::now();
-    let err = app
-        .query_one("SELECT * FROM auth.login('a@example.org', $1)", &[&huge])
-        .unwrap_err();
+    let err = app.query_one("SELECT * FROM auth.login('a@example.org', $1)", &[&huge]).unwrap_err();
     assert_eq!(sqlstate(&err), "22023");
     assert!(!err.to_string().contains("pppppppp"));
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
-    let err = app
-        .query_one("SELECT auth.signup('a@example.org', $1)", &[&huge])
-        .unwrap_err();
+    let err = app.query_one("SELECT auth.signup('a@example.org', $1)", &[&huge]).unwrap_err();
     assert_eq!(sqlstate(&err), "22023");
     let huge_email = format!("{}@example.org", "e".repeat(1 << 20));
-    let err = app
-        .query_one("SELECT * FROM auth.login($1, 'password-123')", &[&huge_email])
-        .unwrap_err();
+    let err = app.query_one("SELECT * FROM auth.login($1, 'password-123')", &[&huge_email]).unwrap_err();
     assert_eq!(sqlstate(&err), "22023");
 
     // Unicode email (NFD in, NFC stored) and a non-ASCII password round-trip.
@@ -518,9 +354,7 @@ fn hostile_and_unusual_input() {
     assert!(!login(&mut app, "jos\u{00e9}@ex\u{00e1}mple.org", "пароль-密码-🔐").0);
 
     // A wrong password never shows up in any error text.
-    let err = app
-        .query_one("SELECT auth.signup('b@example.org', 'tiny')", &[])
-        .unwrap_err();
+    let err = app.query_one("SELECT auth.signup('b@example.org', 'tiny')", &[]).unwrap_err();
     assert!(!err.to_string().contains("tiny"), "{err}");
 }
 
@@ -530,19 +364,13 @@ fn read_only_transaction_logs_in_but_cannot_sign_up() {
     let mut app = db.member_of("trickle_app");
     signup(&mut app, "ro@example.org", "password-123");
     let mut tx = app.build_transaction().read_only(true).start().unwrap();
-    let status: String = tx
-        .query_one("SELECT status FROM auth.login('ro@example.org', 'password-123')", &[])
-        .unwrap()
-        .get(0);
+    let status: String =
+        tx.query_one("SELECT status FROM auth.login('ro@example.org', 'password-123')", &[]).unwrap().get(0);
     assert_eq!(status, "authenticated");
-    let status: String = tx
-        .query_one("SELECT status FROM auth.login('ro@example.org', 'wrong-password')", &[])
-        .unwrap()
-        .get(0);
+    let status: String =
+        tx.query_one("SELECT status FROM auth.login('ro@example.org', 'wrong-password')", &[]).unwrap().get(0);
     assert_eq!(status, "invalid_credentials");
-    let err = tx
-        .query_one("SELECT auth.signup('new@example.org', 'password-123')", &[])
-        .unwrap_err();
+    let err = tx.query_one("SELECT auth.signup('new@example.org', 'password-123')", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "25006");
 }
 
@@ -551,12 +379,10 @@ fn dump_and_restore_keep_users_who_can_still_log_in() {
     let source = TestDb::new("dump_src");
     let mut app = source.member_of("trickle_app");
     signup(&mut app, "kept@example.org", "password-123");
-    app.query_one("SELECT auth.create_password_reset('kept@example.org')", &[])
-        .unwrap();
+    app.query_one("SELECT auth.create_password_reset('kept@example.org')", &[]).unwrap();
     let target = TestDb::new("dump_dst");
     let mut su = target.superuser();
-    su.batch_execute("DROP EXTENSION pg_trickle CASCADE; DROP SCHEMA IF EXISTS auth CASCADE")
-        .unwrap();
+    su.batch_execute("DROP EXTENSION pg_trickle CASCADE; DROP SCHEMA IF EXISTS auth CASCADE").unwrap();
     drop(su);
 
     let bindir = std::process::Command::new(std::env::var("PG_CONFIG").unwrap_or("pg_config".into()))
@@ -574,17 +400,7 @@ fn dump_and_restore_keep_users_who_can_still_log_in() {
         .unwrap();
     assert!(ok.success());
     let ok = std::process::Command::new(format!("{bindir}/pg_restore"))
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-U",
-            "postgres",
-            "--exit-on-error",
-            "-d",
-            &target.name,
-        ])
+        .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "--exit-on-error", "-d", &target.name])
         .arg(&dump.path)
         .status()
         .unwrap();
@@ -592,10 +408,7 @@ fn dump_and_restore_keep_users_who_can_still_log_in() {
 
     let mut restored = target.member_of("trickle_app");
     assert!(login(&mut restored, "kept@example.org", "password-123").0);
-    let tokens: i64 = target
-        .superuser()
-        .query_one("SELECT count(*) FROM auth.password_reset_tokens", &[])
-        .unwrap()
-        .get(0);
+    let tokens: i64 =
+        target.superuser().query_one("SELECT count(*) FROM auth.password_reset_tokens", &[]).unwrap().get(0);
     assert_eq!(tokens, 1);
 }

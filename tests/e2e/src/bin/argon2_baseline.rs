@@ -16,10 +16,7 @@ fn main() {
     let mut rounds = 50usize;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .and_then(|v| v.parse::<u32>().ok())
-            .expect("each flag takes a number");
+        let value = args.next().and_then(|v| v.parse::<u32>().ok()).expect("each flag takes a number");
         match flag.as_str() {
             "--memory-kib" => memory_kib = value,
             "--iterations" => iterations = value,

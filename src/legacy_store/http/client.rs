@@ -1,0 +1,319 @@
+//! The HTTP client for a legacy store, built to run inside a PostgreSQL backend:
+//! - a current-thread tokio runtime, so every future runs on the backend's own thread;
+//! - while it waits, it polls an interrupt check (query cancel, statement_timeout, terminate)
+//!   every 20 ms and gives up at once when it fires;
+//! - DNS through hickory (async, no resolver threads), no proxies, redirects never followed;
+//! - connect and total timeouts, a response size limit, JSON content type required;
+//! - one client per configuration, reused between calls (keep-alive).
+
+use crate::legacy_store::http::config::{Contract, HttpAuth, HttpStoreConfig};
+use crate::legacy_store::profile::{parse_keycloak_user, parse_trickle_profile};
+use crate::legacy_store::{LegacyProfile, LoginAnswer, StoreError};
+use hmac::{Hmac, Mac};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, WWW_AUTHENTICATE};
+use reqwest::{Method, Url};
+use sha2::Sha256;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Asked while waiting on the network; true means "stop now".
+pub type InterruptCheck<'a> = &'a dyn Fn() -> bool;
+
+const INTERRUPT_POLL: Duration = Duration::from_millis(20);
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
+pub const SIGNATURE_HEADER: &str = "X-Trickle-Signature";
+pub const TIMESTAMP_HEADER: &str = "X-Trickle-Timestamp";
+
+struct Reply {
+    status: u16,
+    content_type: Option<String>,
+    /// A 401 with `WWW-Authenticate` refuses pg_trickle's own request credentials, not the user's.
+    challenged: bool,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn refuse_if_challenged(self) -> Result<Self, StoreError> {
+        if self.challenged {
+            Err(StoreError::RequestRefused)
+        } else {
+            Ok(self)
+        }
+    }
+
+    fn json_body(&self) -> Result<&[u8], StoreError> {
+        let media_type = self.content_type.as_deref().unwrap_or("").split(';').next().unwrap_or("").trim();
+        let is_json = media_type.eq_ignore_ascii_case("application/json")
+            || (media_type.starts_with("application/") && media_type.ends_with("+json"));
+        if !is_json {
+            let shown = if media_type.is_empty() { "none" } else { media_type };
+            return Err(StoreError::InvalidAnswer(format!("content type {shown} is not application/json")));
+        }
+        Ok(&self.body)
+    }
+}
+
+pub struct HttpStore {
+    config: HttpStoreConfig,
+    client: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
+}
+
+fn millis(ms: u64) -> Duration {
+    Duration::from_millis(ms)
+}
+
+/// The signed text: timestamp, method, path with query, and body, so a captured request cannot be
+/// replayed against another user or later than the endpoint's tolerance.
+pub fn signature(secret: &str, timestamp: u64, method: &str, path_and_query: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts any key length");
+    mac.update(format!("{timestamp}.{method}.{path_and_query}.{body}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// A short cause without the URL (which may carry an email) and without any header values.
+fn classify(err: reqwest::Error, timeout_ms: u64) -> StoreError {
+    let err = err.without_url();
+    let mut cause = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(inner) = source {
+        cause = format!("{cause}: {inner}");
+        source = inner.source();
+    }
+    if err.is_timeout() {
+        StoreError::Timeout(timeout_ms)
+    } else if err.is_connect() {
+        StoreError::Unreachable(cause)
+    } else {
+        StoreError::ConnectionFailed(cause)
+    }
+}
+
+fn is_retryable(result: &Result<Reply, StoreError>) -> bool {
+    match result {
+        Ok(reply) => matches!(reply.status, 502..=504),
+        Err(StoreError::Unreachable(_) | StoreError::ConnectionFailed(_)) => true,
+        Err(_) => false,
+    }
+}
+
+async fn until_interrupted(interrupted: InterruptCheck<'_>) {
+    loop {
+        if interrupted() {
+            return;
+        }
+        tokio::time::sleep(INTERRUPT_POLL).await;
+    }
+}
+
+impl HttpStore {
+    pub fn new(config: HttpStoreConfig) -> Result<Self, StoreError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(|e| StoreError::InvalidConfig(format!("cannot start the HTTP runtime: {e}")))?;
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(millis(config.connect_timeout_ms))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .user_agent(concat!("pg_trickle/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(2);
+        if let Some(pem) = &config.ca_bundle {
+            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                .map_err(|_| StoreError::InvalidConfig("CA bundle is not a PEM certificate bundle".into()))?;
+            builder = builder.tls_certs_only(certs);
+        }
+        let client = {
+            let _inside = runtime.enter();
+            builder.build().map_err(|e| StoreError::InvalidConfig(format!("cannot build the HTTP client: {e}")))?
+        };
+        Ok(HttpStore { config, client, runtime })
+    }
+
+    pub fn config(&self) -> &HttpStoreConfig {
+        &self.config
+    }
+
+    /// Asks the store whether these credentials are valid. Never retried: a login is not idempotent
+    /// for a store that counts failures.
+    pub fn login(&self, email: &str, password: &str, interrupted: InterruptCheck) -> Result<LoginAnswer, StoreError> {
+        match self.config.contract {
+            Contract::Trickle => {
+                let body = serde_json::json!({ "email": email, "password": password }).to_string();
+                let reply =
+                    self.call(Method::POST, self.url(&["login"], None), body, interrupted)?.refuse_if_challenged()?;
+                match reply.status {
+                    200 => Ok(LoginAnswer::Accepted(Box::new(parse_trickle_profile(reply.json_body()?, email)?))),
+                    401 | 403 | 404 => Ok(LoginAnswer::Rejected),
+                    status => Err(StoreError::Unavailable(status)),
+                }
+            }
+            Contract::Keycloak => {
+                let body = serde_json::json!({ "password": password }).to_string();
+                let reply =
+                    self.call(Method::POST, self.url(&[email], None), body, interrupted)?.refuse_if_challenged()?;
+                match reply.status {
+                    200 | 204 => match self.get_user(email, interrupted)? {
+                        Some(profile) if profile.enabled => Ok(LoginAnswer::Accepted(Box::new(profile))),
+                        _ => Ok(LoginAnswer::Rejected),
+                    },
+                    401 | 403 | 404 => Ok(LoginAnswer::Rejected),
+                    status => Err(StoreError::Unavailable(status)),
+                }
+            }
+        }
+    }
+
+    /// Looks a user up (the "getUser" call); retried on connection errors and 502/503/504.
+    pub fn get_user(&self, email: &str, interrupted: InterruptCheck) -> Result<Option<LegacyProfile>, StoreError> {
+        let url = match self.config.contract {
+            Contract::Trickle => self.url(&["users"], Some(("email", email))),
+            Contract::Keycloak => self.url(&[email], None),
+        };
+        let mut attempts_left = self.config.lookup_retries;
+        let reply = loop {
+            let result = self.call(Method::GET, url.clone(), String::new(), interrupted);
+            if attempts_left == 0 || !is_retryable(&result) {
+                break result?.refuse_if_challenged()?;
+            }
+            attempts_left -= 1;
+            self.pause(RETRY_PAUSE, interrupted)?;
+        };
+        match reply.status {
+            200 => {
+                let body = reply.json_body()?;
+                let profile = match self.config.contract {
+                    Contract::Trickle => parse_trickle_profile(body, email)?,
+                    Contract::Keycloak => parse_keycloak_user(body, email)?,
+                };
+                Ok(Some(profile))
+            }
+            404 => Ok(None),
+            status => Err(StoreError::Unavailable(status)),
+        }
+    }
+
+    fn url(&self, segments: &[&str], query: Option<(&str, &str)>) -> Url {
+        let mut url = self.config.base_url.clone();
+        url.path_segments_mut().expect("http(s) URLs have a path").pop_if_empty().extend(segments);
+        if let Some((key, value)) = query {
+            url.query_pairs_mut().append_pair(key, value);
+        }
+        url
+    }
+
+    fn pause(&self, duration: Duration, interrupted: InterruptCheck) -> Result<(), StoreError> {
+        self.runtime.block_on(async {
+            tokio::select! {
+                _ = until_interrupted(interrupted) => Err(StoreError::Interrupted),
+                _ = tokio::time::sleep(duration) => Ok(()),
+            }
+        })
+    }
+
+    fn call(&self, method: Method, url: Url, body: String, interrupted: InterruptCheck) -> Result<Reply, StoreError> {
+        let timeout_ms = self.config.timeout_ms;
+        self.runtime.block_on(async {
+            tokio::select! {
+                biased;
+                _ = until_interrupted(interrupted) => Err(StoreError::Interrupted),
+                result = tokio::time::timeout(millis(timeout_ms), self.exchange(method, url, body)) => {
+                    result.unwrap_or(Err(StoreError::Timeout(timeout_ms)))
+                }
+            }
+        })
+    }
+
+    async fn exchange(&self, method: Method, url: Url, body: String) -> Result<Reply, StoreError> {
+        let timeout_ms = self.config.timeout_ms;
+        let path_and_query = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        let mut request = self.client.request(method.clone(), url).header(ACCEPT, "application/json");
+        request = match &self.config.auth {
+            HttpAuth::None => request,
+            HttpAuth::Bearer(token) => request.bearer_auth(token),
+            HttpAuth::Basic(pair) => {
+                let (user, password) = pair.split_once(':').unwrap_or((pair, ""));
+                request.basic_auth(user, Some(password))
+            }
+            HttpAuth::Header { name, value } => request.header(name.as_str(), value.as_str()),
+        };
+        if let Some(secret) = &self.config.hmac_secret {
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+            let signed = signature(secret, now, method.as_str(), &path_and_query, &body);
+            request =
+                request.header(TIMESTAMP_HEADER, now.to_string()).header(SIGNATURE_HEADER, format!("v1={signed}"));
+        }
+        if method == Method::POST {
+            request = request.header(CONTENT_TYPE, "application/json").body(body);
+        }
+        let mut response = request.send().await.map_err(|e| classify(e, timeout_ms))?;
+        let status = response.status();
+        if status.is_redirection() {
+            return Err(StoreError::InvalidAnswer(format!(
+                "HTTP {} redirect (redirects are never followed)",
+                status.as_u16()
+            )));
+        }
+        let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let challenged =
+            status == reqwest::StatusCode::UNAUTHORIZED && response.headers().contains_key(WWW_AUTHENTICATE);
+        let limit = self.config.max_response_bytes;
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(StoreError::AnswerTooLarge(limit));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| classify(e, timeout_ms))? {
+            if body.len() + chunk.len() > limit {
+                return Err(StoreError::AnswerTooLarge(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Reply { status: status.as_u16(), content_type, challenged, body })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_is_hmac_sha256_of_the_documented_text() {
+        // Independent check: python3 -c "import hmac,hashlib;print(hmac.new(b'0123456789abcdef',
+        //   b'1700000000.POST./login.{}', hashlib.sha256).hexdigest())"
+        assert_eq!(
+            signature("0123456789abcdef", 1_700_000_000, "POST", "/login", "{}"),
+            "083bcb44a6dc8558f6a8515091a400e6ff5f1b3cac4698c687de29d2afbec659"
+        );
+    }
+
+    #[test]
+    fn content_type_must_be_json() {
+        let reply = |ct: Option<&str>| Reply {
+            status: 200,
+            content_type: ct.map(str::to_string),
+            challenged: false,
+            body: vec![],
+        };
+        assert!(reply(Some("application/json")).json_body().is_ok());
+        assert!(reply(Some("application/json; charset=utf-8")).json_body().is_ok());
+        assert!(reply(Some("application/vnd.legacy+json")).json_body().is_ok());
+        assert!(reply(Some("text/html")).json_body().is_err());
+        assert!(reply(None).json_body().is_err());
+    }
+
+    #[test]
+    fn only_connection_errors_and_gateway_statuses_are_retried() {
+        let status = |s| Ok(Reply { status: s, content_type: None, challenged: false, body: vec![] });
+        assert!(is_retryable(&status(503)));
+        assert!(is_retryable(&status(502)));
+        assert!(!is_retryable(&status(500)));
+        assert!(!is_retryable(&status(404)));
+        assert!(is_retryable(&Err(StoreError::Unreachable("refused".into()))));
+        assert!(!is_retryable(&Err(StoreError::Timeout(5))));
+        assert!(!is_retryable(&Err(StoreError::InvalidAnswer("x".into()))));
+    }
+}

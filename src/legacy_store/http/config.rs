@@ -1,0 +1,215 @@
+//! HTTP store configuration and the rules that refuse unsafe or absurd settings.
+
+use crate::legacy_store::StoreError;
+use reqwest::Url;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contract {
+    /// pg_trickle's own contract: `POST /login`, `GET /users?email=`.
+    Trickle,
+    /// The Keycloak user-migration plugin's REST contract: `GET|POST /{username-or-email}`.
+    Keycloak,
+}
+
+impl Contract {
+    pub fn parse(name: &str) -> Result<Self, StoreError> {
+        match name {
+            "pg_trickle" => Ok(Contract::Trickle),
+            "keycloak" => Ok(Contract::Keycloak),
+            other => Err(StoreError::InvalidConfig(format!("unknown contract \"{other}\" (pg_trickle, keycloak)"))),
+        }
+    }
+}
+
+/// How each request authenticates to the legacy endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpAuth {
+    None,
+    Bearer(String),
+    /// `user:password`, sent as HTTP Basic.
+    Basic(String),
+    Header {
+        name: String,
+        value: String,
+    },
+}
+
+impl HttpAuth {
+    /// From the stored columns: kind, secret, header name.
+    pub fn parse(kind: &str, secret: Option<&str>, header: Option<&str>) -> Result<Self, StoreError> {
+        let secret = || {
+            secret
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .ok_or_else(|| StoreError::InvalidConfig(format!("auth kind \"{kind}\" needs a secret")))
+        };
+        match kind {
+            "none" => Ok(HttpAuth::None),
+            "bearer" => Ok(HttpAuth::Bearer(secret()?)),
+            "basic" => {
+                let s = secret()?;
+                if !s.contains(':') {
+                    return Err(StoreError::InvalidConfig("basic auth secret must be \"user:password\"".into()));
+                }
+                Ok(HttpAuth::Basic(s))
+            }
+            "header" => {
+                let name = header.filter(|h| is_header_name(h)).ok_or_else(|| {
+                    StoreError::InvalidConfig("auth kind \"header\" needs a valid header name".into())
+                })?;
+                Ok(HttpAuth::Header { name: name.to_string(), value: secret()? })
+            }
+            other => {
+                Err(StoreError::InvalidConfig(format!("unknown auth kind \"{other}\" (none, bearer, basic, header)")))
+            }
+        }
+    }
+}
+
+fn bad<T>(message: impl Into<String>) -> Result<T, StoreError> {
+    Err(StoreError::InvalidConfig(message.into()))
+}
+
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+pub const CONNECT_TIMEOUT_MS_MAX: u64 = 30_000;
+pub const TIMEOUT_MS_MAX: u64 = 60_000;
+pub const RETRIES_MAX: u32 = 5;
+pub const RESPONSE_BYTES_RANGE: (usize, usize) = (1024, 64 * 1024 * 1024);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpStoreConfig {
+    pub base_url: Url,
+    pub contract: Contract,
+    pub auth: HttpAuth,
+    /// Signs every request (timestamp, method, path, body) with HMAC-SHA256 when set.
+    pub hmac_secret: Option<String>,
+    pub connect_timeout_ms: u64,
+    pub timeout_ms: u64,
+    /// Extra attempts for look-ups (never for the login call) after a connection error or 502/503/504.
+    pub lookup_retries: u32,
+    pub max_response_bytes: usize,
+    /// PEM bundle that replaces the system's roots for https.
+    pub ca_bundle: Option<String>,
+}
+
+impl HttpStoreConfig {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        base_url: &str,
+        contract: Contract,
+        auth: HttpAuth,
+        hmac_secret: Option<String>,
+        connect_timeout_ms: i64,
+        timeout_ms: i64,
+        lookup_retries: i64,
+        max_response_bytes: i64,
+        ca_bundle: Option<String>,
+    ) -> Result<Self, StoreError> {
+        let url = Url::parse(base_url.trim()).or_else(|_| bad("base URL is not a valid URL"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return bad(format!("base URL scheme \"{}\" is not allowed (http, https)", url.scheme()));
+        }
+        if url.host_str().is_none() {
+            return bad("base URL has no host");
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return bad("base URL must not carry credentials; use the auth settings");
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return bad("base URL must not have a query or fragment");
+        }
+        if !(1..=CONNECT_TIMEOUT_MS_MAX as i64).contains(&connect_timeout_ms) {
+            return bad(format!("connect timeout must be 1 to {CONNECT_TIMEOUT_MS_MAX} ms"));
+        }
+        if !(1..=TIMEOUT_MS_MAX as i64).contains(&timeout_ms) || timeout_ms < connect_timeout_ms {
+            return bad(format!("timeout must be 1 to {TIMEOUT_MS_MAX} ms and at least the connect timeout"));
+        }
+        if !(0..=RETRIES_MAX as i64).contains(&lookup_retries) {
+            return bad(format!("lookup retries must be 0 to {RETRIES_MAX}"));
+        }
+        let (lo, hi) = RESPONSE_BYTES_RANGE;
+        if !(lo as i64..=hi as i64).contains(&max_response_bytes) {
+            return bad(format!("maximum response size must be {lo} to {hi} bytes"));
+        }
+        if hmac_secret.as_deref().is_some_and(|s| s.len() < 16) {
+            return bad("HMAC secret must be at least 16 bytes");
+        }
+        if let Some(pem) = &ca_bundle {
+            match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+                Ok(certs) if !certs.is_empty() => {}
+                _ => return bad("CA bundle is not a PEM certificate bundle"),
+            }
+        }
+        Ok(HttpStoreConfig {
+            base_url: url,
+            contract,
+            auth,
+            hmac_secret,
+            connect_timeout_ms: connect_timeout_ms as u64,
+            timeout_ms: timeout_ms as u64,
+            lookup_retries: lookup_retries as u32,
+            max_response_bytes: max_response_bytes as usize,
+            ca_bundle,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(url: &str, connect: i64, total: i64) -> Result<HttpStoreConfig, StoreError> {
+        HttpStoreConfig::new(url, Contract::Trickle, HttpAuth::None, None, connect, total, 1, 1 << 20, None)
+    }
+
+    #[test]
+    fn accepts_http_and_https() {
+        assert!(config("http://127.0.0.1:8080/legacy", 1000, 5000).is_ok());
+        assert!(config("https://legacy.example.org/", 1000, 5000).is_ok());
+    }
+
+    #[test]
+    fn refuses_unsafe_urls() {
+        for url in [
+            "file:///etc/passwd",
+            "ftp://x/",
+            "gopher://x/",
+            "not a url",
+            "http://user:pw@x/",
+            "http://x/?q=1",
+            "http://x/#f",
+        ] {
+            assert!(matches!(config(url, 1000, 5000), Err(StoreError::InvalidConfig(_))), "{url}");
+        }
+    }
+
+    #[test]
+    fn refuses_absurd_timeouts() {
+        assert!(config("http://x/", 0, 5000).is_err());
+        assert!(config("http://x/", 1000, 600_000).is_err());
+        assert!(config("http://x/", 5000, 1000).is_err());
+        assert!(config("http://x/", -1, 5000).is_err());
+    }
+
+    #[test]
+    fn auth_kinds_need_their_parts() {
+        assert_eq!(HttpAuth::parse("none", None, None).unwrap(), HttpAuth::None);
+        assert!(HttpAuth::parse("bearer", None, None).is_err());
+        assert!(HttpAuth::parse("basic", Some("no-colon"), None).is_err());
+        assert!(HttpAuth::parse("header", Some("v"), Some("bad header")).is_err());
+        assert_eq!(
+            HttpAuth::parse("header", Some("v"), Some("X-Api-Key")).unwrap(),
+            HttpAuth::Header { name: "X-Api-Key".into(), value: "v".into() }
+        );
+        assert!(HttpAuth::parse("kerberos", None, None).is_err());
+    }
+
+    #[test]
+    fn secrets_never_appear_in_configuration_errors() {
+        let err = HttpAuth::parse("basic", Some("supersecretvalue"), None).unwrap_err();
+        assert!(!err.to_string().contains("supersecretvalue"));
+    }
+}

@@ -1,0 +1,362 @@
+//! Import mode over HTTP, end to end: the real legacy-store server on 127.0.0.1, real transactions.
+
+use pg_trickle_e2e::postgres::Client;
+use pg_trickle_e2e::{sqlstate, LegacyHttpStore, TestDb};
+use serde_json::{json, Value};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+const ADA_PASSWORD: &str = "analytical-engine";
+
+fn legacy_users() -> Value {
+    json!([
+        {
+            "user_id": "L-100", "email": "Ada@Legacy.test", "password": ADA_PASSWORD, "email_verified": true,
+            "username": "ada", "name": "Ada Lovelace", "given_name": "Ada", "family_name": "Lovelace",
+            "nickname": "countess", "picture": "https://legacy.test/ada.png",
+            "user_metadata": {"theme": "dark"}, "app_metadata": {"roles": ["admin"], "groups": ["/math"]}
+        },
+        {"user_id": "L-101", "email": "grace@legacy.test", "password": "cobol-forever", "given_name": "Grace"},
+        {"user_id": "L-102", "email": "gone@legacy.test", "password": "disabled-user", "enabled": false}
+    ])
+}
+
+fn login(c: &mut Client, email: &str, password: &str) -> Result<(bool, String), String> {
+    c.query_one("SELECT ok, status FROM auth.login($1, $2)", &[&email, &password])
+        .map(|row| (row.get(0), row.get(1)))
+        .map_err(|e| sqlstate(&e))
+}
+
+fn setup(label: &str) -> (LegacyHttpStore, TestDb) {
+    let store = LegacyHttpStore::start(&legacy_users());
+    let db = TestDb::new(label);
+    db.import_from(&store.base_url, "");
+    (store, db)
+}
+
+fn user_count(db: &TestDb) -> i64 {
+    db.superuser().query_one("SELECT count(*) FROM auth.users", &[]).unwrap().get(0)
+}
+
+#[test]
+fn first_login_migrates_and_later_logins_stay_local() {
+    let (store, db) = setup("http_first_login");
+    let mut app = db.member_of("trickle_app");
+
+    assert_eq!(login(&mut app, "ada@legacy.test", "wrong-password"), Ok((false, "invalid_credentials".into())));
+    assert_eq!(user_count(&db), 0, "a rejected login inserts nothing");
+
+    assert_eq!(login(&mut app, " ADA@legacy.test", ADA_PASSWORD), Ok((true, "migrated".into())));
+    let row = db
+        .superuser()
+        .query_one(
+            "SELECT source, external_id, password_format, password_hash LIKE '$argon2id$%', migrated_at IS NOT NULL,
+                    last_login_at IS NOT NULL, auth.user_profile(u)
+               FROM auth.users u WHERE email = 'ada@legacy.test'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "migrated");
+    assert_eq!(row.get::<_, String>(1), "L-100");
+    assert_eq!(row.get::<_, String>(2), "argon2id");
+    assert!(row.get::<_, bool>(3) && row.get::<_, bool>(4) && row.get::<_, bool>(5));
+    let profile: Value = row.get(6);
+    assert_eq!(profile["username"], "ada");
+    assert_eq!(profile["nickname"], "countess");
+    assert_eq!(profile["email_verified"], true);
+    assert_eq!(profile["user_metadata"], json!({"theme": "dark"}));
+    assert_eq!(profile["app_metadata"], json!({"roles": ["admin"], "groups": ["/math"]}));
+
+    let asked = store.requests("POST login");
+    assert_eq!(login(&mut app, "ada@legacy.test", ADA_PASSWORD), Ok((true, "authenticated".into())));
+    assert_eq!(login(&mut app, "ada@legacy.test", "wrong-password"), Ok((false, "invalid_credentials".into())));
+    assert_eq!(store.requests("POST login"), asked, "a migrated user never touches the legacy store again");
+
+    // Disabled legacy users are not migrated.
+    assert_eq!(login(&mut app, "gone@legacy.test", "disabled-user"), Ok((false, "invalid_credentials".into())));
+    assert_eq!(user_count(&db), 1);
+}
+
+#[test]
+fn rolled_back_migration_leaves_nothing_and_the_next_login_migrates() {
+    let (_store, db) = setup("http_rollback");
+    let mut app = db.member_of("trickle_app");
+    let mut tx = app.transaction().unwrap();
+    let status: String =
+        tx.query_one("SELECT status FROM auth.login('grace@legacy.test', 'cobol-forever')", &[]).unwrap().get(0);
+    assert_eq!(status, "migrated");
+    tx.rollback().unwrap();
+    assert_eq!(user_count(&db), 0);
+    assert_eq!(login(&mut app, "grace@legacy.test", "cobol-forever"), Ok((true, "migrated".into())));
+    assert_eq!(user_count(&db), 1);
+}
+
+#[test]
+fn many_concurrent_first_logins_leave_exactly_one_user() {
+    let (_store, db) = setup("http_concurrent");
+    let db = Arc::new(db);
+    const SESSIONS: usize = 32;
+    let barrier = Arc::new(Barrier::new(SESSIONS));
+    let handles: Vec<_> = (0..SESSIONS)
+        .map(|_| {
+            let (db, barrier) = (db.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut app = db.member_of("trickle_app");
+                barrier.wait();
+                login(&mut app, "ada@legacy.test", ADA_PASSWORD)
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(results.iter().all(|r| matches!(r, Ok((true, _)))), "{results:?}");
+    let migrated = results.iter().filter(|r| matches!(r, Ok((_, s)) if s == "migrated")).count();
+    assert_eq!(migrated, 1, "{results:?}");
+    assert_eq!(user_count(&db), 1);
+}
+
+#[test]
+fn read_only_transaction_refuses_migration_but_logs_local_users_in() {
+    let (_store, db) = setup("http_read_only");
+    let mut app = db.member_of("trickle_app");
+    assert_eq!(login(&mut app, "grace@legacy.test", "cobol-forever"), Ok((true, "migrated".into())));
+    let mut tx = app.build_transaction().read_only(true).start().unwrap();
+    let ok: bool = tx.query_one("SELECT ok FROM auth.login('grace@legacy.test', 'cobol-forever')", &[]).unwrap().get(0);
+    assert!(ok);
+    let err = tx.query_one("SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&ADA_PASSWORD]).unwrap_err();
+    assert_eq!(sqlstate(&err), "25006");
+    assert!(err.as_db_error().unwrap().hint().unwrap_or("").contains("primary"));
+}
+
+/// Each fault gives its own SQLSTATE within the timeout plus a margin; local users keep logging in.
+#[test]
+fn store_faults_are_clear_bounded_and_spare_local_users() {
+    let (store, db) = setup("http_faults");
+    db.import_from(&store.base_url, "timeout_ms => 400, connect_timeout_ms => 200, lookup_retries => 0");
+    let mut app = db.member_of("trickle_app");
+    assert_eq!(login(&mut app, "grace@legacy.test", "cobol-forever"), Ok((true, "migrated".into())));
+
+    let cases = [
+        (json!({"mode": "hang"}), "08006"),
+        (json!({"mode": "status", "status": 503}), "08004"),
+        (json!({"mode": "status", "status": 500}), "08004"),
+        (json!({"mode": "malformed"}), "08P01"),
+        (json!({"mode": "huge"}), "08P01"),
+        (json!({"mode": "wrong_content_type"}), "08P01"),
+        (json!({"mode": "email_mismatch"}), "08P01"),
+        (json!({"mode": "redirect"}), "08P01"),
+    ];
+    for (mode, expected) in cases {
+        store.set_mode(mode.clone());
+        let started = Instant::now();
+        let err = app.query_one("SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&ADA_PASSWORD]).unwrap_err();
+        let elapsed = started.elapsed();
+        assert_eq!(sqlstate(&err), expected, "{mode}: {err}");
+        assert!(elapsed < Duration::from_millis(400 + 600), "{mode} took {elapsed:?}");
+        let text = format!("{err:?}");
+        assert!(!text.contains(ADA_PASSWORD), "{mode}: the password leaked into {text}");
+        assert_eq!(login(&mut app, "grace@legacy.test", "cobol-forever"), Ok((true, "authenticated".into())));
+    }
+    assert_eq!(user_count(&db), 1, "no fault may insert anything");
+
+    // Nothing listens on the port any more: connection refused.
+    let url = store.base_url.clone();
+    drop(store);
+    db.import_from(&url, "timeout_ms => 400, connect_timeout_ms => 200");
+    let err = app.query_one("SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&ADA_PASSWORD]).unwrap_err();
+    assert_eq!(sqlstate(&err), "08001", "{err}");
+    assert_eq!(login(&mut app, "grace@legacy.test", "cobol-forever"), Ok((true, "authenticated".into())));
+}
+
+#[test]
+fn lookups_retry_gateway_errors_but_logins_do_not() {
+    let (store, db) = setup("http_retries");
+    db.import_from(&store.base_url, "lookup_retries => 2");
+    let mut app = db.member_of("trickle_app");
+    store.set_mode(json!({"mode": "status", "status": 503}));
+    let err = app.query_one("SELECT auth.signup('ada@legacy.test', 'new-password-1')", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "08004");
+    assert_eq!(store.requests("GET users"), 3, "one look-up and two retries");
+    let err = app.query_one("SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&ADA_PASSWORD]).unwrap_err();
+    assert_eq!(sqlstate(&err), "08004");
+    assert_eq!(store.requests("POST login"), 1, "the login call is never retried");
+}
+
+#[test]
+fn statement_timeout_and_cancel_interrupt_a_hanging_call_promptly() {
+    let (store, db) = setup("http_cancel");
+    store.set_mode(json!({"mode": "hang"}));
+    let mut app = db.member_of("trickle_app");
+
+    app.batch_execute("SET statement_timeout = 300").unwrap();
+    let started = Instant::now();
+    let err = app.query_one("SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&ADA_PASSWORD]).unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(sqlstate(&err), "57014");
+    assert!(elapsed < Duration::from_millis(300 + 100), "statement_timeout honoured after {elapsed:?}");
+    app.batch_execute("RESET statement_timeout").unwrap();
+    let one: i32 = app.query_one("SELECT 1", &[]).unwrap().get(0);
+    assert_eq!(one, 1, "the backend stays usable");
+
+    let pid: i32 = app.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+    let mut admin = db.superuser();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        let asked = Instant::now();
+        admin.execute("SELECT pg_cancel_backend($1)", &[&pid]).unwrap();
+        asked
+    });
+    let err = app.query_one("SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&ADA_PASSWORD]).unwrap_err();
+    let asked = canceller.join().unwrap();
+    assert_eq!(sqlstate(&err), "57014");
+    assert!(asked.elapsed() < Duration::from_millis(100), "cancel honoured after {:?}", asked.elapsed());
+    store.set_mode(json!({"mode": "normal"}));
+    assert_eq!(login(&mut app, "ada@legacy.test", ADA_PASSWORD), Ok((true, "migrated".into())));
+}
+
+#[test]
+fn get_user_flows_consult_the_store() {
+    let (store, db) = setup("http_get_user");
+    let mut app = db.member_of("trickle_app");
+
+    // Signup of a legacy email: 23505 with a hint to log in instead; nothing inserted.
+    let err = app.query_one("SELECT auth.signup('ADA@legacy.test', 'a-new-password')", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "23505");
+    assert!(err.as_db_error().unwrap().hint().unwrap_or("").contains("Log in"));
+    assert_eq!(user_count(&db), 0);
+    app.query_one("SELECT auth.signup('new@example.org', 'a-new-password')", &[]).unwrap();
+
+    // Email change to an address the legacy store holds.
+    let err = app.execute("SELECT auth.change_email('new@example.org', 'grace@legacy.test')", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "23505");
+
+    // Forgot the legacy password: the profile moves over, then the token sets a local password.
+    let token: String = app.query_one("SELECT auth.create_password_reset('grace@legacy.test')", &[]).unwrap().get(0);
+    let (source, has_hash): (String, bool) = {
+        let row = db
+            .superuser()
+            .query_one(
+                "SELECT source, password_hash IS NOT NULL FROM auth.users WHERE email = 'grace@legacy.test'",
+                &[],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!((source.as_str(), has_hash), ("migrated", false));
+    app.execute("SELECT auth.reset_password($1, 'brand-new-password')", &[&token]).unwrap();
+    let before = store.requests("POST login");
+    assert_eq!(login(&mut app, "grace@legacy.test", "brand-new-password"), Ok((true, "authenticated".into())));
+    assert_eq!(store.requests("POST login"), before);
+
+    // Admin migrate: profile first, password on the first login (which the store checks).
+    let mut admin = db.member_of("trickle_admin");
+    let profile: Value = admin.query_one("SELECT auth.migrate('ada@legacy.test')", &[]).unwrap().get(0);
+    assert_eq!(profile["external_id"], "L-100");
+    let err = admin.query_one("SELECT auth.migrate('nobody@legacy.test')", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "P0002");
+    let err = app.query_one("SELECT auth.migrate('ada@legacy.test')", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "42501");
+    assert_eq!(login(&mut app, "ada@legacy.test", "wrong-password"), Ok((false, "invalid_credentials".into())));
+    assert_eq!(login(&mut app, "ada@legacy.test", ADA_PASSWORD), Ok((true, "migrated".into())));
+    assert_eq!(login(&mut app, "ada@legacy.test", ADA_PASSWORD), Ok((true, "authenticated".into())));
+}
+
+#[test]
+fn keycloak_contract_maps_roles_groups_and_attributes() {
+    let store = LegacyHttpStore::start(&legacy_users());
+    let db = TestDb::new("http_keycloak");
+    db.import_from(&format!("{}/keycloak", store.base_url), "contract => 'keycloak'");
+    let mut app = db.member_of("trickle_app");
+    assert_eq!(login(&mut app, "ada@legacy.test", "wrong-password"), Ok((false, "invalid_credentials".into())));
+    assert_eq!(login(&mut app, "ada@legacy.test", ADA_PASSWORD), Ok((true, "migrated".into())));
+    let profile: Value = app.query_one("SELECT auth.get_user('ada@legacy.test')", &[]).unwrap().get(0);
+    assert_eq!(profile["external_id"], "L-100");
+    assert_eq!(profile["name"], "Ada Lovelace");
+    assert_eq!(profile["app_metadata"], json!({"roles": ["admin"], "groups": ["/math"]}));
+    assert_eq!(profile["user_metadata"], json!({"theme": "dark"}));
+    assert_eq!(login(&mut app, "gone@legacy.test", "disabled-user"), Ok((false, "invalid_credentials".into())));
+}
+
+#[test]
+fn request_authentication_bearer_and_hmac_signature() {
+    let secret = "an-hmac-secret-of-32-bytes-long!";
+    let store = LegacyHttpStore::start_with(&legacy_users(), &["--bearer", "s3cret-token", "--hmac-secret", secret]);
+    let db = TestDb::new("http_request_auth");
+    db.import_from(
+        &store.base_url,
+        &format!("auth_kind => 'bearer', auth_secret => 'wrong-token', hmac_secret => '{secret}'"),
+    );
+    let mut app = db.member_of("trickle_app");
+    let err = app.query_one("SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&ADA_PASSWORD]).unwrap_err();
+    assert_eq!(sqlstate(&err), "08004", "a refused request is a store error, not wrong credentials");
+    assert!(!format!("{err:?}").contains("wrong-token"));
+
+    db.import_from(
+        &store.base_url,
+        &format!("auth_kind => 'bearer', auth_secret => 's3cret-token', hmac_secret => 'not-the-right-secret'"),
+    );
+    let err = app.query_one("SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&ADA_PASSWORD]).unwrap_err();
+    assert_eq!(sqlstate(&err), "08004");
+
+    db.import_from(
+        &store.base_url,
+        &format!("auth_kind => 'bearer', auth_secret => 's3cret-token', hmac_secret => '{secret}'"),
+    );
+    assert_eq!(login(&mut app, "ada@legacy.test", ADA_PASSWORD), Ok((true, "migrated".into())));
+    let err = app.query_one("SELECT auth.signup('grace@legacy.test', 'a-new-password')", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "23505", "signed look-ups work too");
+}
+
+#[test]
+fn configuration_is_validated_masked_admin_only_and_transactional() {
+    let store = LegacyHttpStore::start(&legacy_users());
+    let db = TestDb::new("http_config");
+    let mut admin = db.member_of("trickle_admin");
+    for bad in [
+        "SELECT auth.configure_http_store('file:///etc/passwd')",
+        "SELECT auth.configure_http_store('ftp://legacy.test/')",
+        "SELECT auth.configure_http_store('http://user:pw@legacy.test/')",
+        "SELECT auth.configure_http_store('http://legacy.test/', timeout_ms => 0)",
+        "SELECT auth.configure_http_store('http://legacy.test/', timeout_ms => 3600000)",
+        "SELECT auth.configure_http_store('http://legacy.test/', contract => 'soap')",
+        "SELECT auth.configure_http_store('http://legacy.test/', auth_kind => 'bearer')",
+    ] {
+        let err = admin.execute(bad, &[]).unwrap_err();
+        assert_eq!(sqlstate(&err), "22023", "{bad}");
+    }
+    let mut app = db.member_of("trickle_app");
+    let err = app.execute("SELECT auth.configure_http_store('http://legacy.test/')", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "42501");
+    let err = app.execute("SELECT auth.set_import_mode(true)", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "42501");
+    let err = admin.query("SELECT * FROM auth.import_config", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "42501", "the table with secrets is for the owner only");
+
+    // Configured in an open transaction: other sessions see nothing until it commits.
+    let mut tx = admin.transaction().unwrap();
+    tx.execute(
+        "SELECT auth.configure_http_store($1, auth_kind => 'bearer', auth_secret => 'very-secret-token')",
+        &[&store.base_url],
+    )
+    .unwrap();
+    tx.execute("SELECT auth.set_import_mode(true)", &[]).unwrap();
+    assert_eq!(login(&mut app, "ada@legacy.test", ADA_PASSWORD), Ok((false, "invalid_credentials".into())));
+    tx.commit().unwrap();
+    assert_eq!(login(&mut app, "ada@legacy.test", ADA_PASSWORD), Ok((true, "migrated".into())));
+
+    let row = admin
+        .query_one(
+            "SELECT import_mode, store_kind, http_auth_secret, http_base_url FROM auth.import_configuration",
+            &[],
+        )
+        .unwrap();
+    assert!(row.get::<_, bool>(0));
+    assert_eq!(row.get::<_, String>(1), "http");
+    assert_eq!(row.get::<_, String>(2), "********");
+    assert_eq!(row.get::<_, String>(3), store.base_url);
+
+    // Import mode off: the store is no longer asked.
+    admin.execute("SELECT auth.set_import_mode(false)", &[]).unwrap();
+    let asked = store.requests("POST login");
+    assert_eq!(login(&mut app, "grace@legacy.test", "cobol-forever"), Ok((false, "invalid_credentials".into())));
+    assert_eq!(store.requests("POST login"), asked);
+}
