@@ -31,6 +31,9 @@ run: install
 
 stop:
 	@bash scripts/cluster.sh stop run
+	@if [ -f target/legacy-store-demo.pid ]; then \
+	  echo "==> stopping the demo legacy store"; kill "$$(cat target/legacy-store-demo.pid)" 2>/dev/null || true; \
+	  rm -f target/legacy-store-demo.pid; fi
 
 lint: setup
 	cargo fmt --all -- --check

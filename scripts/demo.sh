@@ -9,17 +9,32 @@ conn=(-X -h 127.0.0.1 -p "$port" -U postgres)
 
 say() { printf '==> %s\n' "$*"; }
 
+legacy_port=${LEGACY_PORT:-28818}
+pidfile="$top/target/legacy-store-demo.pid"
+if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  say "demo legacy store already running on 127.0.0.1:$legacy_port"
+else
+  say "starting the demo legacy store (tests/e2e/src/bin/legacy_store.rs) on 127.0.0.1:$legacy_port"
+  cargo build -q -p pg_trickle_e2e --bin legacy-store
+  nohup "$top/target/debug/legacy-store" --users "$top/scripts/demo/legacy_users.json" --port "$legacy_port" \
+    > "$top/target/legacy-store-demo.log" 2>&1 &
+  echo $! > "$pidfile"
+  for _ in $(seq 50); do grep -q listening "$top/target/legacy-store-demo.log" && break; sleep 0.1; done
+fi
+
 say "recreating database trickle_demo"
 "$psql" "${conn[@]}" -d postgres -q -v ON_ERROR_STOP=1 \
   -c "DROP DATABASE IF EXISTS trickle_demo WITH (FORCE)" -c "CREATE DATABASE trickle_demo"
 
 say "running the demo session (sql/demo/demo.sql)"
-"$psql" "${conn[@]}" -d trickle_demo -v ON_ERROR_STOP=1 -e -f "$top/sql/demo/demo.sql"
+"$psql" "${conn[@]}" -d trickle_demo -v ON_ERROR_STOP=1 -v legacy_url="http://127.0.0.1:$legacy_port" -e \
+  -f "$top/sql/demo/demo.sql"
 
 cat <<TXT
 
 ==> the demo cluster is running. Connect with:
       psql -h 127.0.0.1 -p $port -U postgres trickle_demo
     (as root: the server itself runs as the 'postgres' user; data in $(bash "$top/scripts/cluster.sh" dir run))
-    Stop it with: make stop
+    The demo legacy store listens on http://127.0.0.1:$legacy_port (users in scripts/demo/legacy_users.json).
+    Stop both with: make stop
 TXT

@@ -36,8 +36,27 @@ SELECT * FROM auth.users;
 \set ON_ERROR_STOP 1
 
 RESET ROLE;
-\echo '--- what an admin sees'
-SELECT email, source, password_format,
+\echo '=== trickle migration: the legacy store (an HTTP service) knows grace and alan, auth.users does not'
+SELECT auth.configure_http_store(:'legacy_url', timeout_ms => 2000);
+SELECT auth.set_import_mode(true);
+SELECT import_mode, store_kind, http_base_url, http_contract FROM auth.import_configuration;
+
+SET ROLE demo_app;
+\echo '--- first login: the legacy store checks the password; the user moves into auth.users in this transaction'
+SELECT ok, status, email, profile->>'external_id' AS legacy_id FROM auth.login('Grace.Hopper@legacy.example', 'first compiler');
+\echo '--- second login: local (argon2id); the legacy store is not asked again'
+SELECT ok, status, email FROM auth.login('grace.hopper@legacy.example', 'first compiler');
+\echo '--- a wrong password for a legacy user migrates nobody'
+SELECT ok, status FROM auth.login('alan.turing@legacy.example', 'wrong guess');
+\echo '--- signing up with an email the legacy store holds is refused (23505, hint: log in instead)'
+\set ON_ERROR_STOP 0
+SELECT auth.signup('alan.turing@legacy.example', 'a new password');
+\set ON_ERROR_STOP 1
+RESET ROLE;
+
+\echo '--- what an admin sees: users by source'
+SELECT email, source, password_format, external_id,
        substring(password_hash FROM '^\$argon2id\$v=19\$([^$]*)') AS argon2_parameters,
        last_login_at IS NOT NULL AS has_logged_in
-  FROM auth.users;
+  FROM auth.users ORDER BY created_at;
+SELECT source, count(*) FROM auth.users GROUP BY source ORDER BY source;
