@@ -7,54 +7,100 @@ cd "$top"
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 bindir=$("$PG_CONFIG" --bindir)
 port=${BENCH_PORT:-28817}
+store_port=${BENCH_STORE_PORT:-28819}
 duration=${BENCH_SECONDS:-10}
 users=100
+legacy_users=600
 conn=(-X -q -h 127.0.0.1 -p "$port" -U postgres)
 
 say() { printf '==> %s\n' "$*"; }
 
-say "installing the release build of pg_trickle"
+say "installing the release build of pg_trickle; building the bench tools"
 cargo pgrx install --release --pg-config "$PG_CONFIG" $([ "$(id -u)" -eq 0 ] || echo --sudo) >/dev/null
-cargo build -q --release -p pg_trickle_e2e --bin argon2-baseline
+cargo build -q --release -p pg_trickle_e2e --bin argon2-baseline --bin legacy-store --bin migration-bench
 
+users_file=$(mktemp /tmp/pg_trickle-bench-users.XXXXXX)
+python3 - "$legacy_users" > "$users_file" <<'PY'
+import json, sys
+n = int(sys.argv[1])
+print(json.dumps([{"user_id": str(i), "email": f"migrate{i}@legacy.test", "password": f"legacy-password-{i}",
+                   "given_name": "Bench", "user_metadata": {"i": i}} for i in range(1, n + 1)]))
+PY
+store_log=$(mktemp /tmp/pg_trickle-bench-store.XXXXXX)
+target/release/legacy-store --users "$users_file" --port "$store_port" > "$store_log" 2>&1 &
+store_pid=$!
 bash scripts/cluster.sh start bench "$port"
-trap 'bash scripts/cluster.sh stop bench' EXIT
+cleanup() { kill "$store_pid" 2>/dev/null || true; rm -f "$users_file" "$store_log"; bash scripts/cluster.sh stop bench; }
+trap cleanup EXIT
+for _ in $(seq 50); do grep -q listening "$store_log" && break; sleep 0.1; done
+
 "$bindir/psql" "${conn[@]}" -d postgres -v ON_ERROR_STOP=1 \
   -c "DROP DATABASE IF EXISTS trickle_bench WITH (FORCE)" -c "CREATE DATABASE trickle_bench"
-say "creating $users users at the default argon2id parameters"
+say "creating $users local users at the default argon2id parameters"
 "$bindir/psql" "${conn[@]}" -d trickle_bench -v ON_ERROR_STOP=1 <<SQL
 SET log_statement = 'none';
 CREATE EXTENSION pg_trickle;
 -- The wrong-password run must measure verification, not a locked account.
 ALTER DATABASE trickle_bench SET pg_trickle.lockout_threshold = 0;
 SELECT count(auth.signup('bench' || n || '@example.org', 'bench-password-1')) FROM generate_series(1, $users) AS n;
-SHOW pg_trickle.argon2_memory_kib;
 SQL
 
-pgbench_run() { # script clients -> "tps latency_ms"
-  "$bindir/pgbench" -h 127.0.0.1 -p "$port" -U postgres -n -M prepared -T "$duration" -c "$2" -j "$2" \
-    -D password=bench-password-1 -D wrong_password=bench-password-2 -f "bench/$1.sql" trickle_bench 2>/dev/null |
+pgbench_run() { # script clients [seconds] -> "tps latency_ms"
+  "$bindir/pgbench" -h 127.0.0.1 -p "$port" -U postgres -n -M prepared -T "${3:-$duration}" -c "$2" -j "$2" \
+    -D password=bench-password-1 -D wrong_password=bench-password-2 \
+    -D first_migrated=151 -D users=300 \
+    -f "bench/$1.sql" trickle_bench 2>/dev/null |
     awk '/^latency average/ {lat=$4} /^tps/ {tps=$3} END {print tps, lat}'
 }
 
-say "bare argon2id verify (argon2 crate, release, outside PostgreSQL)"
-baseline=$(target/release/argon2-baseline --rounds 100)
-echo "    $baseline"
-bare_ms=$(sed -E 's/.*median_ms=([0-9.]+).*/\1/' <<<"$baseline")
+bare_verify_ms() {
+  target/release/argon2-baseline --rounds 100 | sed -E 's/.*median_ms=([0-9.]+).*/\1/'
+}
+median() { python3 -c 'import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
+
+say "bare argon2id verify (argon2 crate, release, outside PostgreSQL), before and after the login runs"
+bare_before=$(bare_verify_ms)
 
 say "auth.login, existing user, right password: 1 client, then 2 clients (${duration}s each)"
 read -r tps1 lat1 < <(pgbench_run login_ok 1)
 read -r tps2 lat2 < <(pgbench_run login_ok 2)
-say "auth.login, wrong password vs unknown email: 1 client (${duration}s each)"
-read -r _ lat_wrong < <(pgbench_run login_wrong_password 1)
-read -r _ lat_unknown < <(pgbench_run login_unknown_email 1)
+bare_after=$(bare_verify_ms)
+bare_ms=$(median "$bare_before" "$bare_after")
+echo "    bare verify median: ${bare_before} ms before, ${bare_after} ms after"
+say "auth.login, wrong password vs unknown email: 1 client, 4 alternating rounds of 3 s each"
+wrong=() unknown=()
+for _ in 1 2 3 4; do
+  read -r _ lat < <(pgbench_run login_wrong_password 1 3); wrong+=("$lat")
+  read -r _ lat < <(pgbench_run login_unknown_email 1 3); unknown+=("$lat")
+done
+echo "    wrong password: ${wrong[*]} ms; unknown email: ${unknown[*]} ms"
+lat_wrong=$(median "${wrong[@]}")
+lat_unknown=$(median "${unknown[@]}")
+
+"$bindir/psql" "${conn[@]}" -d trickle_bench -v ON_ERROR_STOP=1 \
+  -c "SELECT auth.configure_http_store('http://127.0.0.1:$store_port')" -c "SELECT auth.set_import_mode(true)" >/dev/null
+
+say "trickle migration: the legacy store's own login round trip, then first logins through auth.login"
+migration=$(target/release/migration-bench "$port" trickle_bench "http://127.0.0.1:$store_port" 1 300)
+echo "$migration" | sed 's/^/    /'
+store_rt=$(sed -n 's/^store_round_trip_ms=//p' <<<"$migration")
+migration_ms=$(sed -n 's/^migration_login_ms=//p' <<<"$migration")
+say "auth.login of migrated users (local now): 1 client, then 2 clients (${duration}s each)"
+read -r mtps1 _ < <(pgbench_run login_migrated 1)
+read -r mtps2 _ < <(pgbench_run login_migrated 2)
+
 say "auth.login again with synchronous_commit = off: the same work without waiting for the WAL flush"
 "$bindir/psql" "${conn[@]}" -d postgres -c "ALTER DATABASE trickle_bench SET synchronous_commit = off"
 read -r _ lat_async < <(pgbench_run login_ok 1)
+migration_async=$(target/release/migration-bench "$port" trickle_bench "http://127.0.0.1:$store_port" 301 600)
+migration_async_ms=$(sed -n 's/^migration_login_ms=//p' <<<"$migration_async")
 
-python3 - "$bare_ms" "$tps1" "$lat1" "$tps2" "$lat2" "$lat_wrong" "$lat_unknown" "$lat_async" <<'PY'
+python3 - "$bare_ms" "$tps1" "$lat1" "$tps2" "$lat2" "$lat_wrong" "$lat_unknown" "$lat_async" \
+  "$store_rt" "$migration_ms" "$mtps1" "$mtps2" "$migration_async_ms" <<'PY'
 import sys
-bare, tps1, lat1, tps2, lat2, wrong, unknown, lat_async = map(float, sys.argv[1:])
+(bare, tps1, lat1, tps2, lat2, wrong, unknown, lat_async,
+ store_rt, migration, mtps1, mtps2, migration_async) = map(float, sys.argv[1:])
+budget = store_rt + bare + 2
 rows = [
     ("bare argon2id verify (median)", f"{bare:.2f} ms", ""),
     ("auth.login latency, 1 client", f"{lat1:.2f} ms", f"ratio to bare verify {lat1/bare:.3f} (target <= 1.05)"),
@@ -63,9 +109,16 @@ rows = [
     ("auth.login throughput, 2 clients", f"{tps2:.1f} /s", f"scaling {tps2/tps1:.2f}x (target >= 1.8)"),
     ("wrong password latency", f"{wrong:.2f} ms", ""),
     ("unknown email latency", f"{unknown:.2f} ms", f"difference {abs(wrong-unknown)/wrong*100:.1f} % (target <= 5 %)"),
+    ("legacy store login round trip (median)", f"{store_rt:.2f} ms", ""),
+    ("migrating first login (median)", f"{migration:.2f} ms",
+     f"budget store + hash + 2 ms = {budget:.2f} ms: {'within' if migration <= budget else 'OVER'}"),
+    ("  same, synchronous_commit = off", f"{migration_async:.2f} ms",
+     f"budget {budget:.2f} ms: {'within' if migration_async <= budget else 'OVER'}"),
+    ("migrated-user login throughput, 1 client", f"{mtps1:.1f} /s", ""),
+    ("migrated-user login throughput, 2 clients", f"{mtps2:.1f} /s", f"scaling {mtps2/mtps1:.2f}x"),
 ]
 print()
-print(f"{'measurement':36} {'value':>12}   comparison")
+print(f"{'measurement':42} {'value':>12}   comparison")
 for name, value, note in rows:
-    print(f"{name:36} {value:>12}   {note}")
+    print(f"{name:42} {value:>12}   {note}")
 PY

@@ -2,7 +2,6 @@
 
 use crate::domain::error::AuthError;
 use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::PasswordHasher;
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine;
@@ -50,6 +49,12 @@ impl Argon2Params {
         Ok(Self { memory_kib, iterations, parallelism })
     }
 
+    fn block_count(&self) -> usize {
+        Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .expect("parameters were validated in Argon2Params::new")
+            .block_count()
+    }
+
     fn hasher(&self) -> Argon2<'static> {
         let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
             .expect("parameters were validated in Argon2Params::new");
@@ -59,11 +64,33 @@ impl Argon2Params {
 
 /// Hashes with a fresh random salt; returns the PHC string (`$argon2id$v=19$m=..,t=..,p=..$salt$hash`).
 pub fn hash_password(password: &str, params: Argon2Params) -> String {
-    params
-        .hasher()
-        .hash_password(password.as_bytes())
-        .expect("argon2id hashing with validated parameters and a random salt cannot fail")
-        .to_string()
+    let salt = random_salt();
+    let mut output = [0u8; OUTPUT_LEN];
+    let hasher = params.hasher();
+    compute(&hasher, params.block_count(), password.as_bytes(), &salt, &mut output)
+        .expect("argon2id with validated parameters, a 16-byte salt and a password under 1 KiB cannot fail");
+    phc_string(params, &salt, &output)
+}
+
+const SALT_LEN: usize = 16;
+const OUTPUT_LEN: usize = 32;
+
+fn random_salt() -> [u8; SALT_LEN] {
+    let mut salt = [0u8; SALT_LEN];
+    getrandom::fill(&mut salt).expect("the operating system's random source is available");
+    salt
+}
+
+/// `$argon2id$v=19$m=..,t=..,p=..$<salt>$<hash>`, base64 without padding as the PHC format specifies.
+fn phc_string(params: Argon2Params, salt: &[u8], output: &[u8]) -> String {
+    format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
+        STANDARD_NO_PAD.encode(salt),
+        STANDARD_NO_PAD.encode(output)
+    )
 }
 
 /// Working memory kept for reuse between verifications, up to this size. A fresh zeroed allocation
@@ -128,16 +155,7 @@ pub fn needs_rehash(phc: &str, current: Argon2Params) -> bool {
 /// A hash no password matches, with the current parameters: verifying against it costs the same
 /// as a real verification, so an unknown email takes as long as a wrong password.
 pub fn dummy_hash(params: Argon2Params) -> String {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).expect("the operating system's random source is available");
-    format!(
-        "$argon2id$v=19$m={},t={},p={}${}${}",
-        params.memory_kib,
-        params.iterations,
-        params.parallelism,
-        STANDARD_NO_PAD.encode(salt),
-        STANDARD_NO_PAD.encode([0u8; 32])
-    )
+    phc_string(params, &random_salt(), &[0u8; OUTPUT_LEN])
 }
 
 #[cfg(test)]

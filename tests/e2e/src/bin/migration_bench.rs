@@ -1,0 +1,96 @@
+//! migration-bench: first-login (migration) latency through `auth.login`, next to the legacy store's own
+//! login round trip measured in the same run. Used by `make bench`.
+//!
+//! Usage: migration-bench PORT DBNAME STORE_URL FIRST LAST
+//! Expects DBNAME to have pg_trickle in import mode against STORE_URL, whose users are
+//! `migrate{i}@legacy.test` with password `legacy-password-{i}`. Of users FIRST..=LAST it uses the first
+//! half for the store round trip and the second half for migrations. Prints `key=value` lines (ms).
+
+use postgres::{Client, NoTls};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::Instant;
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+/// One keep-alive HTTP/1.1 connection, the cheapest way to ask the store: a strict baseline.
+struct StoreConnection {
+    reader: BufReader<TcpStream>,
+    host: String,
+}
+
+impl StoreConnection {
+    fn open(base_url: &str) -> Self {
+        let host = base_url.strip_prefix("http://").expect("http URL").trim_end_matches('/').to_string();
+        let stream = TcpStream::connect(&host).expect("connect to the store");
+        stream.set_nodelay(true).expect("nodelay");
+        StoreConnection { reader: BufReader::new(stream), host }
+    }
+
+    fn login(&mut self, email: &str, password: &str) -> u16 {
+        let body = serde_json::json!({"email": email, "password": password}).to_string();
+        let request = format!(
+            "POST /login HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.host,
+            body.len()
+        );
+        self.reader.get_mut().write_all(request.as_bytes()).expect("send");
+        let mut status_line = String::new();
+        self.reader.read_line(&mut status_line).expect("status line");
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            self.reader.read_line(&mut line).expect("header");
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().expect("content length");
+                }
+            }
+        }
+        let mut body = vec![0u8; length];
+        self.reader.read_exact(&mut body).expect("body");
+        status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("status")
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, port, dbname, store_url, first, last] = args.as_slice() else {
+        panic!("usage: migration-bench PORT DBNAME STORE_URL FIRST LAST");
+    };
+    let first: usize = first.parse().expect("FIRST is a number");
+    let last: usize = last.parse().expect("LAST is a number");
+    let middle = first + (last - first + 1) / 2;
+
+    let mut store = StoreConnection::open(store_url);
+    let round_trips: Vec<f64> = (first..middle)
+        .map(|i| {
+            let started = Instant::now();
+            assert_eq!(store.login(&format!("migrate{i}@legacy.test"), &format!("legacy-password-{i}")), 200);
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+
+    let mut db = Client::connect(&format!("host=127.0.0.1 port={port} user=postgres dbname={dbname}"), NoTls)
+        .expect("connect to the bench database");
+    let statement = db.prepare("SELECT status FROM auth.login($1, $2)").expect("prepare");
+    let migrations: Vec<f64> = (middle..=last)
+        .map(|i| {
+            let (email, password) = (format!("migrate{i}@legacy.test"), format!("legacy-password-{i}"));
+            let started = Instant::now();
+            let status: String = db.query_one(&statement, &[&email, &password]).expect("login").get(0);
+            let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+            assert_eq!(status, "migrated");
+            elapsed
+        })
+        .collect();
+    println!("store_round_trip_ms={:.3}", median(round_trips));
+    println!("migration_login_ms={:.3}", median(migrations));
+    println!("migrations={}", last + 1 - middle);
+}
