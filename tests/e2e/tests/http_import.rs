@@ -292,7 +292,7 @@ fn request_authentication_bearer_and_hmac_signature() {
 
     db.import_from(
         &store.base_url,
-        &format!("auth_kind => 'bearer', auth_secret => 's3cret-token', hmac_secret => 'not-the-right-secret'"),
+        "auth_kind => 'bearer', auth_secret => 's3cret-token', hmac_secret => 'not-the-right-secret'",
     );
     let err = app.query_one("SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&ADA_PASSWORD]).unwrap_err();
     assert_eq!(sqlstate(&err), "08004");
