@@ -37,7 +37,7 @@ stop:
 
 lint: setup
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p pg_trickle --all-targets --features pg_test -- -D warnings
 
 # Tier 1: plain #[test] on the pure core (src/domain, src/legacy_store), no PostgreSQL involved.

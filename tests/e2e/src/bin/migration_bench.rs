@@ -66,7 +66,7 @@ fn main() {
     };
     let first: usize = first.parse().expect("FIRST is a number");
     let last: usize = last.parse().expect("LAST is a number");
-    let middle = first + (last - first + 1) / 2;
+    let middle = first + (last - first + 1).div_ceil(2);
 
     let mut store = StoreConnection::open(store_url);
     let round_trips: Vec<f64> = (first..middle)
