@@ -25,5 +25,7 @@ GRANT EXECUTE ON FUNCTION
     auth.unlock_user(text),
     auth.set_import_mode(boolean),
     auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text),
-    auth.migrate(text)
+    auth.migrate(text),
+    auth.verify_legacy_hash(text, text, text, jsonb),
+    auth.legacy_hash_formats()
 TO trickle_admin;

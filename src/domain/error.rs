@@ -2,6 +2,7 @@
 //!
 //! Messages never carry a password, hash or token: only which rule was broken.
 
+use crate::domain::legacy_hash::HashError;
 use crate::legacy_store::StoreError;
 use thiserror::Error;
 
@@ -29,6 +30,8 @@ pub enum AuthError {
     CorruptHash,
     #[error(transparent)]
     LegacyStore(#[from] StoreError),
+    #[error(transparent)]
+    LegacyHash(#[from] HashError),
     #[error("this email belongs to an account in the legacy user store")]
     ExistsInLegacyStore,
     #[error("the legacy profile conflicts with an existing user (same username or legacy id)")]

@@ -198,6 +198,37 @@ pub mod auth {
     pub fn migrate(email: Option<&str>) -> Result<JsonB, ErrorReport> {
         Ok(flows::migrate(required(email, "email")?)?)
     }
+
+    /// Admin: verifies a password against a legacy hash (docs/legacy-hashes.md). `format` is a name from
+    /// auth.legacy_hash_formats() or 'auto'; malformed hashes, unknown formats, missing params and
+    /// hostile costs are 22023.
+    #[pg_extern(immutable, parallel_safe)]
+    pub fn verify_legacy_hash(
+        password: Option<&str>,
+        hash: Option<&str>,
+        format: default!(Option<&str>, "'auto'"),
+        params: default!(Option<JsonB>, "'{}'"),
+    ) -> Result<bool, ErrorReport> {
+        let password = required(password, "password")?;
+        crate::domain::password::check_length_limit(password)?;
+        let params = required(params, "params")?;
+        Ok(crate::domain::legacy_hash::verify(
+            password,
+            required(hash, "hash")?,
+            required(format, "format")?,
+            &params.0,
+        )
+        .map_err(AuthError::from)?)
+    }
+
+    /// Every legacy hash format pg_trickle verifies, with the params it takes.
+    #[pg_extern(immutable, parallel_safe)]
+    pub fn legacy_hash_formats() -> TableIterator<
+        'static,
+        (name!(name, &'static str), name!(description, &'static str), name!(params, &'static str)),
+    > {
+        TableIterator::new(crate::domain::legacy_hash::FORMATS.iter().map(|f| (f.name, f.description, f.params)))
+    }
 }
 
 /// Tier 2: inside a backend, in a transaction that is rolled back after each test.

@@ -34,6 +34,7 @@ impl From<AuthError> for ErrorReport {
                 (ERRCODE_DATA_CORRUPTED, Some("Reset the user's password with auth.set_password()."))
             }
             AuthError::LegacyStore(store) => store_error_code(store),
+            AuthError::LegacyHash(_) => (ERRCODE_INVALID_PARAMETER_VALUE, Some("See auth.legacy_hash_formats().")),
             AuthError::ExistsInLegacyStore => {
                 (ERRCODE_UNIQUE_VIOLATION, Some("Log in with the existing password; the account moves over then."))
             }

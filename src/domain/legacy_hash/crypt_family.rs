@@ -1,0 +1,126 @@
+//! crypt(3)-style strings: SHA-crypt ($5$, $6$) via the sha-crypt crate; MD5-crypt ($1$, $apr1$),
+//! phpass ($P$, $H$) and Drupal 7 ($S$) written here after their reference sources.
+
+use super::encoding::{self, to64};
+use super::{bounds, malformed, HashError};
+use md5::{Digest, Md5};
+use sha2::Sha512;
+
+/// SHA-crypt after Ulrich Drepper's specification (glibc): `$5$`/`$6$`, optional `rounds=N$` (clamped to
+/// 1000..=999999999 as glibc does), a salt of up to 16 characters, and the digest in crypt's base64.
+pub fn sha_crypt(password: &str, hash: &str, format: &'static str) -> Result<bool, HashError> {
+    let magic = if format == "sha256_crypt" { "$5$" } else { "$6$" };
+    let rest = hash.strip_prefix(magic).ok_or_else(|| malformed(format, "wrong prefix"))?;
+    let (rounds, rest) = match rest.strip_prefix("rounds=").and_then(|r| r.split_once('$')) {
+        Some((n, rest)) => (n.parse::<u64>().map_err(|_| malformed(format, "rounds is not a number"))?, rest),
+        None => (sha_crypt::ROUNDS_DEFAULT as u64, rest),
+    };
+    if rounds > bounds::SHA_CRYPT_ROUNDS {
+        return Err(HashError::TooCostly { format, reason: format!("rounds={rounds}") });
+    }
+    let rounds = rounds.max(sha_crypt::ROUNDS_MIN as u64) as usize;
+    let (salt, digest) = rest.rsplit_once('$').ok_or_else(|| malformed(format, "expected salt$hash"))?;
+    let salt = &salt.as_bytes()[..salt.len().min(16)];
+    let computed = if format == "sha256_crypt" {
+        sha_crypt::Sha256Params::new(rounds).and_then(|p| sha_crypt::sha256_crypt_b64(password.as_bytes(), salt, &p))
+    } else {
+        sha_crypt::Sha512Params::new(rounds).and_then(|p| sha_crypt::sha512_crypt_b64(password.as_bytes(), salt, &p))
+    }
+    .map_err(|_| malformed(format, "invalid salt or rounds"))?;
+    Ok(encoding::equal(computed.as_bytes(), digest.as_bytes()))
+}
+
+/// MD5-crypt, after Poul-Henning Kamp's FreeBSD crypt-md5.c; `$apr1$` is Apache's copy with another magic.
+pub fn md5_crypt(password: &[u8], hash: &str, format: &'static str) -> Result<bool, HashError> {
+    let magic = if format == "apr1" { "$apr1$" } else { "$1$" };
+    let rest = hash.strip_prefix(magic).ok_or_else(|| malformed(format, "wrong prefix"))?;
+    let (salt, _) = rest.split_once('$').ok_or_else(|| malformed(format, "no salt terminator"))?;
+    let salt = &salt.as_bytes()[..salt.len().min(8)];
+
+    let alternate = Md5::new().chain_update(password).chain_update(salt).chain_update(password).finalize();
+    let mut ctx = Md5::new().chain_update(password).chain_update(magic).chain_update(salt);
+    let mut remaining = password.len();
+    while remaining > 0 {
+        let n = remaining.min(16);
+        ctx.update(&alternate[..n]);
+        remaining -= n;
+    }
+    let mut bits = password.len();
+    while bits > 0 {
+        if bits & 1 == 1 {
+            ctx.update([0u8]);
+        } else {
+            ctx.update(&password[..password.len().min(1)]);
+        }
+        bits >>= 1;
+    }
+    let mut digest = ctx.finalize();
+    for round in 0..1000 {
+        let mut c = Md5::new();
+        if round & 1 == 1 {
+            c.update(password);
+        } else {
+            c.update(digest);
+        }
+        if round % 3 != 0 {
+            c.update(salt);
+        }
+        if round % 7 != 0 {
+            c.update(password);
+        }
+        if round & 1 == 1 {
+            c.update(digest);
+        } else {
+            c.update(password);
+        }
+        digest = c.finalize();
+    }
+    let d = |i: usize| u32::from(digest[i]);
+    let mut encoded = String::with_capacity(22);
+    for (a, b, c) in [(0, 6, 12), (1, 7, 13), (2, 8, 14), (3, 9, 15), (4, 10, 5)] {
+        to64(&mut encoded, (d(a) << 16) | (d(b) << 8) | d(c), 4);
+    }
+    to64(&mut encoded, d(11), 2);
+    let expected = format!("{magic}{}${encoded}", String::from_utf8_lossy(salt));
+    Ok(encoding::equal(expected.as_bytes(), hash.as_bytes()))
+}
+
+/// phpass portable hashes (Openwall phpass 0.5, PasswordHash.php `crypt_private`) and Drupal 7's
+/// SHA-512 variant (includes/password.inc `_password_crypt`, truncated to 55 characters).
+pub fn phpass(password: &[u8], hash: &str, format: &'static str) -> Result<bool, HashError> {
+    let bytes = hash.as_bytes();
+    let prefix_ok = match format {
+        "drupal7" => hash.starts_with("$S$"),
+        _ => hash.starts_with("$P$") || hash.starts_with("$H$"),
+    };
+    if !prefix_ok || bytes.len() < 12 {
+        return Err(malformed(format, "expected a 3-character prefix, a cost character and an 8-character salt"));
+    }
+    let log2 = encoding::itoa64_index(bytes[3]).ok_or_else(|| malformed(format, "invalid cost character"))?;
+    if !(7..=30).contains(&log2) {
+        return Err(malformed(format, "cost outside 7..30"));
+    }
+    if log2 > bounds::PHPASS_LOG2 {
+        return Err(HashError::TooCostly { format, reason: format!("2^{log2} iterations") });
+    }
+    let salt = &bytes[4..12];
+    let count = 1u64 << log2;
+    let encoded = if format == "drupal7" {
+        let mut digest = Sha512::new().chain_update(salt).chain_update(password).finalize();
+        for _ in 0..count {
+            digest = Sha512::new().chain_update(digest).chain_update(password).finalize();
+        }
+        encoding::phpass_encode64(&digest)
+    } else {
+        let mut digest = Md5::new().chain_update(salt).chain_update(password).finalize();
+        for _ in 0..count {
+            digest = Md5::new().chain_update(digest).chain_update(password).finalize();
+        }
+        encoding::phpass_encode64(&digest)
+    };
+    let mut expected = format!("{}{encoded}", &hash[..12]);
+    if format == "drupal7" {
+        expected.truncate(55);
+    }
+    Ok(encoding::equal(expected.as_bytes(), hash.as_bytes()))
+}

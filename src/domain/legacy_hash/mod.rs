@@ -1,0 +1,145 @@
+//! Verifying the password hashes legacy user stores hold, so users move over without a reset.
+//!
+//! Each family lives in its own module and uses the maintained crate for its primitive (bcrypt,
+//! argon2, scrypt, pbkdf2, sha-crypt, md-5, sha1, sha2, hmac); only thin format wrappers are written
+//! here, each documented with its source. Every comparison of derived bytes is constant-time, and
+//! cost parameters are bounded (see `bounds`) so a hostile row cannot burn minutes of CPU.
+
+mod bcrypt_family;
+mod crypt_family;
+mod digests;
+pub mod encoding;
+mod memory_hard;
+mod pbkdf2_family;
+
+use serde_json::Value;
+use thiserror::Error;
+
+/// Why a hash (or its parameters) cannot be verified. Never carries the password.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum HashError {
+    #[error("unknown legacy hash format \"{0}\" (see auth.legacy_hash_formats())")]
+    UnknownFormat(String),
+    #[error("the hash matches no format that can be detected; name the format")]
+    Undetectable,
+    #[error("malformed {format} hash: {reason}")]
+    Malformed { format: &'static str, reason: String },
+    #[error("format {format} needs the parameter \"{param}\"")]
+    MissingParam { format: &'static str, param: &'static str },
+    #[error("invalid parameter for {format}: {reason}")]
+    BadParam { format: &'static str, reason: String },
+    #[error("{format} cost is beyond the accepted bound: {reason}")]
+    TooCostly { format: &'static str, reason: String },
+}
+
+pub(crate) fn malformed(format: &'static str, reason: impl Into<String>) -> HashError {
+    HashError::Malformed { format, reason: reason.into() }
+}
+
+/// Generous upper bounds on work factors, far above what any real store used.
+pub mod bounds {
+    pub const BCRYPT_COST: u32 = 20;
+    pub const ARGON2_MEMORY_KIB: u32 = 1024 * 1024;
+    pub const ARGON2_ITERATIONS: u32 = 64;
+    pub const ARGON2_LANES: u32 = 64;
+    pub const PBKDF2_ITERATIONS: u32 = 10_000_000;
+    pub const SCRYPT_LOG_N: u8 = 22;
+    pub const SCRYPT_R_TIMES_P: u64 = 1 << 10;
+    pub const SHA_CRYPT_ROUNDS: u64 = 10_000_000;
+    pub const PHPASS_LOG2: u32 = 24;
+}
+
+pub struct FormatInfo {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// Parameters taken from the `params` JSON (empty: everything is in the hash string).
+    pub params: &'static str,
+}
+
+pub const FORMATS: &[FormatInfo] = &[
+    FormatInfo { name: "bcrypt", description: "bcrypt $2a$/$2b$/$2x$/$2y$ (passwords over 72 bytes truncated, as real implementations do)", params: "" },
+    FormatInfo { name: "argon2", description: "Argon2 PHC string $argon2id$/$argon2i$/$argon2d$, v=16 or v=19", params: "" },
+    FormatInfo { name: "scrypt", description: "scrypt as written by passlib: $scrypt$ln=..,r=..,p=..$salt$hash", params: "" },
+    FormatInfo { name: "sha256_crypt", description: "SHA-256 crypt $5$ (glibc), with or without rounds=", params: "" },
+    FormatInfo { name: "sha512_crypt", description: "SHA-512 crypt $6$ (glibc), with or without rounds=", params: "" },
+    FormatInfo { name: "md5_crypt", description: "MD5 crypt $1$ (FreeBSD, glibc)", params: "" },
+    FormatInfo { name: "apr1", description: "Apache htpasswd MD5 $apr1$", params: "" },
+    FormatInfo { name: "pbkdf2", description: "passlib $pbkdf2$/$pbkdf2-sha256$/$pbkdf2-sha512$, and PHC $pbkdf2-<digest>$i=..,l=..$salt$hash (Ory Kratos, Auth0)", params: "" },
+    FormatInfo { name: "django_pbkdf2_sha256", description: "Django pbkdf2_sha256$iterations$salt$hash", params: "" },
+    FormatInfo { name: "django_pbkdf2_sha1", description: "Django pbkdf2_sha1$iterations$salt$hash", params: "" },
+    FormatInfo { name: "django_bcrypt_sha256", description: "Django bcrypt_sha256$ (bcrypt over the hex SHA-256 of the password)", params: "" },
+    FormatInfo { name: "django_argon2", description: "Django argon2$argon2id$... / argon2$argon2i$...", params: "" },
+    FormatInfo { name: "phpass", description: "phpass portable hashes $P$ (WordPress up to 6.7) and $H$ (phpBB3)", params: "" },
+    FormatInfo { name: "wordpress", description: "WordPress 6.8+ $wp$2y$...: bcrypt over base64(HMAC-SHA384(key 'wp-sha384', password))", params: "" },
+    FormatInfo { name: "drupal7", description: "Drupal 7 $S$ (SHA-512 phpass variant, 55 characters)", params: "" },
+    FormatInfo { name: "ldap", description: "RFC 2307 {SHA} {SSHA} {SHA256} {SSHA256} {SHA512} {SSHA512} {MD5} {SMD5} {CRYPT}<crypt string>", params: "" },
+    FormatInfo { name: "aspnet_identity", description: "ASP.NET Identity base64 hashes, V2 (PBKDF2-HMAC-SHA1) and V3 (PBKDF2 with SHA-1/256/512)", params: "" },
+    FormatInfo { name: "keycloak", description: "Keycloak credential JSON from a realm export: secretData {value, salt}, credentialData {hashIterations, algorithm}", params: "" },
+    FormatInfo { name: "md5", description: "hex or base64 MD5 digest, optionally salted", params: "salt, salt_position (prefix | suffix)" },
+    FormatInfo { name: "sha1", description: "hex or base64 SHA-1 digest, optionally salted", params: "salt, salt_position (prefix | suffix)" },
+    FormatInfo { name: "sha256", description: "hex or base64 SHA-256 digest, optionally salted", params: "salt, salt_position (prefix | suffix)" },
+    FormatInfo { name: "sha512", description: "hex or base64 SHA-512 digest, optionally salted", params: "salt, salt_position (prefix | suffix)" },
+    FormatInfo { name: "hmac", description: "hex or base64 HMAC of the password", params: "digest (md5 | sha1 | sha256 | sha512), key" },
+];
+
+/// The canonical format of a hash whose string form says it unambiguously.
+pub fn detect(hash: &str) -> Option<&'static str> {
+    let h = hash.trim();
+    let starts = |p: &str| h.starts_with(p);
+    Some(match () {
+        _ if starts("$2a$") || starts("$2b$") || starts("$2x$") || starts("$2y$") => "bcrypt",
+        _ if starts("$argon2") => "argon2",
+        _ if starts("$scrypt$") => "scrypt",
+        _ if starts("$5$") => "sha256_crypt",
+        _ if starts("$6$") => "sha512_crypt",
+        _ if starts("$1$") => "md5_crypt",
+        _ if starts("$apr1$") => "apr1",
+        _ if starts("$pbkdf2") => "pbkdf2",
+        _ if starts("pbkdf2_sha256$") => "django_pbkdf2_sha256",
+        _ if starts("pbkdf2_sha1$") => "django_pbkdf2_sha1",
+        _ if starts("bcrypt_sha256$") => "django_bcrypt_sha256",
+        _ if starts("argon2$argon2") => "django_argon2",
+        _ if starts("$P$") || starts("$H$") => "phpass",
+        _ if starts("$wp$2") => "wordpress",
+        _ if starts("$S$") => "drupal7",
+        _ if h.starts_with('{') && h.contains("secretData") => "keycloak",
+        _ if starts("{") => "ldap",
+        _ => return None,
+    })
+}
+
+/// Verifies `password` against a legacy `hash`. `format` is a canonical name or `auto`.
+pub fn verify(password: &str, hash: &str, format: &str, params: &Value) -> Result<bool, HashError> {
+    let hash = hash.trim();
+    let format = match format.trim().to_ascii_lowercase().as_str() {
+        "auto" | "" => detect(hash).ok_or(HashError::Undetectable)?,
+        name => FORMATS
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.name)
+            .ok_or_else(|| HashError::UnknownFormat(name.to_string()))?,
+    };
+    let pw = password.as_bytes();
+    match format {
+        "bcrypt" => bcrypt_family::bcrypt(pw, hash),
+        "django_bcrypt_sha256" => bcrypt_family::django_bcrypt_sha256(pw, hash),
+        "wordpress" => bcrypt_family::wordpress(pw, hash),
+        "argon2" => memory_hard::argon2(password, hash),
+        "django_argon2" => memory_hard::django_argon2(password, hash),
+        "scrypt" => memory_hard::passlib_scrypt(pw, hash),
+        "sha256_crypt" | "sha512_crypt" => crypt_family::sha_crypt(password, hash, format),
+        "md5_crypt" | "apr1" => crypt_family::md5_crypt(pw, hash, format),
+        "phpass" | "drupal7" => crypt_family::phpass(pw, hash, format),
+        "pbkdf2" => pbkdf2_family::pbkdf2(pw, hash),
+        "django_pbkdf2_sha256" | "django_pbkdf2_sha1" => pbkdf2_family::django(pw, hash, format),
+        "aspnet_identity" => pbkdf2_family::aspnet_identity(pw, hash),
+        "keycloak" => pbkdf2_family::keycloak(pw, hash),
+        "ldap" => digests::ldap(password, hash),
+        "md5" | "sha1" | "sha256" | "sha512" => digests::plain(pw, hash, format, params),
+        "hmac" => digests::hmac(pw, hash, params),
+        other => unreachable!("format {other} is listed but not dispatched"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Generates tests/vectors/legacy_hashes.json: legacy password hashes made by each format's reference
+implementation, for src/domain/legacy_hash/tests.rs.
+
+Reference implementations used: passlib 1.7.4 (bcrypt through pyca/bcrypt, sha256/512_crypt, md5_crypt,
+apr1, pbkdf2, scrypt, phpass, ldap_*), Django (its own hashers), OpenSSL's `openssl passwd` (-1, -apr1,
+-5, -6), pyca/bcrypt and Python's hashlib/hmac for the wrappers no library ships (WordPress 6.8 as in
+wp-includes/pluggable.php, Drupal 7 as in includes/password.inc, ASP.NET Identity's byte layout, Keycloak's
+PBKDF2 credential). Run: pip install passlib==1.7.4 bcrypt==4.0.1 django argon2-cffi; python3 this-file.
+"""
+import base64, hashlib, hmac, json, os, subprocess, struct
+
+import bcrypt as pyca_bcrypt
+from passlib import hash as ph
+from django.conf import settings
+
+settings.configure(PASSWORD_HASHERS=[
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+])
+from django.contrib.auth import hashers as dj  # noqa: E402
+
+LONG = "long-" + "x" * 75 + "-tail"            # 85 bytes: beyond bcrypt's 72
+PASSWORDS = ["correct horse", "pässwörd✓ 密码", "", LONG]
+out = []
+
+
+def add(fmt, password, hashed, params=None, also_valid=(), check=None):
+    """Records a valid vector and three near misses (appended char, last char changed, case flipped).
+    `check`, where given, is the reference implementation's own verify: it decides each variant."""
+    out.append({"format": fmt, "password": password, "hash": hashed, "params": params or {},
+                "valid": True})
+    for other in also_valid:
+        out.append({"format": fmt, "password": other, "hash": hashed, "params": params or {}, "valid": True})
+    wrong = [password + "x", password[:-1] + chr(ord(password[-1]) ^ 1) if password else "a",
+             password.swapcase() if password.swapcase() != password else password + "A"]
+    for w in wrong:
+        if w != password and w not in also_valid:
+            valid = bool(check(w)) if check else False
+            out.append({"format": fmt, "password": w, "hash": hashed, "params": params or {}, "valid": valid})
+
+
+def openssl(flag, password, salt):
+    return subprocess.check_output(["openssl", "passwd", flag, "-salt", salt, password], text=True).strip()
+
+
+for pw in PASSWORDS:
+    b = pw.encode()
+    # bcrypt: real implementations use the first 72 bytes, so a password that differs later is accepted too.
+    for ident in ["2a", "2b", "2y"]:
+        h = ph.bcrypt.using(rounds=4, ident=ident).hash(pw)
+        add("bcrypt", pw, h, also_valid=[LONG[:72] + "different"] if pw == LONG else (),
+            check=lambda p, h=h: pyca_bcrypt.checkpw(p.encode(), h.encode()))
+    add("argon2", pw, ph.argon2.using(type="ID", memory_cost=1024, time_cost=1, parallelism=2).hash(pw))
+    add("argon2", pw, ph.argon2.using(type="I", memory_cost=1024, time_cost=2, parallelism=1).hash(pw))
+    add("scrypt", pw, ph.scrypt.using(rounds=10, block_size=8, parallelism=1).hash(pw))
+    add("sha256_crypt", pw, ph.sha256_crypt.using(rounds=5000).hash(pw))
+    add("sha256_crypt", pw, ph.sha256_crypt.using(rounds=12000).hash(pw))
+    add("sha512_crypt", pw, ph.sha512_crypt.using(rounds=5000).hash(pw))
+    add("sha512_crypt", pw, ph.sha512_crypt.using(rounds=20000).hash(pw))
+    add("md5_crypt", pw, ph.md5_crypt.hash(pw))
+    add("apr1", pw, ph.apr_md5_crypt.hash(pw))
+    if pw:  # openssl passwd refuses nothing, but an empty argument is awkward on a command line
+        add("md5_crypt", pw, openssl("-1", pw, "saltsalt"))
+        add("apr1", pw, openssl("-apr1", pw, "htpasswd"))
+        add("sha256_crypt", pw, openssl("-5", pw, "openssl5salt"))
+        add("sha512_crypt", pw, openssl("-6", pw, "openssl6salt"))
+    add("pbkdf2", pw, ph.pbkdf2_sha1.using(rounds=1000).hash(pw))
+    add("pbkdf2", pw, ph.pbkdf2_sha256.using(rounds=1000).hash(pw))
+    add("pbkdf2", pw, ph.pbkdf2_sha512.using(rounds=1000).hash(pw))
+    salt = os.urandom(16)
+    for digest, name in [("sha256", "sha256"), ("sha512", "sha512")]:
+        dk = hashlib.pbkdf2_hmac(digest, b, salt, 1000)
+        phc = "$pbkdf2-%s$i=1000,l=%d$%s$%s" % (name, len(dk), base64.b64encode(salt).decode().rstrip("="),
+                                                   base64.b64encode(dk).decode().rstrip("="))
+        add("pbkdf2", pw, phc)
+    add("django_pbkdf2_sha256", pw, dj.PBKDF2PasswordHasher().encode(pw, dj.PBKDF2PasswordHasher().salt(), 1000))
+    add("django_pbkdf2_sha1", pw, dj.PBKDF2SHA1PasswordHasher().encode(pw, dj.PBKDF2SHA1PasswordHasher().salt(), 1000))
+    bsha = dj.BCryptSHA256PasswordHasher()
+    bsha.rounds = 4
+    add("django_bcrypt_sha256", pw, bsha.encode(pw, bsha.salt()))
+    a2 = dj.Argon2PasswordHasher()
+    a2.time_cost, a2.memory_cost, a2.parallelism = 1, 1024, 1
+    add("django_argon2", pw, a2.encode(pw, a2.salt()))
+    add("phpass", pw, ph.phpass.using(rounds=8, ident="P").hash(pw))
+    add("phpass", pw, ph.phpass.using(rounds=10, ident="H").hash(pw))
+    # WordPress 6.8 wp_hash_password(): bcrypt(base64(hmac-sha384('wp-sha384', password))), '$wp' prefix.
+    pre = base64.b64encode(hmac.new(b"wp-sha384", b, hashlib.sha384).digest())
+    add("wordpress", pw, "$wp" + pyca_bcrypt.hashpw(pre, pyca_bcrypt.gensalt(5, b"2b")).decode().replace("$2b$", "$2y$", 1))
+    # Drupal 7 _password_crypt('sha512', ...): '$S$' + itoa64[15] + 8-char salt + encode64(hash), cut to 55.
+    itoa = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    dsalt = "".join(itoa[c % 64] for c in os.urandom(8))
+    h = hashlib.sha512(dsalt.encode() + b).digest()
+    for _ in range(1 << 15):
+        h = hashlib.sha512(h + b).digest()
+    from passlib.utils.binary import h64
+    add("drupal7", pw, ("$S$D" + dsalt + h64.encode_bytes(h).decode())[:55])
+    for scheme in ["ldap_sha1", "ldap_salted_sha1", "ldap_md5", "ldap_salted_md5", "ldap_salted_sha256",
+                   "ldap_salted_sha512"]:
+        add("ldap", pw, getattr(ph, scheme).hash(pw))
+    add("ldap", pw, "{SHA256}" + base64.b64encode(hashlib.sha256(b).digest()).decode())
+    add("ldap", pw, "{SHA512}" + base64.b64encode(hashlib.sha512(b).digest()).decode())
+    add("ldap", pw, "{CRYPT}" + ph.sha512_crypt.using(rounds=5000).hash(pw))
+    # ASP.NET Identity V2 (0x00, PBKDF2-HMAC-SHA1, 1000 iterations) and V3 (0x01, PRF, iterations, salt length).
+    s16 = os.urandom(16)
+    add("aspnet_identity", pw, base64.b64encode(b"\x00" + s16 + hashlib.pbkdf2_hmac("sha1", b, s16, 1000, 32)).decode())
+    for prf, digest in [(1, "sha256"), (2, "sha512")]:
+        blob = b"\x01" + struct.pack(">III", prf, 1000, 16) + s16 + hashlib.pbkdf2_hmac(digest, b, s16, 1000, 32)
+        add("aspnet_identity", pw, base64.b64encode(blob).decode())
+    # Keycloak realm export credential (Pbkdf2PasswordHashProvider: 512-bit key for sha256 by default).
+    dk = hashlib.pbkdf2_hmac("sha256", b, s16, 1000, 64)
+    cred = {"type": "password",
+            "secretData": json.dumps({"value": base64.b64encode(dk).decode(), "salt": base64.b64encode(s16).decode(),
+                                      "additionalParameters": {}}),
+            "credentialData": json.dumps({"hashIterations": 1000, "algorithm": "pbkdf2-sha256",
+                                          "additionalParameters": {}})}
+    add("keycloak", pw, json.dumps(cred))
+    for name in ["md5", "sha1", "sha256", "sha512"]:
+        add(name, pw, hashlib.new(name, b).hexdigest())
+        add(name, pw, hashlib.new(name, b).hexdigest().upper())
+        add(name, pw, base64.b64encode(hashlib.new(name, b).digest()).decode())
+        add(name, pw, hashlib.new(name, b"pepper!" + b).hexdigest(), {"salt": "pepper!", "salt_position": "prefix"})
+        add(name, pw, hashlib.new(name, b + b"pepper!").hexdigest(), {"salt": "pepper!", "salt_position": "suffix"})
+        add("hmac", pw, hmac.new(b"site-key", b, name).hexdigest(), {"digest": name, "key": "site-key"})
+
+print(json.dumps(out, ensure_ascii=False, indent=0))
