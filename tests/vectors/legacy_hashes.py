@@ -3,14 +3,22 @@
 implementation, for src/domain/legacy_hash/tests.rs.
 
 Reference implementations used: passlib 1.7.4 (bcrypt through pyca/bcrypt, sha256/512_crypt, md5_crypt,
-apr1, pbkdf2, scrypt, phpass, ldap_*), Django (its own hashers), OpenSSL's `openssl passwd` (-1, -apr1,
--5, -6), pyca/bcrypt and Python's hashlib/hmac for the wrappers no library ships (WordPress 6.8 as in
-wp-includes/pluggable.php, Drupal 7 as in includes/password.inc, ASP.NET Identity's byte layout, Keycloak's
-PBKDF2 credential). Run: pip install passlib==1.7.4 bcrypt==4.0.1 django argon2-cffi; python3 this-file.
+apr1, des_crypt, pbkdf2, scrypt, phpass, ldap_*), glibc's crypt(3) through Python's crypt module, Django (its
+own hashers), OpenSSL's `openssl passwd` (-1, -apr1, -5, -6), pyca/bcrypt, pyca/cryptography (AES-CTR) and
+Python's hashlib/hmac for the wrappers no library ships (WordPress 6.8 as in wp-includes/pluggable.php,
+Drupal 7 as in includes/password.inc, ASP.NET Identity's byte layout, Keycloak's PBKDF2 credential, Firebase's
+scrypt as in github.com/firebase/scrypt, Ory Kratos's hash/hash_comparator.go forms). Firebase's own published
+sample (README of github.com/firebase/scrypt) is included verbatim.
+Run: pip install passlib==1.7.4 bcrypt==4.0.1 django argon2-cffi cryptography; python3 this-file.
 """
+import warnings
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    import crypt  # glibc crypt(3); deprecated in 3.11, present until 3.13
 import base64, hashlib, hmac, json, os, subprocess, struct
 
 import bcrypt as pyca_bcrypt
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from passlib import hash as ph
 from django.conf import settings
 
@@ -124,5 +132,52 @@ for pw in PASSWORDS:
         add(name, pw, hashlib.new(name, b"pepper!" + b).hexdigest(), {"salt": "pepper!", "salt_position": "prefix"})
         add(name, pw, hashlib.new(name, b + b"pepper!").hexdigest(), {"salt": "pepper!", "salt_position": "suffix"})
         add("hmac", pw, hmac.new(b"site-key", b, name).hexdigest(), {"digest": name, "key": "site-key"})
+
+def b64(b):
+    return base64.b64encode(b).decode()
+
+
+def firebase(password, salt, separator, signer_key, rounds, mem_cost):
+    key = hashlib.scrypt(password, salt=salt + separator, n=1 << mem_cost, r=rounds, p=1, dklen=32, maxmem=1 << 26)
+    enc = Cipher(algorithms.AES(key), modes.CTR(b"\0" * 16)).encryptor()
+    return enc.update(signer_key) + enc.finalize()
+
+
+# Firebase's published sample, verbatim (README of github.com/firebase/scrypt).
+FB = {"signer_key": "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==",
+      "salt_separator": "Bw==", "rounds": 8, "mem_cost": 14}
+sample = "lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ=="
+assert b64(firebase(b"user1password", base64.b64decode("42xEC+ixf3L2lw=="), b"\x07",
+                    base64.b64decode(FB["signer_key"]), 8, 14)) == sample
+add("firebase_scrypt", "user1password", sample, dict(FB, salt="42xEC+ixf3L2lw=="))
+
+for pw in PASSWORDS:
+    b = pw.encode()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if pw and "\0" not in pw:
+            add("des_crypt", pw, crypt.crypt(pw, "ab"), check=lambda p: crypt.crypt(p, "ab") == crypt.crypt(pw, "ab"))
+    h = ph.des_crypt.hash(pw)
+    add("des_crypt", pw, h, check=lambda p, h=h: ph.des_crypt.verify(p, h))
+    salt = os.urandom(12)
+    signer = base64.b64decode(FB["signer_key"])
+    fb = firebase(b, salt, b"\x07", signer, 8, 10)
+    add("firebase_scrypt", pw, b64(fb), dict(FB, mem_cost=10, salt=b64(salt)))
+    add("firebase_scrypt", pw, "$firescrypt$ln=10,r=8,p=1$%s$%s$%s$%s" % (b64(salt), b64(fb), "Bw==", FB["signer_key"]))
+    # Ory Kratos forms (hash/hash_comparator.go).
+    add("md5", pw, "$md5$" + b64(hashlib.md5(b).digest()))
+    for name in ["md5", "sha1", "sha256", "sha512"]:
+        pf, s = "{SALT}{PASSWORD}", b"kratos-salt"
+        add(name, pw, "$%s$pf=%s$%s$%s" % (name, b64(pf.encode()), b64(s), b64(hashlib.new(name, s + b).digest())))
+        pf = "{PASSWORD}-{SALT}"
+        add(name, pw, "$%s$pf=%s$%s$%s" % (name, b64(pf.encode()), b64(s), b64(hashlib.new(name, b + b"-" + s).digest())))
+    for name in ["md5", "sha1", "sha256", "sha512"]:
+        mac = hmac.new(b"ory-key", b, name).hexdigest().encode()
+        add("hmac", pw, "$hmac-%s$%s$%s" % (name, b64(mac), b64(b"ory-key")))
+    add("md5_crypt", pw, "$md5-crypt" + ph.md5_crypt.hash(pw)[2:])
+    add("sha256_crypt", pw, "$sha256-crypt" + ph.sha256_crypt.using(rounds=5000).hash(pw)[2:])
+    add("sha512_crypt", pw, "$sha512-crypt" + ph.sha512_crypt.using(rounds=5000).hash(pw)[2:])
+    ks = os.urandom(16)
+    add("scrypt", pw, "$scrypt$ln=1024,r=8,p=1$%s$%s" % (b64(ks), b64(hashlib.scrypt(b, salt=ks, n=1024, r=8, p=1, dklen=32))))
 
 print(json.dumps(out, ensure_ascii=False, indent=0))

@@ -30,6 +30,14 @@ pub fn sha_crypt(password: &str, hash: &str, format: &'static str) -> Result<boo
     Ok(encoding::equal(computed.as_bytes(), digest.as_bytes()))
 }
 
+/// Traditional DES crypt(3) through the pwhash crate (13 characters: 2 of salt, 11 of hash).
+pub fn des_crypt(password: &[u8], hash: &str) -> Result<bool, HashError> {
+    if hash.len() != 13 || !hash.bytes().all(|b| encoding::itoa64_index(b).is_some()) {
+        return Err(malformed("des_crypt", "expected 13 characters of [./0-9A-Za-z]"));
+    }
+    Ok(pwhash::unix_crypt::verify(password, hash))
+}
+
 /// MD5-crypt, after Poul-Henning Kamp's FreeBSD crypt-md5.c; `$apr1$` is Apache's copy with another magic.
 pub fn md5_crypt(password: &[u8], hash: &str, format: &'static str) -> Result<bool, HashError> {
     let magic = if format == "apr1" { "$apr1$" } else { "$1$" };

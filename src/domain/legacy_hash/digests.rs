@@ -45,6 +45,9 @@ fn string_param<'a>(params: &'a Value, key: &'static str, format: &'static str) 
 /// `md5`, `sha1`, `sha256`, `sha512`: hex (either case) or base64 of digest(password), or with
 /// params {"salt": "...", "salt_position": "prefix" | "suffix"} of digest(salt + password) / digest(password + salt).
 pub fn plain(password: &[u8], hash: &str, format: &'static str, params: &Value) -> Result<bool, HashError> {
+    if let Some(rest) = hash.strip_prefix(&format!("${format}$")) {
+        return ory_digest(password, rest, format);
+    }
     let expected = encoding::hex_or_base64(hash, digest_len(format))
         .ok_or_else(|| malformed(format, format!("expected {} hex characters or base64", digest_len(format) * 2)))?;
     let salt = string_param(params, "salt", format)?;
@@ -61,28 +64,84 @@ pub fn plain(password: &[u8], hash: &str, format: &'static str, params: &Value) 
     Ok(encoding::equal(&actual, &expected))
 }
 
-/// `hmac`: hex or base64 of HMAC-<digest>(key, password), params {"digest": ..., "key": ...}.
-pub fn hmac(password: &[u8], hash: &str, params: &Value) -> Result<bool, HashError> {
-    let format = "hmac";
-    let digest = string_param(params, "digest", format)?.ok_or(HashError::MissingParam { format, param: "digest" })?;
-    let key = string_param(params, "key", format)?.ok_or(HashError::MissingParam { format, param: "key" })?;
+/// Ory Kratos's forms (hash/hash_comparator.go): `$md5$<b64 hash>`, or `$<digest>$pf=<b64 pattern>$<b64 salt>$<b64 hash>`
+/// where the pattern says how salt and password were joined, e.g. `{SALT}{PASSWORD}`.
+fn ory_digest(password: &[u8], rest: &str, format: &'static str) -> Result<bool, HashError> {
+    let b64 =
+        |s: &str, what: &str| encoding::base64_any(s).ok_or_else(|| malformed(format, format!("{what} is not base64")));
+    let fields: Vec<&str> = rest.split('$').collect();
+    let (input, expected) = match fields.as_slice() {
+        [digest] if format == "md5" => (password.to_vec(), b64(digest, "hash")?),
+        [pattern, salt, digest] => {
+            let pattern = pattern.strip_prefix("pf=").ok_or_else(|| malformed(format, "expected pf=<pattern>"))?;
+            let pattern = b64(pattern, "pattern")?;
+            let salt = b64(salt, "salt")?;
+            (substitute(&pattern, &salt, password), b64(digest, "hash")?)
+        }
+        _ => return Err(malformed(format, "expected $<digest>$pf=..$salt$hash")),
+    };
+    let actual = digest_of(format, &[&input]).expect("format names a digest");
+    Ok(encoding::equal(&actual, &expected))
+}
+
+/// Replaces `{SALT}` and `{PASSWORD}` in a salting pattern, in one left-to-right pass.
+fn substitute(pattern: &[u8], salt: &[u8], password: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(pattern.len() + salt.len() + password.len());
+    let mut rest = pattern;
+    while let Some((&first, tail)) = rest.split_first() {
+        if let Some(after) = rest.strip_prefix(b"{SALT}") {
+            out.extend_from_slice(salt);
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix(b"{PASSWORD}") {
+            out.extend_from_slice(password);
+            rest = after;
+        } else {
+            out.push(first);
+            rest = tail;
+        }
+    }
+    out
+}
+
+fn hmac_of(digest: &str, key: &[u8], message: &[u8]) -> Option<Vec<u8>> {
     fn run<M: Mac + hmac::digest::KeyInit>(key: &[u8], msg: &[u8]) -> Vec<u8> {
         let mut mac = <M as Mac>::new_from_slice(key).expect("HMAC takes any key");
         mac.update(msg);
         mac.finalize().into_bytes().to_vec()
     }
-    let actual = match digest {
-        "md5" => run::<Hmac<Md5>>(key.as_bytes(), password),
-        "sha1" => run::<Hmac<Sha1>>(key.as_bytes(), password),
-        "sha256" => run::<Hmac<Sha256>>(key.as_bytes(), password),
-        "sha512" => run::<Hmac<Sha512>>(key.as_bytes(), password),
-        other => {
-            return Err(HashError::BadParam {
-                format,
-                reason: format!("digest \"{other}\" (md5, sha1, sha256, sha512)"),
-            })
-        }
+    Some(match digest {
+        "md5" => run::<Hmac<Md5>>(key, message),
+        "sha1" => run::<Hmac<Sha1>>(key, message),
+        "sha224" => run::<Hmac<sha2::Sha224>>(key, message),
+        "sha256" => run::<Hmac<Sha256>>(key, message),
+        "sha384" => run::<Hmac<sha2::Sha384>>(key, message),
+        "sha512" => run::<Hmac<Sha512>>(key, message),
+        _ => return None,
+    })
+}
+
+/// `hmac`: hex or base64 of HMAC-<digest>(key, password), params {"digest": ..., "key": ...}; or Ory's
+/// `$hmac-<digest>$<b64>$<b64 key>`, where the base64 holds the MAC's lowercase hex text.
+pub fn hmac(password: &[u8], hash: &str, params: &Value) -> Result<bool, HashError> {
+    let format = "hmac";
+    let unknown = |d: &str| HashError::BadParam {
+        format,
+        reason: format!("digest \"{d}\" (md5, sha1, sha224, sha256, sha384, sha512)"),
     };
+    if let Some(rest) = hash.strip_prefix("$hmac-") {
+        let fields: Vec<&str> = rest.split('$').collect();
+        let [digest, mac, key] = fields.as_slice() else {
+            return Err(malformed(format, "expected $hmac-<digest>$<hash>$<key>"));
+        };
+        let b64 = |s: &str, what: &str| {
+            encoding::base64_any(s).ok_or_else(|| malformed(format, format!("{what} is not base64")))
+        };
+        let actual = hmac_of(digest, &b64(key, "key")?, password).ok_or_else(|| unknown(digest))?;
+        return Ok(encoding::equal(hex::encode(actual).as_bytes(), &b64(mac, "hash")?));
+    }
+    let digest = string_param(params, "digest", format)?.ok_or(HashError::MissingParam { format, param: "digest" })?;
+    let key = string_param(params, "key", format)?.ok_or(HashError::MissingParam { format, param: "key" })?;
+    let actual = hmac_of(digest, key.as_bytes(), password).ok_or_else(|| unknown(digest))?;
     let expected =
         encoding::hex_or_base64(hash, actual.len()).ok_or_else(|| malformed(format, "expected hex or base64"))?;
     Ok(encoding::equal(&actual, &expected))

@@ -4,6 +4,7 @@ use super::{bounds, encoding, malformed, HashError};
 use crate::domain::password::argon2id;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::Params;
+use serde_json::Value;
 
 pub fn argon2(password: &str, hash: &str) -> Result<bool, HashError> {
     let parsed = PasswordHash::new(hash).map_err(|_| malformed("argon2", "not a PHC string"))?;
@@ -39,23 +40,109 @@ pub fn passlib_scrypt(password: &[u8], hash: &str) -> Result<bool, HashError> {
     let (mut ln, mut r, mut p) = (None, None, None);
     for kv in settings.split(',') {
         match kv.split_once('=') {
-            Some(("ln", v)) => ln = v.parse::<u8>().ok(),
+            Some(("ln", v)) => ln = v.parse::<u64>().ok(),
             Some(("r", v)) => r = v.parse::<u32>().ok(),
             Some(("p", v)) => p = v.parse::<u32>().ok(),
             _ => return Err(fail("unknown setting")),
         }
     }
     let (Some(ln), Some(r), Some(p)) = (ln, r, p) else { return Err(fail("ln, r and p are required")) };
-    if ln > bounds::SCRYPT_LOG_N || u64::from(r) * u64::from(p) > bounds::SCRYPT_R_TIMES_P {
-        return Err(HashError::TooCostly { format: "scrypt", reason: format!("ln={ln} r={r} p={p}") });
-    }
-    let salt = encoding::ab64_decode(salt).ok_or_else(|| fail("salt is not adapted base64"))?;
-    let expected = encoding::ab64_decode(digest).ok_or_else(|| fail("hash is not adapted base64"))?;
+    // passlib writes log2(N); Ory Kratos writes N itself under the same name (a power of two above 63).
+    let log_n = if ln > 63 && ln.is_power_of_two() { ln.trailing_zeros() as u64 } else { ln };
+    let log_n = u8::try_from(log_n).map_err(|_| fail("ln is not log2(N) or a power of two"))?;
+    let (salt, expected) = (
+        decode_either(salt).ok_or_else(|| fail("salt is not base64"))?,
+        decode_either(digest).ok_or_else(|| fail("hash is not base64"))?,
+    );
     if expected.is_empty() || expected.len() > 256 {
         return Err(fail("hash length"));
     }
-    let params = scrypt::Params::new(ln, r, p, expected.len()).map_err(|_| fail("invalid ln/r/p"))?;
-    let mut actual = vec![0u8; expected.len()];
-    scrypt::scrypt(password, &salt, &params, &mut actual).map_err(|_| fail("invalid output length"))?;
+    Ok(encoding::equal(&scrypt_key(password, &salt, log_n, r, p, expected.len(), "scrypt")?, &expected))
+}
+
+/// passlib's adapted base64 ('.' for '+', unpadded) or standard base64 (Ory).
+fn decode_either(s: &str) -> Option<Vec<u8>> {
+    encoding::ab64_decode(s).or_else(|| encoding::base64_any(s))
+}
+
+fn scrypt_key(
+    password: &[u8],
+    salt: &[u8],
+    log_n: u8,
+    r: u32,
+    p: u32,
+    len: usize,
+    format: &'static str,
+) -> Result<Vec<u8>, HashError> {
+    if log_n > bounds::SCRYPT_LOG_N || u64::from(r) * u64::from(p) > bounds::SCRYPT_R_TIMES_P {
+        return Err(HashError::TooCostly { format, reason: format!("log2(N)={log_n} r={r} p={p}") });
+    }
+    let params = scrypt::Params::new(log_n, r, p, len).map_err(|_| malformed(format, "invalid N/r/p"))?;
+    let mut key = vec![0u8; len];
+    scrypt::scrypt(password, salt, &params, &mut key).map_err(|_| malformed(format, "invalid output length"))?;
+    Ok(key)
+}
+
+/// Firebase Auth's modified scrypt (github.com/firebase/scrypt): key = scrypt(password, salt ‖ separator,
+/// N = 2^mem_cost, r = rounds, p = 1); the stored hash is AES-256-CTR(key, IV 0) of the project's signer key.
+/// Parameters come from `params` (as the Firebase console prints them), or from Ory's
+/// `$firescrypt$ln=<mem_cost>,r=<rounds>,p=<p>$<salt>$<hash>$<separator>$<signer key>`.
+pub fn firebase_scrypt(password: &[u8], hash: &str, params: &Value) -> Result<bool, HashError> {
+    use aes::cipher::{KeyIvInit, StreamCipher};
+    let f = "firebase_scrypt";
+    let b64 =
+        |s: &str, what: &str| encoding::base64_any(s).ok_or_else(|| malformed(f, format!("{what} is not base64")));
+    let (salt, expected, separator, signer_key, mem_cost, rounds, p) =
+        if let Some(rest) = hash.strip_prefix("$firescrypt$") {
+            let fields: Vec<&str> = rest.split('$').collect();
+            let [settings, salt, digest, separator, signer] = fields.as_slice() else {
+                return Err(malformed(f, "expected $firescrypt$ln=..,r=..,p=..$salt$hash$separator$signer_key"));
+            };
+            let mut values = [None; 3];
+            for kv in settings.split(',') {
+                let slot = match kv.split_once('=') {
+                    Some(("ln", v)) => (0, v),
+                    Some(("r", v)) => (1, v),
+                    Some(("p", v)) => (2, v),
+                    _ => return Err(malformed(f, "unknown setting")),
+                };
+                values[slot.0] = slot.1.parse::<u32>().ok();
+            }
+            let [Some(ln), Some(r), Some(p)] = values else { return Err(malformed(f, "ln, r and p are required")) };
+            (
+                b64(salt, "salt")?,
+                b64(digest, "hash")?,
+                b64(separator, "salt separator")?,
+                b64(signer, "signer key")?,
+                ln,
+                r,
+                p,
+            )
+        } else {
+            let text = |key: &'static str| {
+                params.get(key).and_then(Value::as_str).ok_or(HashError::MissingParam { format: f, param: key })
+            };
+            let number = |key: &'static str| {
+                params
+                    .get(key)
+                    .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or(HashError::MissingParam { format: f, param: key })
+            };
+            (
+                b64(text("salt")?, "salt")?,
+                b64(hash, "hash")?,
+                b64(text("salt_separator")?, "salt separator")?,
+                b64(text("signer_key")?, "signer key")?,
+                number("mem_cost")?,
+                number("rounds")?,
+                1,
+            )
+        };
+    let log_n = u8::try_from(mem_cost).map_err(|_| malformed(f, "mem_cost"))?;
+    let key = scrypt_key(password, &[salt, separator].concat(), log_n, rounds, p, 32, f)?;
+    let mut cipher = ctr::Ctr128BE::<aes::Aes256>::new(key.as_slice().into(), &[0u8; 16].into());
+    let mut actual = signer_key;
+    cipher.apply_keystream(&mut actual);
     Ok(encoding::equal(&actual, &expected))
 }

@@ -63,6 +63,7 @@ pub const FORMATS: &[FormatInfo] = &[
     FormatInfo { name: "sha256_crypt", description: "SHA-256 crypt $5$ (glibc), with or without rounds=", params: "" },
     FormatInfo { name: "sha512_crypt", description: "SHA-512 crypt $6$ (glibc), with or without rounds=", params: "" },
     FormatInfo { name: "md5_crypt", description: "MD5 crypt $1$ (FreeBSD, glibc)", params: "" },
+    FormatInfo { name: "des_crypt", description: "traditional DES crypt(3): 13 characters, 2 of salt; only the first 8 password characters count", params: "" },
     FormatInfo { name: "apr1", description: "Apache htpasswd MD5 $apr1$", params: "" },
     FormatInfo { name: "pbkdf2", description: "passlib $pbkdf2$/$pbkdf2-sha256$/$pbkdf2-sha512$, and PHC $pbkdf2-<digest>$i=..,l=..$salt$hash (Ory Kratos, Auth0)", params: "" },
     FormatInfo { name: "django_pbkdf2_sha256", description: "Django pbkdf2_sha256$iterations$salt$hash", params: "" },
@@ -75,11 +76,12 @@ pub const FORMATS: &[FormatInfo] = &[
     FormatInfo { name: "ldap", description: "RFC 2307 {SHA} {SSHA} {SHA256} {SSHA256} {SHA512} {SSHA512} {MD5} {SMD5} {CRYPT}<crypt string>", params: "" },
     FormatInfo { name: "aspnet_identity", description: "ASP.NET Identity base64 hashes, V2 (PBKDF2-HMAC-SHA1) and V3 (PBKDF2 with SHA-1/256/512)", params: "" },
     FormatInfo { name: "keycloak", description: "Keycloak credential JSON from a realm export: secretData {value, salt}, credentialData {hashIterations, algorithm}", params: "" },
-    FormatInfo { name: "md5", description: "hex or base64 MD5 digest, optionally salted", params: "salt, salt_position (prefix | suffix)" },
-    FormatInfo { name: "sha1", description: "hex or base64 SHA-1 digest, optionally salted", params: "salt, salt_position (prefix | suffix)" },
-    FormatInfo { name: "sha256", description: "hex or base64 SHA-256 digest, optionally salted", params: "salt, salt_position (prefix | suffix)" },
-    FormatInfo { name: "sha512", description: "hex or base64 SHA-512 digest, optionally salted", params: "salt, salt_position (prefix | suffix)" },
-    FormatInfo { name: "hmac", description: "hex or base64 HMAC of the password", params: "digest (md5 | sha1 | sha256 | sha512), key" },
+    FormatInfo { name: "firebase_scrypt", description: "Firebase Auth's modified scrypt (auth:export hash), or Ory's $firescrypt$ln=..,r=..,p=..$salt$hash$separator$signer_key", params: "salt, signer_key, salt_separator (base64), rounds, mem_cost (unless $firescrypt$)" },
+    FormatInfo { name: "md5", description: "hex or base64 MD5 digest, optionally salted; or Ory's $md5$<hash> / $md5$pf=..$salt$hash", params: "salt, salt_position (prefix | suffix), unless $md5$" },
+    FormatInfo { name: "sha1", description: "hex or base64 SHA-1 digest, optionally salted; or Ory's $sha1$pf=..$salt$hash", params: "salt, salt_position (prefix | suffix), unless $sha1$" },
+    FormatInfo { name: "sha256", description: "hex or base64 SHA-256 digest, optionally salted; or Ory's $sha256$pf=..$salt$hash", params: "salt, salt_position (prefix | suffix), unless $sha256$" },
+    FormatInfo { name: "sha512", description: "hex or base64 SHA-512 digest, optionally salted; or Ory's $sha512$pf=..$salt$hash", params: "salt, salt_position (prefix | suffix), unless $sha512$" },
+    FormatInfo { name: "hmac", description: "hex or base64 HMAC of the password; or Ory's $hmac-<digest>$<hash>$<key>", params: "digest (md5 | sha1 | sha256 | sha512), key, unless $hmac-" },
 ];
 
 /// The canonical format of a hash whose string form says it unambiguously.
@@ -90,9 +92,15 @@ pub fn detect(hash: &str) -> Option<&'static str> {
         _ if starts("$2a$") || starts("$2b$") || starts("$2x$") || starts("$2y$") => "bcrypt",
         _ if starts("$argon2") => "argon2",
         _ if starts("$scrypt$") => "scrypt",
-        _ if starts("$5$") => "sha256_crypt",
-        _ if starts("$6$") => "sha512_crypt",
-        _ if starts("$1$") => "md5_crypt",
+        _ if starts("$5$") || starts("$sha256-crypt$") => "sha256_crypt",
+        _ if starts("$6$") || starts("$sha512-crypt$") => "sha512_crypt",
+        _ if starts("$firescrypt$") => "firebase_scrypt",
+        _ if starts("$md5$") => "md5",
+        _ if starts("$sha1$") => "sha1",
+        _ if starts("$sha256$") => "sha256",
+        _ if starts("$sha512$") => "sha512",
+        _ if starts("$hmac-") => "hmac",
+        _ if starts("$1$") || starts("$md5-crypt$") => "md5_crypt",
         _ if starts("$apr1$") => "apr1",
         _ if starts("$pbkdf2") => "pbkdf2",
         _ if starts("pbkdf2_sha256$") => "django_pbkdf2_sha256",
@@ -104,8 +112,19 @@ pub fn detect(hash: &str) -> Option<&'static str> {
         _ if starts("$S$") => "drupal7",
         _ if h.starts_with('{') && h.contains("secretData") => "keycloak",
         _ if starts("{") => "ldap",
+        _ if h.len() == 13 && h.bytes().all(|b| encoding::itoa64_index(b).is_some()) => "des_crypt",
         _ => return None,
     })
+}
+
+/// Ory Kratos names crypt strings `$md5-crypt$`, `$sha256-crypt$`, `$sha512-crypt$` for `$1$`, `$5$`, `$6$`.
+fn ory_crypt_prefix(hash: &str) -> String {
+    for (ory, crypt) in [("$md5-crypt$", "$1$"), ("$sha256-crypt$", "$5$"), ("$sha512-crypt$", "$6$")] {
+        if let Some(rest) = hash.strip_prefix(ory) {
+            return format!("{crypt}{rest}");
+        }
+    }
+    hash.to_string()
 }
 
 /// Verifies `password` against a legacy `hash`. `format` is a canonical name or `auto`.
@@ -127,8 +146,10 @@ pub fn verify(password: &str, hash: &str, format: &str, params: &Value) -> Resul
         "argon2" => memory_hard::argon2(password, hash),
         "django_argon2" => memory_hard::django_argon2(password, hash),
         "scrypt" => memory_hard::passlib_scrypt(pw, hash),
-        "sha256_crypt" | "sha512_crypt" => crypt_family::sha_crypt(password, hash, format),
-        "md5_crypt" | "apr1" => crypt_family::md5_crypt(pw, hash, format),
+        "sha256_crypt" | "sha512_crypt" => crypt_family::sha_crypt(password, &ory_crypt_prefix(hash), format),
+        "firebase_scrypt" => memory_hard::firebase_scrypt(pw, hash, params),
+        "md5_crypt" | "apr1" => crypt_family::md5_crypt(pw, &ory_crypt_prefix(hash), format),
+        "des_crypt" => crypt_family::des_crypt(pw, hash),
         "phpass" | "drupal7" => crypt_family::phpass(pw, hash, format),
         "pbkdf2" => pbkdf2_family::pbkdf2(pw, hash),
         "django_pbkdf2_sha256" | "django_pbkdf2_sha1" => pbkdf2_family::django(pw, hash, format),
