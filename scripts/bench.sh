@@ -95,6 +95,21 @@ read -r _ lat_async < <(pgbench_run login_ok 1)
 migration_async=$(target/release/migration-bench "$port" trickle_bench "http://127.0.0.1:$store_port" 301 600)
 migration_async_ms=$(sed -n 's/^migration_login_ms=//p' <<<"$migration_async")
 
+say "legacy hash verification: auth.verify_legacy_hash against each format's reference implementation"
+python3 -c 'import passlib, bcrypt, argon2' 2>/dev/null ||
+  python3 -m pip install --quiet passlib==1.7.4 bcrypt==4.0.1 argon2-cffi 2>/dev/null
+legacy_rows=$(python3 bench/legacy_hash_reference.py)
+# The SQL call's own floor (protocol round trip plus a trivial function), measured the same way.
+floor_ms=$(echo 'SELECT auth.version();' | "$bindir/pgbench" -h 127.0.0.1 -p "$port" -U postgres -n -M prepared \
+  -t 500 -c 1 -f - trickle_bench 2>/dev/null | awk '/^latency average/ {print $4}')
+legacy_report=""
+while IFS=$'\t' read -r name rounds ref_ms pw hash; do
+  ours=$("$bindir/pgbench" -h 127.0.0.1 -p "$port" -U postgres -n -M prepared -t "$rounds" -c 1 \
+    -D pw="$pw" -D hash="$hash" -f bench/verify_legacy_hash.sql trickle_bench 2>/dev/null |
+    awk '/^latency average/ {print $4}')
+  legacy_report+="$name"$'\t'"$ours"$'\t'"$ref_ms"$'\n'
+done <<<"$legacy_rows"
+
 python3 - "$bare_ms" "$tps1" "$lat1" "$tps2" "$lat2" "$lat_wrong" "$lat_unknown" "$lat_async" \
   "$store_rt" "$migration_ms" "$mtps1" "$mtps2" "$migration_async_ms" <<'PY'
 import sys
@@ -122,3 +137,17 @@ print(f"{'measurement':42} {'value':>12}   comparison")
 for name, value, note in rows:
     print(f"{name:42} {value:>12}   {note}")
 PY
+legacy_file=$(mktemp /tmp/pg_trickle-bench-legacy.XXXXXX)
+printf '%s' "$legacy_report" > "$legacy_file"
+python3 - "$legacy_file" "$floor_ms" <<'PY'
+import sys
+floor = float(sys.argv[2])
+print()
+print(f"SQL call floor (SELECT auth.version() through the same pgbench path): {floor:.3f} ms")
+print(f"{'legacy hash format':42} {'ours':>10} {'reference':>10}   ratio (target <= 1.2), and without the SQL floor")
+for line in open(sys.argv[1]):
+    name, ours, ref = line.rstrip("\n").split("\t")
+    ours, ref = float(ours), float(ref)
+    print(f"{name:42} {ours:>8.2f}ms {ref:>8.2f}ms   {ours / ref:.2f}   {(ours - floor) / ref:.2f}")
+PY
+rm -f "$legacy_file"

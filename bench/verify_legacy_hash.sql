@@ -1,0 +1,1 @@
+SELECT auth.verify_legacy_hash(:pw, :hash);
