@@ -100,8 +100,8 @@ python3 -c 'import passlib, bcrypt, argon2' 2>/dev/null ||
   python3 -m pip install --quiet passlib==1.7.4 bcrypt==4.0.1 argon2-cffi 2>/dev/null
 legacy_rows=$(python3 bench/legacy_hash_reference.py)
 # The SQL call's own floor (protocol round trip plus a trivial function), measured the same way.
-floor_ms=$(echo 'SELECT auth.version();' | "$bindir/pgbench" -h 127.0.0.1 -p "$port" -U postgres -n -M prepared \
-  -t 500 -c 1 -f - trickle_bench 2>/dev/null | awk '/^latency average/ {print $4}')
+floor_ms=$("$bindir/pgbench" -h 127.0.0.1 -p "$port" -U postgres -n -M prepared -t 500 -c 1 \
+  -f bench/sql_floor.sql trickle_bench 2>/dev/null | awk '/^latency average/ {print $4}')
 legacy_report=""
 while IFS=$'\t' read -r name rounds ref_ms pw hash; do
   ours=$("$bindir/pgbench" -h 127.0.0.1 -p "$port" -U postgres -n -M prepared -t "$rounds" -c 1 \

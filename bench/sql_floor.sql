@@ -1,0 +1,1 @@
+SELECT auth.version();
