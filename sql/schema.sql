@@ -27,6 +27,8 @@ CREATE TABLE auth.users (
     password_hash       text,
     -- 'argon2id', or the legacy format name of an imported hash.
     password_format     text,
+    -- Parameters of an imported legacy hash (salt, key, ...), as auth.verify_legacy_hash takes them.
+    password_params     jsonb,
     username            text        CONSTRAINT users_username_key UNIQUE,
     name                text,
     given_name          text,
@@ -84,7 +86,7 @@ CREATE TABLE auth.import_config (
     singleton               boolean     PRIMARY KEY DEFAULT true CONSTRAINT import_config_singleton CHECK (singleton),
     import_mode             boolean     NOT NULL DEFAULT false,
     store_kind              text        NOT NULL DEFAULT 'none'
-                                        CONSTRAINT import_config_store_kind CHECK (store_kind IN ('none', 'http')),
+                                        CONSTRAINT import_config_store_kind CHECK (store_kind IN ('none', 'http', 'fdw')),
     http_base_url           text,
     http_contract           text        NOT NULL DEFAULT 'pg_trickle',
     http_auth_kind          text        NOT NULL DEFAULT 'none',
@@ -96,6 +98,9 @@ CREATE TABLE auth.import_config (
     http_lookup_retries     integer     NOT NULL DEFAULT 1,
     http_max_response_bytes integer     NOT NULL DEFAULT 1048576,
     http_ca_bundle          text,
+    -- FDW adapter: the legacy users relation (table, view or foreign table) and the column mapping.
+    fdw_relation            regclass,
+    fdw_mapping             jsonb,
     updated_at              timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 
@@ -115,19 +120,42 @@ SELECT c.import_mode,
        c.http_lookup_retries,
        c.http_max_response_bytes,
        c.http_ca_bundle IS NOT NULL AS http_custom_ca,
+       c.fdw_relation,
+       c.fdw_mapping,
        c.updated_at
   FROM (SELECT true AS singleton) AS one
   LEFT JOIN auth.import_config AS c ON c.singleton;
 
 COMMENT ON VIEW auth.import_configuration IS 'pg_trickle: import mode and legacy store settings, secrets masked';
 
+-- One row per migration attempt against the legacy store and its outcome. Never a password, hash, token
+-- or secret. Written in the caller's transaction: a rolled-back migration leaves no event claiming it.
+CREATE TABLE auth.migration_events (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at          timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    email       text        NOT NULL,
+    flow        text        NOT NULL CONSTRAINT migration_events_flow
+                            CHECK (flow IN ('login', 'signup', 'reset', 'email_change', 'admin_migrate', 'import')),
+    adapter     text        NOT NULL CONSTRAINT migration_events_adapter CHECK (adapter IN ('http', 'fdw', 'import')),
+    outcome     text        NOT NULL,
+    latency_ms  double precision,
+    error_class text
+);
+
+CREATE INDEX migration_events_at_idx ON auth.migration_events (at);
+
+COMMENT ON TABLE auth.migration_events IS 'pg_trickle: migration attempts and outcomes (no secrets)';
+
 SELECT pg_catalog.pg_extension_config_dump('auth.users', '');
+SELECT pg_catalog.pg_extension_config_dump('auth.migration_events', '');
+SELECT pg_catalog.pg_extension_config_dump('auth.migration_events_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('auth.import_config', '');
 SELECT pg_catalog.pg_extension_config_dump('auth.password_reset_tokens', '');
 
 REVOKE ALL ON ALL TABLES IN SCHEMA auth FROM PUBLIC;
 GRANT USAGE ON SCHEMA auth TO trickle_app, trickle_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON auth.users, auth.password_reset_tokens, auth.login_attempts TO trickle_admin;
+GRANT SELECT, DELETE ON auth.migration_events TO trickle_admin;
 GRANT SELECT ON auth.import_configuration TO trickle_admin;
 
 -- The profile an application sees: everything but secrets and lockout bookkeeping.

@@ -7,6 +7,7 @@ WITH voided AS (
 UPDATE auth.users
    SET password_hash       = $2,
        password_format     = 'argon2id',
+       password_params     = NULL,
        password_changed_at = pg_catalog.now(),
        updated_at          = pg_catalog.now()
  WHERE id = $1

@@ -48,6 +48,8 @@ pub enum LoginStep<'a> {
     RefuseLocked,
     /// Verify against the stored argon2id hash.
     VerifyArgon2id(&'a str),
+    /// Verify an imported legacy hash; on success it is replaced by argon2id.
+    VerifyLegacy { hash: &'a str, format: &'a str },
 }
 
 pub fn plan<'a>(stored: Option<&StoredCredentials<'a>>) -> LoginStep<'a> {
@@ -60,8 +62,9 @@ pub fn plan<'a>(stored: Option<&StoredCredentials<'a>>) -> LoginStep<'a> {
     match (user.password_hash, user.password_format) {
         (None, _) => LoginStep::NoLocalPassword,
         (Some(hash), Some(crate::domain::password::argon2id::FORMAT_NAME)) => LoginStep::VerifyArgon2id(hash),
-        // A legacy format this build cannot verify: nobody can log in with it.
-        _ => LoginStep::DummyVerify,
+        (Some(hash), Some(format)) => LoginStep::VerifyLegacy { hash, format },
+        // A hash without a format: nobody can log in with it.
+        (Some(_), None) => LoginStep::DummyVerify,
     }
 }
 
@@ -110,8 +113,17 @@ mod tests {
     }
 
     #[test]
-    fn unverifiable_hash_costs_a_dummy_verification() {
-        assert_eq!(plan(Some(&user(Some("$P$abc"), Some("phpass"), false))), LoginStep::DummyVerify);
+    fn imported_legacy_hash_is_verified_in_its_format() {
+        assert_eq!(
+            plan(Some(&user(Some("$P$abc"), Some("phpass"), false))),
+            LoginStep::VerifyLegacy { hash: "$P$abc", format: "phpass" }
+        );
+    }
+
+    #[test]
+    fn hash_without_format_costs_a_dummy_verification() {
+        assert_eq!(plan(Some(&user(Some("x"), None, false))), LoginStep::DummyVerify);
+        assert_ne!(plan(Some(&user(Some("$P$abc"), Some("phpass"), false))), LoginStep::DummyVerify);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Adapters: `http` (this folder; the contract is docs/http-contract.md). The FDW adapter reads
 //! a table through SPI, so it lives in `crate::pg`.
 
+pub mod fdw;
 pub mod http;
 pub mod profile;
 
@@ -15,8 +16,35 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoginAnswer {
     Accepted(Box<LegacyProfile>),
-    /// Wrong password, unknown user or disabled account: nothing is migrated.
-    Rejected,
+    /// Nothing is migrated; the application sees `invalid_credentials` whatever the reason.
+    Rejected(Rejection),
+}
+
+/// Why the legacy store did not accept a login; recorded for the admin in auth.migration_events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// Wrong password or unknown user.
+    WrongCredentials,
+    /// The legacy account is disabled.
+    Disabled,
+    /// The legacy row has no password hash.
+    NoPassword,
+    /// The legacy hash matches no supported format or is malformed (the class, never the hash).
+    UnverifiableHash(&'static str),
+    /// Several legacy rows have this email.
+    Ambiguous,
+}
+
+impl Rejection {
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Rejection::WrongCredentials => "invalid_credentials",
+            Rejection::Disabled => "disabled",
+            Rejection::NoPassword => "no_legacy_password",
+            Rejection::UnverifiableHash(_) => "unverifiable_hash",
+            Rejection::Ambiguous => "ambiguous_legacy_rows",
+        }
+    }
 }
 
 /// Why the legacy store could not answer. Messages name the cause, never a password or secret.

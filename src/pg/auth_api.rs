@@ -187,6 +187,8 @@ pub mod auth {
             http_lookup_retries: required(lookup_retries, "lookup_retries")?,
             http_max_response_bytes: required(max_response_bytes, "max_response_bytes")?,
             http_ca_bundle: ca_bundle.map(str::to_string),
+            fdw_relation: None,
+            fdw_mapping: None,
         };
         Ok(flows::configure_http_store(row)?)
     }

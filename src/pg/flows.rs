@@ -7,7 +7,9 @@ use crate::domain::error::AuthError;
 use crate::domain::login::{self, LoginStatus, LoginStep, StoredCredentials};
 use crate::domain::password::{argon2id, check_length_limit, check_new_password};
 use crate::domain::reset_token;
-use crate::legacy_store::{LegacyProfile, LoginAnswer};
+use crate::domain::legacy_hash;
+use crate::legacy_store::{LegacyProfile, LoginAnswer, Rejection};
+use std::time::Instant;
 use crate::pg::legacy::{self, LegacyStore};
 use crate::pg::settings;
 use crate::pg::storage::{self, Credentials};
@@ -72,11 +74,22 @@ fn verify_credentials(email: &str, password: &str) -> Result<Verdict, AuthError>
             pgrx::log!("pg_trickle: user {user_id} has an unreadable password hash; treated as a failed login");
             false
         }),
+        LoginStep::VerifyLegacy { hash, format } => {
+            let hash_params = stored.as_ref().and_then(|c| c.password_params.as_ref()).map(|p| p.0.clone());
+            match legacy_hash::verify(password, hash, format, &hash_params.unwrap_or(serde_json::Value::Null)) {
+                Ok(verified) => verified,
+                Err(err) => {
+                    record_event(email, "login", "import", Rejection::UnverifiableHash(err.class()).outcome(), None, Some(err.class()));
+                    false
+                }
+            }
+        }
     };
     let Some(user) = stored.as_ref() else {
         return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
     };
     if verified {
+        // An imported legacy hash (any format but argon2id) is replaced on its first successful login.
         let upgraded_hash = match facts.as_ref().and_then(|f| f.password_hash) {
             Some(phc) if argon2id::needs_rehash(phc, params) => Some(argon2id::hash_password(password, params)),
             _ => None,
@@ -111,31 +124,62 @@ fn migrate_on_login(
     password: &str,
     existing: Option<&Credentials>,
 ) -> Result<Verdict, AuthError> {
-    let profile = match legacy::login(store, email, password)? {
-        LoginAnswer::Rejected => {
+    let started = Instant::now();
+    let answer = legacy::login(store, email, password)?;
+    let latency = Some(started.elapsed().as_secs_f64() * 1000.0);
+    let event = |outcome: &str, class: Option<&str>| record_event(email, "login", store.adapter(), outcome, latency, class);
+    let profile = match answer {
+        LoginAnswer::Accepted(profile) if profile.enabled => profile,
+        LoginAnswer::Accepted(_) => {
+            event(Rejection::Disabled.outcome(), None);
+            return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
+        }
+        LoginAnswer::Rejected(reason) => {
+            let class = match &reason {
+                Rejection::UnverifiableHash(class) => Some(*class),
+                _ => None,
+            };
+            event(reason.outcome(), class);
             if let Some(user) = existing {
                 record_failure(user.user_id);
             }
             return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
         }
-        LoginAnswer::Accepted(profile) if profile.enabled => profile,
-        LoginAnswer::Accepted(_) => return Ok(Verdict::Refused(LoginStatus::InvalidCredentials)),
     };
     if storage::transaction_is_read_only() {
         return Err(AuthError::ReadOnlyMigration);
     }
     let hash = argon2id::hash_password(password, settings::argon2_params());
-    if let Some(user) = existing {
+    let verdict = if let Some(user) = existing {
         // The profile moved earlier (admin migrate, password reset); now the password follows.
         let profile = storage::record_login_success(user.user_id, Some(&hash));
-        return Ok(Verdict::Migrated { user_id: user.user_id, profile });
+        Verdict::Migrated { user_id: user.user_id, profile }
+    } else {
+        match storage::insert_migrated_user(&profile, Some(&hash)) {
+            Some((user_id, profile)) => Verdict::Migrated { user_id, profile },
+            None => match storage::find_credentials(email) {
+                Some(winner) => Verdict::MigratedConcurrently { user_id: winner.user_id },
+                None => Err(AuthError::LegacyProfileConflict)?,
+            },
+        }
+    };
+    if matches!(verdict, Verdict::Migrated { .. }) {
+        event("migrated", None);
     }
-    match storage::insert_migrated_user(&profile, Some(&hash)) {
-        Some((user_id, profile)) => Ok(Verdict::Migrated { user_id, profile }),
-        None => match storage::find_credentials(email) {
-            Some(winner) => Ok(Verdict::MigratedConcurrently { user_id: winner.user_id }),
-            None => Err(AuthError::LegacyProfileConflict),
-        },
+    Ok(verdict)
+}
+
+/// Appends to auth.migration_events, unless the transaction cannot write (the login still answers).
+fn record_event(email: &str, flow: &str, adapter: &str, outcome: &str, latency_ms: Option<f64>, class: Option<&str>) {
+    if !storage::transaction_is_read_only() {
+        storage::record_migration_event(&storage::MigrationEvent {
+            email,
+            flow,
+            adapter,
+            outcome,
+            latency_ms,
+            error_class: class,
+        });
     }
 }
 
@@ -177,12 +221,24 @@ fn new_password_hash(password: &str) -> Result<String, AuthError> {
     Ok(argon2id::hash_password(password, settings::argon2_params()))
 }
 
-/// getUser in import mode: the legacy store's profile for an email that is not local.
-fn legacy_profile(email: &str) -> Result<Option<LegacyProfile>, AuthError> {
-    match legacy::current_store()? {
-        LegacyStore::Off => Ok(None),
-        store => legacy::get_user(&store, email),
+/// getUser in import mode: the legacy store's profile for an email that is not local, with the
+/// adapter and its latency for the event the caller records. None when no store is connected.
+fn legacy_lookup(email: &str) -> Result<Option<(Option<LegacyProfile>, &'static str, f64)>, AuthError> {
+    let store = legacy::current_store()?;
+    if matches!(store, LegacyStore::Off) {
+        return Ok(None);
     }
+    let started = Instant::now();
+    let profile = legacy::get_user(&store, email)?;
+    Ok(Some((profile, store.adapter(), started.elapsed().as_secs_f64() * 1000.0)))
+}
+
+/// Whether the legacy store holds this email (signup, email change), recorded as an event.
+fn exists_in_legacy_store(email: &str, flow: &str) -> Result<bool, AuthError> {
+    let Some((profile, adapter, latency)) = legacy_lookup(email)? else { return Ok(false) };
+    let outcome = if profile.is_some() { "exists_in_legacy_store" } else { "not_in_legacy_store" };
+    record_event(email, flow, adapter, outcome, Some(latency), None);
+    Ok(profile.is_some())
 }
 
 pub fn signup(raw_email: &str, password: &str, user_metadata: JsonB) -> Result<Uuid, AuthError> {
@@ -193,7 +249,7 @@ pub fn signup(raw_email: &str, password: &str, user_metadata: JsonB) -> Result<U
     if storage::user_id_by_email(&email).is_some() {
         return Err(AuthError::Duplicate("email"));
     }
-    if legacy_profile(&email)?.is_some() {
+    if exists_in_legacy_store(&email, "signup")? {
         return Err(AuthError::ExistsInLegacyStore);
     }
     let hash = new_password_hash(password)?;
@@ -226,21 +282,28 @@ pub fn set_password(raw_email: &str, new_password: &str) -> Result<(), AuthError
 
 /// Moves a legacy user's profile (no password) into `auth.users`; returns the local profile.
 /// A user already local is left as is.
-fn migrate_profile(email: &str) -> Result<Option<JsonB>, AuthError> {
+fn migrate_profile(email: &str, flow: &str) -> Result<Option<JsonB>, AuthError> {
     if let Some(profile) = storage::profile_by_email(email) {
         return Ok(Some(profile));
     }
-    let Some(legacy) = legacy_profile(email)? else {
+    let Some((legacy, adapter, latency)) = legacy_lookup(email)? else { return Ok(None) };
+    let event = |outcome: &str| record_event(email, flow, adapter, outcome, Some(latency), None);
+    let Some(legacy) = legacy else {
+        event("not_in_legacy_store");
         return Ok(None);
     };
     if !legacy.enabled {
+        event(Rejection::Disabled.outcome());
         return Err(AuthError::DisabledInLegacyStore);
     }
     if storage::transaction_is_read_only() {
         return Err(AuthError::ReadOnlyMigration);
     }
     match storage::insert_migrated_user(&legacy, None) {
-        Some((_, profile)) => Ok(Some(profile)),
+        Some((_, profile)) => {
+            event("profile_migrated");
+            Ok(Some(profile))
+        }
         None => storage::profile_by_email(email).map(Some).ok_or(AuthError::LegacyProfileConflict),
     }
 }
@@ -250,7 +313,7 @@ fn migrate_profile(email: &str) -> Result<Option<JsonB>, AuthError> {
 /// user's profile moves over first, so someone who forgot the legacy password can still move.
 pub fn create_password_reset(raw_email: &str) -> Result<String, AuthError> {
     let email = normalize_email(raw_email)?;
-    match migrate_profile(&email) {
+    match migrate_profile(&email, "reset") {
         Ok(_) | Err(AuthError::DisabledInLegacyStore) => {}
         Err(other) => return Err(other),
     }
@@ -265,7 +328,7 @@ pub fn migrate(raw_email: &str) -> Result<JsonB, AuthError> {
     if matches!(legacy::current_store()?, LegacyStore::Off) && storage::user_id_by_email(&email).is_none() {
         return Err(AuthError::NoLegacyStore);
     }
-    migrate_profile(&email)?.ok_or(AuthError::UserNotFound)
+    migrate_profile(&email, "admin_migrate")?.ok_or(AuthError::UserNotFound)
 }
 
 pub fn reset_password(token: &str, new_password: &str) -> Result<(), AuthError> {
@@ -302,7 +365,7 @@ pub fn change_email(raw_email: &str, raw_new_email: &str) -> Result<(), AuthErro
         return Err(AuthError::Duplicate("email"));
     }
     existing_user(&email)?;
-    if legacy_profile(&new_email)?.is_some() {
+    if exists_in_legacy_store(&new_email, "email_change")? {
         return Err(AuthError::ExistsInLegacyStore);
     }
     storage::change_email(&email, &new_email).map(drop).ok_or(AuthError::UserNotFound)

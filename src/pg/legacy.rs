@@ -1,10 +1,14 @@
-//! The legacy store seen from a backend: reads the import configuration, keeps one HTTP client per
-//! backend (reused while the configuration is unchanged), and supplies the interrupt check that
-//! lets a query cancel, statement_timeout or backend termination stop a wait on the network.
+//! The legacy store seen from a backend: reads the import configuration; for HTTP keeps one client per
+//! backend (reused while the configuration is unchanged) and supplies the interrupt check that lets a
+//! query cancel, statement_timeout or backend termination stop a wait on the network; for FDW reads the
+//! legacy relation through SPI (postgres_fdw checks for interrupts itself) and verifies the legacy hash.
 
+use crate::domain::email::normalize_email;
 use crate::domain::error::AuthError;
+use crate::domain::legacy_hash;
+use crate::legacy_store::fdw::{ColumnMapping, HashFormat};
 use crate::legacy_store::http::{Contract, HttpAuth, HttpStore, HttpStoreConfig};
-use crate::legacy_store::{LegacyProfile, LoginAnswer, StoreError};
+use crate::legacy_store::{LegacyProfile, LoginAnswer, Rejection, StoreError};
 use crate::pg::storage::{self, ImportConfigRow};
 use pgrx::pg_sys;
 use std::cell::RefCell;
@@ -14,6 +18,32 @@ pub enum LegacyStore {
     /// Import mode off, or no store connected: the legacy store is never asked.
     Off,
     Http(Box<HttpStoreConfig>),
+    Fdw(Box<FdwStore>),
+}
+
+/// A legacy users relation and how to read it.
+pub struct FdwStore {
+    pub mapping: ColumnMapping,
+    lookup_sql: String,
+}
+
+impl LegacyStore {
+    /// The adapter's name in auth.migration_events.
+    pub fn adapter(&self) -> &'static str {
+        match self {
+            LegacyStore::Off => "none",
+            LegacyStore::Http(_) => "http",
+            LegacyStore::Fdw(_) => "fdw",
+        }
+    }
+}
+
+pub fn fdw_store_from_row(row: &ImportConfigRow) -> Result<FdwStore, StoreError> {
+    let relation = row.fdw_relation.as_deref().ok_or_else(|| StoreError::InvalidConfig("no FDW relation".into()))?;
+    let mapping = row.fdw_mapping.as_ref().ok_or_else(|| StoreError::InvalidConfig("no FDW mapping".into()))?;
+    let mapping = ColumnMapping::from_json(&mapping.0)?;
+    let lookup_sql = mapping.lookup_sql(relation);
+    Ok(FdwStore { mapping, lookup_sql })
 }
 
 pub fn http_config_from_row(row: &ImportConfigRow) -> Result<HttpStoreConfig, StoreError> {
@@ -38,6 +68,7 @@ pub fn current_store() -> Result<LegacyStore, AuthError> {
         Some(row) if row.import_mode && row.store_kind == "http" => {
             Ok(LegacyStore::Http(Box::new(http_config_from_row(&row)?)))
         }
+        Some(row) if row.import_mode && row.store_kind == "fdw" => Ok(LegacyStore::Fdw(Box::new(fdw_store_from_row(&row)?))),
         _ => Ok(LegacyStore::Off),
     }
 }
@@ -78,6 +109,7 @@ pub fn login(store: &LegacyStore, email: &str, password: &str) -> Result<LoginAn
     match store {
         LegacyStore::Off => Err(AuthError::NoLegacyStore),
         LegacyStore::Http(config) => with_http_store(config, |s| s.login(email, password, &interrupt_pending)),
+        LegacyStore::Fdw(fdw) => fdw_login(fdw, email, password),
     }
 }
 
@@ -85,5 +117,77 @@ pub fn get_user(store: &LegacyStore, email: &str) -> Result<Option<LegacyProfile
     match store {
         LegacyStore::Off => Err(AuthError::NoLegacyStore),
         LegacyStore::Http(config) => with_http_store(config, |s| s.get_user(email, &interrupt_pending)),
+        LegacyStore::Fdw(fdw) => match fdw_row(fdw, email) {
+            FdwLookup::Found(row) => Ok(Some(profile_from_row(&row, email)?)),
+            FdwLookup::Missing => Ok(None),
+            FdwLookup::Ambiguous => Err(StoreError::InvalidAnswer("several legacy rows have this email".into()).into()),
+        },
+    }
+}
+
+enum FdwLookup {
+    Found(Box<storage::LegacyRow>),
+    Missing,
+    Ambiguous,
+}
+
+fn fdw_row(fdw: &FdwStore, email: &str) -> FdwLookup {
+    let mut rows = storage::legacy_rows(&fdw.lookup_sql, email);
+    match rows.len() {
+        0 => FdwLookup::Missing,
+        1 => FdwLookup::Found(Box::new(rows.remove(0))),
+        _ => FdwLookup::Ambiguous,
+    }
+}
+
+/// A legacy row as a profile; the row's email must normalise to the one asked about.
+fn profile_from_row(row: &storage::LegacyRow, requested: &str) -> Result<LegacyProfile, StoreError> {
+    let invalid = |r: &str| StoreError::InvalidAnswer(format!("legacy row: {r}"));
+    let email = row.email.as_deref().and_then(|e| normalize_email(e).ok()).ok_or_else(|| invalid("invalid email"))?;
+    if email != requested {
+        return Err(invalid("the email differs from the one requested"));
+    }
+    let object = |j: &Option<pgrx::JsonB>, what: &str| match j.as_ref().map(|j| &j.0) {
+        None | Some(serde_json::Value::Null) => Ok(serde_json::Map::new()),
+        Some(serde_json::Value::Object(m)) => Ok(m.clone()),
+        Some(_) => Err(invalid(&format!("{what} is not a JSON object"))),
+    };
+    let [username, name, given_name, family_name, nickname, picture] = row.texts.clone();
+    Ok(LegacyProfile {
+        external_id: row.legacy_id.clone().filter(|id| !id.is_empty()).ok_or_else(|| invalid("no legacy id"))?,
+        email,
+        email_verified: row.email_verified,
+        username,
+        name,
+        given_name,
+        family_name,
+        nickname,
+        picture,
+        user_metadata: object(&row.user_metadata, "user_metadata")?,
+        app_metadata: object(&row.app_metadata, "app_metadata")?,
+        enabled: true,
+    })
+}
+
+/// Reads the legacy row and verifies its hash in the database. A row whose hash is missing or
+/// unverifiable is a rejection (recorded for the admin), never an error to the application.
+fn fdw_login(fdw: &FdwStore, email: &str, password: &str) -> Result<LoginAnswer, AuthError> {
+    let row = match fdw_row(fdw, email) {
+        FdwLookup::Found(row) => row,
+        FdwLookup::Missing => return Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
+        FdwLookup::Ambiguous => return Ok(LoginAnswer::Rejected(Rejection::Ambiguous)),
+    };
+    let Some(hash) = row.password_hash.as_deref().filter(|h| !h.trim().is_empty()) else {
+        return Ok(LoginAnswer::Rejected(Rejection::NoPassword));
+    };
+    let format = match &fdw.mapping.hash_format {
+        HashFormat::Fixed(f) => f.as_str(),
+        HashFormat::Column(_) => row.hash_format.as_deref().unwrap_or("auto"),
+    };
+    let params = serde_json::Value::Object(fdw.mapping.hash_params.clone());
+    match legacy_hash::verify(password, hash, format, &params) {
+        Ok(true) => Ok(LoginAnswer::Accepted(Box::new(profile_from_row(&row, email)?))),
+        Ok(false) => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
+        Err(err) => Ok(LoginAnswer::Rejected(Rejection::UnverifiableHash(err.class()))),
     }
 }

@@ -57,6 +57,8 @@ pub struct Credentials {
     pub password_hash: Option<String>,
     pub password_format: Option<String>,
     pub locked: bool,
+    /// Parameters of an imported legacy hash.
+    pub password_params: Option<JsonB>,
 }
 
 pub fn find_credentials(email: &str) -> Option<Credentials> {
@@ -74,6 +76,7 @@ pub fn find_credentials(email: &str) -> Option<Credentials> {
                 password_hash: row.get::<String>(2)?,
                 password_format: row.get::<String>(3)?,
                 locked: row.get::<bool>(4)?.unwrap_or(false),
+                password_params: row.get::<JsonB>(5)?,
             }))
         }),
     )
@@ -160,6 +163,9 @@ pub struct ImportConfigRow {
     pub http_lookup_retries: i32,
     pub http_max_response_bytes: i32,
     pub http_ca_bundle: Option<String>,
+    /// The relation as PostgreSQL prints a regclass (quoted where needed).
+    pub fdw_relation: Option<String>,
+    pub fdw_mapping: Option<JsonB>,
 }
 
 pub fn load_import_config() -> Option<ImportConfigRow> {
@@ -187,6 +193,8 @@ pub fn load_import_config() -> Option<ImportConfigRow> {
                 http_lookup_retries: required(row.get::<i32>(11)?),
                 http_max_response_bytes: required(row.get::<i32>(12)?),
                 http_ca_bundle: row.get::<String>(13)?,
+                fdw_relation: row.get::<String>(14)?,
+                fdw_mapping: row.get::<JsonB>(15)?,
             }))
         }),
     )
@@ -244,4 +252,91 @@ pub fn insert_migrated_user(p: &LegacyProfile, password_hash: Option<&str>) -> O
             Ok(row.get::<Uuid>(1)?.zip(row.get::<JsonB>(2)?))
         }),
     )
+}
+
+pub fn save_fdw_store(relation: pg_sys::Oid, mapping: JsonB) {
+    write(query!("save_fdw_store"), &[relation.into(), mapping.into()]);
+}
+
+/// (column name, holds json/jsonb) for every column of a relation.
+pub fn relation_columns(relation: pg_sys::Oid) -> Vec<(String, bool)> {
+    let (name, sql) = query!("relation_columns");
+    or_internal(
+        name,
+        Spi::connect(|c| {
+            let mut out = Vec::new();
+            for row in c.select(sql, None, &[relation.into()])? {
+                out.push((row.get::<String>(1)?.unwrap_or_default(), row.get::<bool>(2)?.unwrap_or(false)));
+            }
+            Ok(out)
+        }),
+    )
+}
+
+/// Parses and plans the legacy look-up once, so a mapping whose casts cannot work is refused when it is
+/// set: a type error is PostgreSQL's own ERROR, with its SQLSTATE.
+pub fn check_legacy_lookup(sql: &str) {
+    or_internal("legacy look-up check", Spi::connect(|c| c.prepare(sql, &[pg_sys::TEXTOID.into()]).map(drop)));
+}
+
+/// One legacy user row, in the order of `legacy_store::fdw::ROW_COLUMNS`.
+pub struct LegacyRow {
+    pub legacy_id: Option<String>,
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
+    pub hash_format: Option<String>,
+    pub email_verified: bool,
+    /// username, name, given_name, family_name, nickname, picture.
+    pub texts: [Option<String>; 6],
+    pub user_metadata: Option<JsonB>,
+    pub app_metadata: Option<JsonB>,
+}
+
+/// Runs the mapping's look-up (built by `legacy_store::fdw`: identifiers quoted, the email bound as $1).
+/// Errors of the legacy database itself (postgres_fdw: unreachable, cancelled) propagate as its ERROR.
+pub fn legacy_rows(sql: &str, email: &str) -> Vec<LegacyRow> {
+    or_internal(
+        "legacy look-up",
+        Spi::connect(|c| {
+            let mut out = Vec::new();
+            for row in c.select(sql, Some(2), &[email.into()])? {
+                let text = |i: usize| row.get::<String>(i);
+                out.push(LegacyRow {
+                    legacy_id: text(1)?,
+                    email: text(2)?,
+                    password_hash: text(3)?,
+                    hash_format: text(4)?,
+                    email_verified: row.get::<bool>(5)?.unwrap_or(false),
+                    texts: [text(6)?, text(7)?, text(8)?, text(9)?, text(10)?, text(11)?],
+                    user_metadata: row.get::<JsonB>(12)?,
+                    app_metadata: row.get::<JsonB>(13)?,
+                });
+            }
+            Ok(out)
+        }),
+    )
+}
+
+/// Appends to auth.migration_events, in the caller's transaction.
+pub fn record_migration_event(event: &MigrationEvent) {
+    write(
+        query!("record_migration_event"),
+        &[
+            event.email.into(),
+            event.flow.into(),
+            event.adapter.into(),
+            event.outcome.into(),
+            event.latency_ms.into(),
+            event.error_class.into(),
+        ],
+    );
+}
+
+pub struct MigrationEvent<'a> {
+    pub email: &'a str,
+    pub flow: &'a str,
+    pub adapter: &'a str,
+    pub outcome: &'a str,
+    pub latency_ms: Option<f64>,
+    pub error_class: Option<&'a str>,
 }

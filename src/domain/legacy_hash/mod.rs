@@ -32,6 +32,20 @@ pub enum HashError {
     TooCostly { format: &'static str, reason: String },
 }
 
+impl HashError {
+    /// A short class for events and logs (never the hash).
+    pub fn class(&self) -> &'static str {
+        match self {
+            HashError::UnknownFormat(_) => "unknown_format",
+            HashError::Undetectable => "undetectable",
+            HashError::Malformed { .. } => "malformed",
+            HashError::MissingParam { .. } => "missing_param",
+            HashError::BadParam { .. } => "bad_param",
+            HashError::TooCostly { .. } => "too_costly",
+        }
+    }
+}
+
 pub(crate) fn malformed(format: &'static str, reason: impl Into<String>) -> HashError {
     HashError::Malformed { format, reason: reason.into() }
 }

@@ -8,7 +8,7 @@
 
 use crate::legacy_store::http::config::{Contract, HttpAuth, HttpStoreConfig};
 use crate::legacy_store::profile::{parse_keycloak_user, parse_trickle_profile};
-use crate::legacy_store::{LegacyProfile, LoginAnswer, StoreError};
+use crate::legacy_store::{LegacyProfile, LoginAnswer, Rejection, StoreError};
 use hmac::{Hmac, Mac};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, WWW_AUTHENTICATE};
 use reqwest::{Method, Url};
@@ -145,7 +145,7 @@ impl HttpStore {
                     self.call(Method::POST, self.url(&["login"], None), body, interrupted)?.refuse_if_challenged()?;
                 match reply.status {
                     200 => Ok(LoginAnswer::Accepted(Box::new(parse_trickle_profile(reply.json_body()?, email)?))),
-                    401 | 403 | 404 => Ok(LoginAnswer::Rejected),
+                    401 | 403 | 404 => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
                     status => Err(StoreError::Unavailable(status)),
                 }
             }
@@ -156,9 +156,10 @@ impl HttpStore {
                 match reply.status {
                     200 | 204 => match self.get_user(email, interrupted)? {
                         Some(profile) if profile.enabled => Ok(LoginAnswer::Accepted(Box::new(profile))),
-                        _ => Ok(LoginAnswer::Rejected),
+                        Some(_) => Ok(LoginAnswer::Rejected(Rejection::Disabled)),
+                        None => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
                     },
-                    401 | 403 | 404 => Ok(LoginAnswer::Rejected),
+                    401 | 403 | 404 => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
                     status => Err(StoreError::Unavailable(status)),
                 }
             }

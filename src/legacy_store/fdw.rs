@@ -1,0 +1,321 @@
+//! The FDW adapter's pure half: the column mapping an admin gives for a legacy users relation (a table,
+//! view or foreign table), its validation, and the SQL built from it. Identifiers are always quoted and
+//! values always bound as parameters, so neither an email nor a column name can inject SQL.
+//!
+//! The backend half (reading the rows through SPI) is `crate::pg::legacy`.
+
+use crate::domain::legacy_hash;
+use crate::legacy_store::StoreError;
+use serde_json::{Map, Value};
+
+/// Where each part of a legacy user lives in the relation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnMapping {
+    pub email: String,
+    /// Match `lower(email column) = normalised email` (index the legacy table on that expression).
+    pub email_case_insensitive: bool,
+    pub id: String,
+    pub password_hash: String,
+    pub hash_format: HashFormat,
+    /// Fixed parameters for the hash format (salt etc.), as auth.verify_legacy_hash takes them.
+    pub hash_params: Map<String, Value>,
+    pub email_verified: Option<String>,
+    pub username: Option<String>,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub nickname: Option<String>,
+    pub picture: Option<String>,
+    pub user_metadata: Metadata,
+    pub app_metadata: Metadata,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HashFormat {
+    /// One format for every row (a name from auth.legacy_hash_formats(), or `auto`).
+    Fixed(String),
+    /// The format is in this column, row by row.
+    Column(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Metadata {
+    None,
+    /// A json or jsonb column holding an object.
+    JsonColumn(String),
+    /// Plain columns gathered into an object keyed by column name.
+    Columns(Vec<String>),
+}
+
+fn bad(reason: impl Into<String>) -> StoreError {
+    StoreError::InvalidConfig(format!("FDW mapping: {}", reason.into()))
+}
+
+fn column_name(value: &Value, key: &str) -> Result<String, StoreError> {
+    match value {
+        Value::String(s) if !s.is_empty() && s.len() <= 63 => Ok(s.clone()),
+        _ => Err(bad(format!("\"{key}\" must name a column"))),
+    }
+}
+
+fn optional_column(obj: &Map<String, Value>, key: &str) -> Result<Option<String>, StoreError> {
+    obj.get(key).filter(|v| !v.is_null()).map(|v| column_name(v, key)).transpose()
+}
+
+fn metadata(obj: &Map<String, Value>, key: &str) -> Result<Metadata, StoreError> {
+    let columns_key = format!("{key}_columns");
+    match (obj.get(key).filter(|v| !v.is_null()), obj.get(&columns_key).filter(|v| !v.is_null())) {
+        (None, None) => Ok(Metadata::None),
+        (Some(v), None) => Ok(Metadata::JsonColumn(column_name(v, key)?)),
+        (None, Some(Value::Array(list))) if !list.is_empty() => {
+            Ok(Metadata::Columns(list.iter().map(|v| column_name(v, &columns_key)).collect::<Result<_, _>>()?))
+        }
+        (None, Some(_)) => Err(bad(format!("\"{columns_key}\" must be a non-empty array of column names"))),
+        (Some(_), Some(_)) => Err(bad(format!("give \"{key}\" or \"{columns_key}\", not both"))),
+    }
+}
+
+const KEYS: &[&str] = &[
+    "email",
+    "email_case_insensitive",
+    "id",
+    "password_hash",
+    "hash_format",
+    "hash_format_column",
+    "hash_params",
+    "email_verified",
+    "username",
+    "name",
+    "given_name",
+    "family_name",
+    "nickname",
+    "picture",
+    "user_metadata",
+    "user_metadata_columns",
+    "app_metadata",
+    "app_metadata_columns",
+];
+
+impl ColumnMapping {
+    /// From the admin's JSON, e.g. {"email": "mail", "id": "uid", "password_hash": "pw", "hash_format": "bcrypt"}.
+    pub fn from_json(mapping: &Value) -> Result<Self, StoreError> {
+        let obj = mapping.as_object().ok_or_else(|| bad("must be a JSON object"))?;
+        if let Some(unknown) = obj.keys().find(|k| !KEYS.contains(&k.as_str())) {
+            return Err(bad(format!("unknown key \"{unknown}\" (known: {})", KEYS.join(", "))));
+        }
+        let required = |key: &str| obj.get(key).ok_or_else(|| bad(format!("\"{key}\" is required"))).and_then(|v| column_name(v, key));
+        let hash_format = match (obj.get("hash_format"), obj.get("hash_format_column")) {
+            (Some(Value::String(f)), None) => {
+                let f = f.to_ascii_lowercase();
+                if f != "auto" && !legacy_hash::FORMATS.iter().any(|known| known.name == f) {
+                    return Err(bad(format!("unknown hash format \"{f}\" (see auth.legacy_hash_formats())")));
+                }
+                HashFormat::Fixed(f)
+            }
+            (None, Some(column)) => HashFormat::Column(column_name(column, "hash_format_column")?),
+            (None, None) => HashFormat::Fixed("auto".into()),
+            _ => return Err(bad("give \"hash_format\" (a format name) or \"hash_format_column\", not both")),
+        };
+        let hash_params = match obj.get("hash_params") {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(_) => return Err(bad("\"hash_params\" must be an object")),
+        };
+        let email_case_insensitive = match obj.get("email_case_insensitive") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(bad("\"email_case_insensitive\" must be a boolean")),
+        };
+        Ok(ColumnMapping {
+            email: required("email")?,
+            email_case_insensitive,
+            id: required("id")?,
+            password_hash: required("password_hash")?,
+            hash_format,
+            hash_params,
+            email_verified: optional_column(obj, "email_verified")?,
+            username: optional_column(obj, "username")?,
+            name: optional_column(obj, "name")?,
+            given_name: optional_column(obj, "given_name")?,
+            family_name: optional_column(obj, "family_name")?,
+            nickname: optional_column(obj, "nickname")?,
+            picture: optional_column(obj, "picture")?,
+            user_metadata: metadata(obj, "user_metadata")?,
+            app_metadata: metadata(obj, "app_metadata")?,
+        })
+    }
+
+    /// Every column the mapping names, with whether it must hold json/jsonb.
+    pub fn columns(&self) -> Vec<(&str, bool)> {
+        let mut out = vec![(self.email.as_str(), false), (self.id.as_str(), false), (self.password_hash.as_str(), false)];
+        if let HashFormat::Column(c) = &self.hash_format {
+            out.push((c, false));
+        }
+        for c in [&self.email_verified, &self.username, &self.name, &self.given_name, &self.family_name, &self.nickname, &self.picture]
+            .into_iter()
+            .flatten()
+        {
+            out.push((c, false));
+        }
+        for m in [&self.user_metadata, &self.app_metadata] {
+            match m {
+                Metadata::None => {}
+                Metadata::JsonColumn(c) => out.push((c, true)),
+                Metadata::Columns(cs) => out.extend(cs.iter().map(|c| (c.as_str(), false))),
+            }
+        }
+        out
+    }
+
+    /// The select list that turns one legacy row into pg_trickle's shape, columns in `ROW_COLUMNS` order.
+    fn select_list(&self) -> String {
+        let text = |c: &str| format!("({})::text", quote_ident(c));
+        let optional_text = |c: &Option<String>| c.as_deref().map(text).unwrap_or_else(|| "NULL::text".into());
+        let format = match &self.hash_format {
+            HashFormat::Fixed(f) => format!("{}::text", quote_literal(f)),
+            HashFormat::Column(c) => text(c),
+        };
+        let verified = self.email_verified.as_deref().map(|c| format!("({})::boolean", quote_ident(c))).unwrap_or_else(|| "false".into());
+        let meta = |m: &Metadata| match m {
+            Metadata::None => "'{}'::jsonb".to_string(),
+            Metadata::JsonColumn(c) => format!("({})::jsonb", quote_ident(c)),
+            Metadata::Columns(cs) => format!(
+                "pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object({}))",
+                cs.iter().map(|c| format!("{}, {}", quote_literal(c), quote_ident(c))).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        [
+            text(&self.id),
+            text(&self.email),
+            text(&self.password_hash),
+            format,
+            verified,
+            optional_text(&self.username),
+            optional_text(&self.name),
+            optional_text(&self.given_name),
+            optional_text(&self.family_name),
+            optional_text(&self.nickname),
+            optional_text(&self.picture),
+            meta(&self.user_metadata),
+            meta(&self.app_metadata),
+        ]
+        .join(", ")
+    }
+
+    /// One user by email, `$1` being the normalised email. The predicate is a plain comparison (or
+    /// `lower(column) = $1`) so postgres_fdw ships it to the remote side. LIMIT 2 reveals duplicates.
+    /// `relation` must come from PostgreSQL's own regclass output (already quoted).
+    pub fn lookup_sql(&self, relation: &str) -> String {
+        let column = quote_ident(&self.email);
+        let predicate = if self.email_case_insensitive {
+            format!("pg_catalog.lower({column}) = $1")
+        } else {
+            format!("{column} = $1")
+        };
+        format!("SELECT {} FROM {relation} WHERE {predicate} LIMIT 2", self.select_list())
+    }
+
+    /// Every row, for bulk import.
+    pub fn scan_sql(&self, relation: &str) -> String {
+        format!("SELECT {} FROM {relation}", self.select_list())
+    }
+}
+
+/// The columns `lookup_sql` and `scan_sql` return, in order.
+pub const ROW_COLUMNS: &[&str] = &[
+    "legacy_id",
+    "email",
+    "password_hash",
+    "hash_format",
+    "email_verified",
+    "username",
+    "name",
+    "given_name",
+    "family_name",
+    "nickname",
+    "picture",
+    "user_metadata",
+    "app_metadata",
+];
+
+/// PostgreSQL's quote_ident rule: always quoted here, with embedded quotes doubled.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn minimal() -> Value {
+        json!({"email": "mail", "id": "uid", "password_hash": "pw", "hash_format": "bcrypt"})
+    }
+
+    #[test]
+    fn minimal_mapping_and_its_query() {
+        let m = ColumnMapping::from_json(&minimal()).unwrap();
+        assert_eq!(
+            m.lookup_sql("legacy.users"),
+            "SELECT (\"uid\")::text, (\"mail\")::text, (\"pw\")::text, 'bcrypt'::text, false, NULL::text, NULL::text, \
+             NULL::text, NULL::text, NULL::text, NULL::text, '{}'::jsonb, '{}'::jsonb FROM legacy.users \
+             WHERE \"mail\" = $1 LIMIT 2"
+        );
+    }
+
+    #[test]
+    fn case_insensitive_lookup_uses_lower_for_pushdown() {
+        let mut j = minimal();
+        j["email_case_insensitive"] = json!(true);
+        let sql = ColumnMapping::from_json(&j).unwrap().lookup_sql("t");
+        assert!(sql.ends_with("WHERE pg_catalog.lower(\"mail\") = $1 LIMIT 2"), "{sql}");
+    }
+
+    #[test]
+    fn hostile_column_names_stay_identifiers() {
+        let j = json!({"email": "mail\"; DROP TABLE auth.users; --", "id": "uid", "password_hash": "pw",
+                       "user_metadata_columns": ["a'b", "c\"d"]});
+        let m = ColumnMapping::from_json(&j).unwrap();
+        let sql = m.lookup_sql("t");
+        assert!(sql.contains("\"mail\"\"; DROP TABLE auth.users; --\""), "{sql}");
+        assert!(sql.contains("'a''b', \"a'b\""), "{sql}");
+        assert!(sql.contains("'c\"d', \"c\"\"d\""), "{sql}");
+        assert_eq!(m.hash_format, HashFormat::Fixed("auto".into()));
+    }
+
+    #[test]
+    fn invalid_mappings_are_refused_with_reasons() {
+        let cases = [
+            (json!([1]), "object"),
+            (json!({"id": "a", "password_hash": "b"}), "\"email\" is required"),
+            (json!({"email": "", "id": "a", "password_hash": "b"}), "must name a column"),
+            (json!({"email": "e", "id": "a", "password_hash": "b", "hash_format": "rot13"}), "unknown hash format"),
+            (json!({"email": "e", "id": "a", "password_hash": "b", "colour": "c"}), "unknown key"),
+            (json!({"email": "e", "id": "a", "password_hash": "b", "hash_format": "md5", "hash_format_column": "f"}), "not both"),
+            (json!({"email": "e", "id": "a", "password_hash": "b", "user_metadata": "m", "user_metadata_columns": ["x"]}), "not both"),
+            (json!({"email": "e", "id": "a", "password_hash": "b", "hash_params": "salt"}), "hash_params"),
+        ];
+        for (j, expected) in cases {
+            match ColumnMapping::from_json(&j) {
+                Err(StoreError::InvalidConfig(m)) => assert!(m.contains(expected), "{m}"),
+                other => panic!("{j}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn columns_lists_what_must_exist_and_be_json() {
+        let j = json!({"email": "e", "id": "i", "password_hash": "h", "hash_format_column": "f", "name": "n",
+                       "user_metadata": "um", "app_metadata_columns": ["role", "plan"]});
+        let m = ColumnMapping::from_json(&j).unwrap();
+        assert_eq!(
+            m.columns(),
+            vec![("e", false), ("i", false), ("h", false), ("f", false), ("n", false), ("um", true), ("role", false), ("plan", false)]
+        );
+        assert_eq!(ROW_COLUMNS.len(), 13);
+    }
+}
