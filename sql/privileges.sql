@@ -26,6 +26,7 @@ GRANT EXECUTE ON FUNCTION
     auth.set_import_mode(boolean),
     auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text),
     auth.migrate(text),
+    auth.configure_fdw_store(text, jsonb),
     auth.verify_legacy_hash(text, text, text, jsonb),
     auth.legacy_hash_formats()
 TO trickle_admin;

@@ -42,4 +42,8 @@ pub enum AuthError {
     NoLegacyStore,
     #[error("the user is disabled in the legacy store")]
     DisabledInLegacyStore,
+    #[error("column \"{0}\" of the legacy relation does not exist")]
+    MappingColumnMissing(String),
+    #[error("column \"{0}\" of the legacy relation must be json or jsonb")]
+    MappingColumnNotJson(String),
 }

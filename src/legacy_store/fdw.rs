@@ -17,8 +17,8 @@ pub struct ColumnMapping {
     pub id: String,
     pub password_hash: String,
     pub hash_format: HashFormat,
-    /// Fixed parameters for the hash format (salt etc.), as auth.verify_legacy_hash takes them.
-    pub hash_params: Map<String, Value>,
+    /// Parameters for the hash format (salt etc.), as auth.verify_legacy_hash takes them.
+    pub hash_params: HashParams,
     pub email_verified: Option<String>,
     pub username: Option<String>,
     pub name: Option<String>,
@@ -35,6 +35,14 @@ pub enum HashFormat {
     /// One format for every row (a name from auth.legacy_hash_formats(), or `auto`).
     Fixed(String),
     /// The format is in this column, row by row.
+    Column(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HashParams {
+    /// The same for every row.
+    Fixed(Map<String, Value>),
+    /// A json/jsonb column (a view can build it, e.g. jsonb_build_object('salt', salt, 'salt_position', 'suffix')).
     Column(String),
 }
 
@@ -83,6 +91,7 @@ const KEYS: &[&str] = &[
     "hash_format",
     "hash_format_column",
     "hash_params",
+    "hash_params_column",
     "email_verified",
     "username",
     "name",
@@ -103,7 +112,9 @@ impl ColumnMapping {
         if let Some(unknown) = obj.keys().find(|k| !KEYS.contains(&k.as_str())) {
             return Err(bad(format!("unknown key \"{unknown}\" (known: {})", KEYS.join(", "))));
         }
-        let required = |key: &str| obj.get(key).ok_or_else(|| bad(format!("\"{key}\" is required"))).and_then(|v| column_name(v, key));
+        let required = |key: &str| {
+            obj.get(key).ok_or_else(|| bad(format!("\"{key}\" is required"))).and_then(|v| column_name(v, key))
+        };
         let hash_format = match (obj.get("hash_format"), obj.get("hash_format_column")) {
             (Some(Value::String(f)), None) => {
                 let f = f.to_ascii_lowercase();
@@ -116,10 +127,14 @@ impl ColumnMapping {
             (None, None) => HashFormat::Fixed("auto".into()),
             _ => return Err(bad("give \"hash_format\" (a format name) or \"hash_format_column\", not both")),
         };
-        let hash_params = match obj.get("hash_params") {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(m)) => m.clone(),
-            Some(_) => return Err(bad("\"hash_params\" must be an object")),
+        let hash_params = match (obj.get("hash_params"), obj.get("hash_params_column")) {
+            (None | Some(Value::Null), None) => HashParams::Fixed(Map::new()),
+            (Some(Value::Object(m)), None) => HashParams::Fixed(m.clone()),
+            (None, Some(column)) => HashParams::Column(column_name(column, "hash_params_column")?),
+            (Some(Value::Object(_)), Some(_)) => {
+                return Err(bad("give \"hash_params\" or \"hash_params_column\", not both"))
+            }
+            (Some(_), _) => return Err(bad("\"hash_params\" must be an object")),
         };
         let email_case_insensitive = match obj.get("email_case_insensitive") {
             None | Some(Value::Null) => false,
@@ -147,13 +162,25 @@ impl ColumnMapping {
 
     /// Every column the mapping names, with whether it must hold json/jsonb.
     pub fn columns(&self) -> Vec<(&str, bool)> {
-        let mut out = vec![(self.email.as_str(), false), (self.id.as_str(), false), (self.password_hash.as_str(), false)];
+        let mut out =
+            vec![(self.email.as_str(), false), (self.id.as_str(), false), (self.password_hash.as_str(), false)];
         if let HashFormat::Column(c) = &self.hash_format {
             out.push((c, false));
         }
-        for c in [&self.email_verified, &self.username, &self.name, &self.given_name, &self.family_name, &self.nickname, &self.picture]
-            .into_iter()
-            .flatten()
+        if let HashParams::Column(c) = &self.hash_params {
+            out.push((c, true));
+        }
+        for c in [
+            &self.email_verified,
+            &self.username,
+            &self.name,
+            &self.given_name,
+            &self.family_name,
+            &self.nickname,
+            &self.picture,
+        ]
+        .into_iter()
+        .flatten()
         {
             out.push((c, false));
         }
@@ -175,7 +202,16 @@ impl ColumnMapping {
             HashFormat::Fixed(f) => format!("{}::text", quote_literal(f)),
             HashFormat::Column(c) => text(c),
         };
-        let verified = self.email_verified.as_deref().map(|c| format!("({})::boolean", quote_ident(c))).unwrap_or_else(|| "false".into());
+        let params = match &self.hash_params {
+            HashParams::Fixed(m) if m.is_empty() => "NULL::jsonb".to_string(),
+            HashParams::Fixed(m) => format!("{}::jsonb", quote_literal(&Value::Object(m.clone()).to_string())),
+            HashParams::Column(c) => format!("({})::jsonb", quote_ident(c)),
+        };
+        let verified = self
+            .email_verified
+            .as_deref()
+            .map(|c| format!("({})::boolean", quote_ident(c)))
+            .unwrap_or_else(|| "false".into());
         let meta = |m: &Metadata| match m {
             Metadata::None => "'{}'::jsonb".to_string(),
             Metadata::JsonColumn(c) => format!("({})::jsonb", quote_ident(c)),
@@ -189,6 +225,7 @@ impl ColumnMapping {
             text(&self.email),
             text(&self.password_hash),
             format,
+            params,
             verified,
             optional_text(&self.username),
             optional_text(&self.name),
@@ -227,6 +264,7 @@ pub const ROW_COLUMNS: &[&str] = &[
     "email",
     "password_hash",
     "hash_format",
+    "hash_params",
     "email_verified",
     "username",
     "name",
@@ -261,8 +299,8 @@ mod tests {
         let m = ColumnMapping::from_json(&minimal()).unwrap();
         assert_eq!(
             m.lookup_sql("legacy.users"),
-            "SELECT (\"uid\")::text, (\"mail\")::text, (\"pw\")::text, 'bcrypt'::text, false, NULL::text, NULL::text, \
-             NULL::text, NULL::text, NULL::text, NULL::text, '{}'::jsonb, '{}'::jsonb FROM legacy.users \
+            "SELECT (\"uid\")::text, (\"mail\")::text, (\"pw\")::text, 'bcrypt'::text, NULL::jsonb, false, NULL::text, \
+             NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, '{}'::jsonb, '{}'::jsonb FROM legacy.users \
              WHERE \"mail\" = $1 LIMIT 2"
         );
     }
@@ -295,8 +333,14 @@ mod tests {
             (json!({"email": "", "id": "a", "password_hash": "b"}), "must name a column"),
             (json!({"email": "e", "id": "a", "password_hash": "b", "hash_format": "rot13"}), "unknown hash format"),
             (json!({"email": "e", "id": "a", "password_hash": "b", "colour": "c"}), "unknown key"),
-            (json!({"email": "e", "id": "a", "password_hash": "b", "hash_format": "md5", "hash_format_column": "f"}), "not both"),
-            (json!({"email": "e", "id": "a", "password_hash": "b", "user_metadata": "m", "user_metadata_columns": ["x"]}), "not both"),
+            (
+                json!({"email": "e", "id": "a", "password_hash": "b", "hash_format": "md5", "hash_format_column": "f"}),
+                "not both",
+            ),
+            (
+                json!({"email": "e", "id": "a", "password_hash": "b", "user_metadata": "m", "user_metadata_columns": ["x"]}),
+                "not both",
+            ),
             (json!({"email": "e", "id": "a", "password_hash": "b", "hash_params": "salt"}), "hash_params"),
         ];
         for (j, expected) in cases {
@@ -314,8 +358,17 @@ mod tests {
         let m = ColumnMapping::from_json(&j).unwrap();
         assert_eq!(
             m.columns(),
-            vec![("e", false), ("i", false), ("h", false), ("f", false), ("n", false), ("um", true), ("role", false), ("plan", false)]
+            vec![
+                ("e", false),
+                ("i", false),
+                ("h", false),
+                ("f", false),
+                ("n", false),
+                ("um", true),
+                ("role", false),
+                ("plan", false)
+            ]
         );
-        assert_eq!(ROW_COLUMNS.len(), 13);
+        assert_eq!(ROW_COLUMNS.len(), 14);
     }
 }

@@ -231,6 +231,14 @@ pub mod auth {
     > {
         TableIterator::new(crate::domain::legacy_hash::FORMATS.iter().map(|f| (f.name, f.description, f.params)))
     }
+
+    /// Admin: points import mode at a legacy users relation (table, view or foreign table, by name) with
+    /// a column mapping (docs/fdw-adapter.md). Takes effect when the transaction commits.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn configure_fdw_store(relation: Option<&str>, mapping: Option<JsonB>) -> Result<(), ErrorReport> {
+        Ok(flows::configure_fdw_store(required(relation, "relation")?, required(mapping, "mapping")?)?)
+    }
 }
 
 /// Tier 2: inside a backend, in a transaction that is rolled back after each test.

@@ -4,16 +4,17 @@
 
 use crate::domain::email::normalize_email;
 use crate::domain::error::AuthError;
+use crate::domain::legacy_hash;
 use crate::domain::login::{self, LoginStatus, LoginStep, StoredCredentials};
 use crate::domain::password::{argon2id, check_length_limit, check_new_password};
 use crate::domain::reset_token;
-use crate::domain::legacy_hash;
+use crate::legacy_store::fdw::ColumnMapping;
 use crate::legacy_store::{LegacyProfile, LoginAnswer, Rejection};
-use std::time::Instant;
 use crate::pg::legacy::{self, LegacyStore};
 use crate::pg::settings;
 use crate::pg::storage::{self, Credentials};
 use pgrx::{JsonB, Uuid};
+use std::time::Instant;
 
 pub struct LoginResult {
     pub status: LoginStatus,
@@ -79,7 +80,14 @@ fn verify_credentials(email: &str, password: &str) -> Result<Verdict, AuthError>
             match legacy_hash::verify(password, hash, format, &hash_params.unwrap_or(serde_json::Value::Null)) {
                 Ok(verified) => verified,
                 Err(err) => {
-                    record_event(email, "login", "import", Rejection::UnverifiableHash(err.class()).outcome(), None, Some(err.class()));
+                    record_event(
+                        email,
+                        "login",
+                        "import",
+                        Rejection::UnverifiableHash(err.class()).outcome(),
+                        None,
+                        Some(err.class()),
+                    );
                     false
                 }
             }
@@ -127,7 +135,8 @@ fn migrate_on_login(
     let started = Instant::now();
     let answer = legacy::login(store, email, password)?;
     let latency = Some(started.elapsed().as_secs_f64() * 1000.0);
-    let event = |outcome: &str, class: Option<&str>| record_event(email, "login", store.adapter(), outcome, latency, class);
+    let event =
+        |outcome: &str, class: Option<&str>| record_event(email, "login", store.adapter(), outcome, latency, class);
     let profile = match answer {
         LoginAnswer::Accepted(profile) if profile.enabled => profile,
         LoginAnswer::Accepted(_) => {
@@ -386,6 +395,26 @@ pub fn unlock_user(raw_email: &str) -> Result<(), AuthError> {
 /// Admin: import mode on or off (the legacy store configuration is kept either way).
 pub fn set_import_mode(enabled: bool) {
     storage::set_import_mode(enabled);
+}
+
+/// Admin: points import mode at a legacy users relation (table, view or foreign table) with a column
+/// mapping, validated against the relation's columns and planned once; takes effect at commit.
+pub fn configure_fdw_store(relation: &str, mapping: JsonB) -> Result<(), AuthError> {
+    let parsed = ColumnMapping::from_json(&mapping.0)?;
+    let (oid, relation_name) = storage::resolve_relation(relation);
+    let columns = storage::relation_columns(oid);
+    for (column, must_be_json) in parsed.columns() {
+        match columns.iter().find(|(name, _)| name == column) {
+            None => return Err(AuthError::MappingColumnMissing(column.to_string())),
+            Some((_, is_json)) if must_be_json && !is_json => {
+                return Err(AuthError::MappingColumnNotJson(column.to_string()))
+            }
+            Some(_) => {}
+        }
+    }
+    storage::check_legacy_lookup(&parsed.lookup_sql(&relation_name));
+    storage::save_fdw_store(oid, mapping);
+    Ok(())
 }
 
 /// Admin: validates and stores the HTTP legacy store; takes effect when the transaction commits.

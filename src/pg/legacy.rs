@@ -68,7 +68,9 @@ pub fn current_store() -> Result<LegacyStore, AuthError> {
         Some(row) if row.import_mode && row.store_kind == "http" => {
             Ok(LegacyStore::Http(Box::new(http_config_from_row(&row)?)))
         }
-        Some(row) if row.import_mode && row.store_kind == "fdw" => Ok(LegacyStore::Fdw(Box::new(fdw_store_from_row(&row)?))),
+        Some(row) if row.import_mode && row.store_kind == "fdw" => {
+            Ok(LegacyStore::Fdw(Box::new(fdw_store_from_row(&row)?)))
+        }
         _ => Ok(LegacyStore::Off),
     }
 }
@@ -184,7 +186,7 @@ fn fdw_login(fdw: &FdwStore, email: &str, password: &str) -> Result<LoginAnswer,
         HashFormat::Fixed(f) => f.as_str(),
         HashFormat::Column(_) => row.hash_format.as_deref().unwrap_or("auto"),
     };
-    let params = serde_json::Value::Object(fdw.mapping.hash_params.clone());
+    let params = row.hash_params.as_ref().map(|p| p.0.clone()).unwrap_or(serde_json::Value::Null);
     match legacy_hash::verify(password, hash, format, &params) {
         Ok(true) => Ok(LoginAnswer::Accepted(Box::new(profile_from_row(&row, email)?))),
         Ok(false) => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),

@@ -51,6 +51,13 @@ impl From<AuthError> for ErrorReport {
                 Some("Configure one with auth.configure_http_store() and turn import mode on."),
             ),
             AuthError::DisabledInLegacyStore => (ERRCODE_NO_DATA_FOUND, None),
+            AuthError::MappingColumnMissing(_) => {
+                (ERRCODE_UNDEFINED_COLUMN, Some("Name the columns as the relation has them."))
+            }
+            AuthError::MappingColumnNotJson(_) => (
+                ERRCODE_DATATYPE_MISMATCH,
+                Some("Gather plain columns with user_metadata_columns / app_metadata_columns."),
+            ),
         };
         let report = ErrorReport::new(code, err.to_string(), FUNCNAME);
         match hint {

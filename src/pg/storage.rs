@@ -285,6 +285,7 @@ pub struct LegacyRow {
     pub email: Option<String>,
     pub password_hash: Option<String>,
     pub hash_format: Option<String>,
+    pub hash_params: Option<JsonB>,
     pub email_verified: bool,
     /// username, name, given_name, family_name, nickname, picture.
     pub texts: [Option<String>; 6],
@@ -306,10 +307,11 @@ pub fn legacy_rows(sql: &str, email: &str) -> Vec<LegacyRow> {
                     email: text(2)?,
                     password_hash: text(3)?,
                     hash_format: text(4)?,
-                    email_verified: row.get::<bool>(5)?.unwrap_or(false),
-                    texts: [text(6)?, text(7)?, text(8)?, text(9)?, text(10)?, text(11)?],
-                    user_metadata: row.get::<JsonB>(12)?,
-                    app_metadata: row.get::<JsonB>(13)?,
+                    hash_params: row.get::<JsonB>(5)?,
+                    email_verified: row.get::<bool>(6)?.unwrap_or(false),
+                    texts: [text(7)?, text(8)?, text(9)?, text(10)?, text(11)?, text(12)?],
+                    user_metadata: row.get::<JsonB>(13)?,
+                    app_metadata: row.get::<JsonB>(14)?,
                 });
             }
             Ok(out)
@@ -339,4 +341,11 @@ pub struct MigrationEvent<'a> {
     pub outcome: &'a str,
     pub latency_ms: Option<f64>,
     pub error_class: Option<&'a str>,
+}
+
+/// The relation's oid and its canonical (quoted) name; PostgreSQL raises 42P01 if it does not exist.
+pub fn resolve_relation(name: &str) -> (pg_sys::Oid, String) {
+    let (query_name, sql) = query!("resolve_relation");
+    let (oid, text) = or_internal(query_name, Spi::get_two_with_args::<pg_sys::Oid, String>(sql, &[name.into()]));
+    (oid.expect("regclass resolves to an oid"), text.expect("regclass has a name"))
 }

@@ -50,6 +50,10 @@ def add(fmt, password, hashed, params=None, also_valid=(), check=None):
             out.append({"format": fmt, "password": w, "hash": hashed, "params": params or {}, "valid": valid})
 
 
+def b64(b):
+    return base64.b64encode(b).decode()
+
+
 def openssl(flag, password, salt):
     return subprocess.check_output(["openssl", "passwd", flag, "-salt", salt, password], text=True).strip()
 
@@ -132,10 +136,13 @@ for pw in PASSWORDS:
         add(name, pw, hashlib.new(name, b"pepper!" + b).hexdigest(), {"salt": "pepper!", "salt_position": "prefix"})
         add(name, pw, hashlib.new(name, b + b"pepper!").hexdigest(), {"salt": "pepper!", "salt_position": "suffix"})
         add("hmac", pw, hmac.new(b"site-key", b, name).hexdigest(), {"digest": name, "key": "site-key"})
-
-def b64(b):
-    return base64.b64encode(b).decode()
-
+        raw_salt = bytes(range(250, 256)) + b"\x00\x01"
+        add(name, pw, b64(hashlib.new(name, raw_salt + b).digest()),
+            {"salt": b64(raw_salt), "salt_encoding": "base64", "salt_position": "prefix"})
+        add(name, pw, hashlib.new(name, b + raw_salt).hexdigest(),
+            {"salt": raw_salt.hex(), "salt_encoding": "hex", "salt_position": "suffix"})
+        add("hmac", pw, b64(hmac.new(raw_salt, b, name).digest()),
+            {"digest": name, "key": b64(raw_salt), "key_encoding": "base64"})
 
 def firebase(password, salt, separator, signer_key, rounds, mem_cost):
     key = hashlib.scrypt(password, salt=salt + separator, n=1 << mem_cost, r=rounds, p=1, dklen=32, maxmem=1 << 26)

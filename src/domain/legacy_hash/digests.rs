@@ -42,6 +42,30 @@ fn string_param<'a>(params: &'a Value, key: &'static str, format: &'static str) 
     }
 }
 
+/// A text parameter decoded as its `<name>_encoding` says: `utf8` (default), `base64` or `hex`.
+fn binary_param(
+    params: &Value,
+    key: &'static str,
+    encoding_key: &'static str,
+    format: &'static str,
+) -> Result<Option<Vec<u8>>, HashError> {
+    let Some(value) = string_param(params, key, format)? else { return Ok(None) };
+    let decoded = match string_param(params, encoding_key, format)?.unwrap_or("utf8") {
+        "utf8" => Some(value.as_bytes().to_vec()),
+        "base64" => encoding::base64_any(value),
+        "hex" => hex::decode(value).ok(),
+        other => {
+            return Err(HashError::BadParam {
+                format,
+                reason: format!("{encoding_key} \"{other}\" (utf8, base64, hex)"),
+            })
+        }
+    };
+    decoded
+        .map(Some)
+        .ok_or_else(|| HashError::BadParam { format, reason: format!("\"{key}\" is not valid for its encoding") })
+}
+
 /// `md5`, `sha1`, `sha256`, `sha512`: hex (either case) or base64 of digest(password), or with
 /// params {"salt": "...", "salt_position": "prefix" | "suffix"} of digest(salt + password) / digest(password + salt).
 pub fn plain(password: &[u8], hash: &str, format: &'static str, params: &Value) -> Result<bool, HashError> {
@@ -50,11 +74,11 @@ pub fn plain(password: &[u8], hash: &str, format: &'static str, params: &Value) 
     }
     let expected = encoding::hex_or_base64(hash, digest_len(format))
         .ok_or_else(|| malformed(format, format!("expected {} hex characters or base64", digest_len(format) * 2)))?;
-    let salt = string_param(params, "salt", format)?;
+    let salt = binary_param(params, "salt", "salt_encoding", format)?;
     let actual = match (salt, string_param(params, "salt_position", format)?) {
         (None, _) => digest_of(format, &[password]),
-        (Some(salt), Some("prefix")) => digest_of(format, &[salt.as_bytes(), password]),
-        (Some(salt), Some("suffix")) => digest_of(format, &[password, salt.as_bytes()]),
+        (Some(salt), Some("prefix")) => digest_of(format, &[&salt, password]),
+        (Some(salt), Some("suffix")) => digest_of(format, &[password, &salt]),
         (Some(_), None) => return Err(HashError::MissingParam { format, param: "salt_position" }),
         (Some(_), Some(other)) => {
             return Err(HashError::BadParam { format, reason: format!("salt_position \"{other}\" (prefix, suffix)") })
@@ -140,8 +164,9 @@ pub fn hmac(password: &[u8], hash: &str, params: &Value) -> Result<bool, HashErr
         return Ok(encoding::equal(hex::encode(actual).as_bytes(), &b64(mac, "hash")?));
     }
     let digest = string_param(params, "digest", format)?.ok_or(HashError::MissingParam { format, param: "digest" })?;
-    let key = string_param(params, "key", format)?.ok_or(HashError::MissingParam { format, param: "key" })?;
-    let actual = hmac_of(digest, key.as_bytes(), password).ok_or_else(|| unknown(digest))?;
+    let key =
+        binary_param(params, "key", "key_encoding", format)?.ok_or(HashError::MissingParam { format, param: "key" })?;
+    let actual = hmac_of(digest, &key, password).ok_or_else(|| unknown(digest))?;
     let expected =
         encoding::hex_or_base64(hash, actual.len()).ok_or_else(|| malformed(format, "expected hex or base64"))?;
     Ok(encoding::equal(&actual, &expected))

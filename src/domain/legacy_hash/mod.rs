@@ -91,11 +91,11 @@ pub const FORMATS: &[FormatInfo] = &[
     FormatInfo { name: "aspnet_identity", description: "ASP.NET Identity base64 hashes, V2 (PBKDF2-HMAC-SHA1) and V3 (PBKDF2 with SHA-1/256/512)", params: "" },
     FormatInfo { name: "keycloak", description: "Keycloak credential JSON from a realm export: secretData {value, salt}, credentialData {hashIterations, algorithm}", params: "" },
     FormatInfo { name: "firebase_scrypt", description: "Firebase Auth's modified scrypt (auth:export hash), or Ory's $firescrypt$ln=..,r=..,p=..$salt$hash$separator$signer_key", params: "salt, signer_key, salt_separator (base64), rounds, mem_cost (unless $firescrypt$)" },
-    FormatInfo { name: "md5", description: "hex or base64 MD5 digest, optionally salted; or Ory's $md5$<hash> / $md5$pf=..$salt$hash", params: "salt, salt_position (prefix | suffix), unless $md5$" },
-    FormatInfo { name: "sha1", description: "hex or base64 SHA-1 digest, optionally salted; or Ory's $sha1$pf=..$salt$hash", params: "salt, salt_position (prefix | suffix), unless $sha1$" },
-    FormatInfo { name: "sha256", description: "hex or base64 SHA-256 digest, optionally salted; or Ory's $sha256$pf=..$salt$hash", params: "salt, salt_position (prefix | suffix), unless $sha256$" },
-    FormatInfo { name: "sha512", description: "hex or base64 SHA-512 digest, optionally salted; or Ory's $sha512$pf=..$salt$hash", params: "salt, salt_position (prefix | suffix), unless $sha512$" },
-    FormatInfo { name: "hmac", description: "hex or base64 HMAC of the password; or Ory's $hmac-<digest>$<hash>$<key>", params: "digest (md5 | sha1 | sha256 | sha512), key, unless $hmac-" },
+    FormatInfo { name: "md5", description: "hex or base64 MD5 digest, optionally salted; or Ory's $md5$<hash> / $md5$pf=..$salt$hash", params: "salt, salt_position (prefix | suffix), salt_encoding (utf8 | base64 | hex), unless $md5$" },
+    FormatInfo { name: "sha1", description: "hex or base64 SHA-1 digest, optionally salted; or Ory's $sha1$pf=..$salt$hash", params: "salt, salt_position, salt_encoding, unless $sha1$" },
+    FormatInfo { name: "sha256", description: "hex or base64 SHA-256 digest, optionally salted; or Ory's $sha256$pf=..$salt$hash", params: "salt, salt_position, salt_encoding, unless $sha256$" },
+    FormatInfo { name: "sha512", description: "hex or base64 SHA-512 digest, optionally salted; or Ory's $sha512$pf=..$salt$hash", params: "salt, salt_position, salt_encoding, unless $sha512$" },
+    FormatInfo { name: "hmac", description: "hex or base64 HMAC of the password; or Ory's $hmac-<digest>$<hash>$<key>", params: "digest (md5 | sha1 | sha224 | sha256 | sha384 | sha512), key, key_encoding (utf8 | base64 | hex), unless $hmac-" },
 ];
 
 /// The canonical format of a hash whose string form says it unambiguously.

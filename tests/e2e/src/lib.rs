@@ -207,6 +207,10 @@ impl LegacyDb {
         LegacyDb { name }
     }
 
+    pub fn client(&self) -> Client {
+        connect_as(&self.name, "postgres").expect("connect to the legacy database")
+    }
+
     /// Makes the legacy tables visible in `db` under schema `legacy` (postgres_fdw, loopback TCP).
     pub fn attach_to(&self, db: &TestDb) {
         let port = cluster_port();

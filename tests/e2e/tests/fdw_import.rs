@@ -1,0 +1,232 @@
+//! The FDW adapter end to end: a legacy users table in a second database, reached through a real
+//! postgres_fdw server and user mapping; hashes of several formats made by their reference implementations.
+
+use pg_trickle_e2e::postgres::Client;
+use pg_trickle_e2e::{sqlstate, LegacyDb, TestDb};
+use serde_json::{json, Value};
+use std::sync::{Arc, Barrier};
+
+/// A valid reference vector (tests/vectors/legacy_hashes.json) of each format: (format, password, hash, params).
+fn reference(format: &str, skip: usize) -> (String, String, String, Value) {
+    let all: Vec<Value> = serde_json::from_str(include_str!("../../vectors/legacy_hashes.json")).unwrap();
+    let v = all
+        .iter()
+        .filter(|v| v["format"] == format && v["valid"] == true && !v["password"].as_str().unwrap().is_empty())
+        .nth(skip)
+        .unwrap_or_else(|| panic!("no vector for {format}"));
+    (format.into(), v["password"].as_str().unwrap().into(), v["hash"].as_str().unwrap().into(), v["params"].clone())
+}
+
+const MAPPING: &str = r#"{"email": "mail", "email_case_insensitive": true, "id": "uid", "password_hash": "pw",
+    "hash_format_column": "algo", "hash_params_column": "params", "email_verified": "verified",
+    "name": "full_name", "user_metadata": "prefs", "app_metadata_columns": ["role", "plan"]}"#;
+
+struct Fixture {
+    legacy: LegacyDb,
+    db: TestDb,
+    /// (email, password) per format, in the legacy table.
+    users: Vec<(String, String, String)>,
+}
+
+fn fixture(label: &str) -> Fixture {
+    let legacy = LegacyDb::create(
+        "CREATE TABLE users (uid bigint PRIMARY KEY, mail text NOT NULL, pw text, algo text, params jsonb,
+                             verified boolean, full_name text, prefs jsonb, role text, plan text);
+         CREATE INDEX users_lower_mail_idx ON users (lower(mail));",
+    );
+    let mut c = legacy.client();
+    let mut users = Vec::new();
+    let formats = ["bcrypt", "phpass", "django_pbkdf2_sha256", "md5_crypt", "sha256", "drupal7", "ldap"];
+    for (i, format) in formats.iter().enumerate() {
+        let (format, password, hash, params) = reference(format, 0);
+        let email = format!("User.{i}@Legacy.test");
+        c.execute(
+            "INSERT INTO users VALUES ($1, $2, $3, $4, $5, true, $6, $7, 'member', 'gold')",
+            &[&(i as i64 + 1), &email, &hash, &format, &params, &format!("User {i}"), &json!({"lang": "en", "n": i})],
+        )
+        .unwrap();
+        users.push((format, email.to_lowercase(), password));
+    }
+    c.batch_execute(
+        "INSERT INTO users VALUES (100, 'unknown.format@legacy.test', 'abc', 'rot13', NULL, true, NULL, NULL, NULL, NULL),
+                                  (101, 'no.password@legacy.test', NULL, 'bcrypt', NULL, true, NULL, NULL, NULL, NULL),
+                                  (102, 'twice@legacy.test', 'x', 'md5', NULL, true, NULL, NULL, NULL, NULL),
+                                  (103, 'TWICE@legacy.test', 'y', 'md5', NULL, true, NULL, NULL, NULL, NULL);",
+    )
+    .unwrap();
+    let db = TestDb::new(label);
+    legacy.attach_to(&db);
+    db.superuser()
+        .batch_execute(&format!(
+            "SELECT auth.configure_fdw_store('legacy.users', '{MAPPING}'); SELECT auth.set_import_mode(true);"
+        ))
+        .unwrap();
+    Fixture { legacy, db, users }
+}
+
+fn login(c: &mut Client, email: &str, password: &str) -> Result<(bool, String), String> {
+    c.query_one("SELECT ok, status FROM auth.login($1, $2)", &[&email, &password])
+        .map(|r| (r.get(0), r.get(1)))
+        .map_err(|e| sqlstate(&e))
+}
+
+fn events(db: &TestDb, email: &str) -> Vec<String> {
+    db.superuser()
+        .query("SELECT outcome FROM auth.migration_events WHERE email = $1 ORDER BY id", &[&email])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[test]
+fn first_login_verifies_each_legacy_format_and_migrates() {
+    let f = fixture("fdw_login");
+    let mut app = f.db.member_of("trickle_app");
+    for (format, email, password) in &f.users {
+        assert_eq!(
+            login(&mut app, email, &format!("{password}-wrong")),
+            Ok((false, "invalid_credentials".into())),
+            "{format}"
+        );
+        assert_eq!(login(&mut app, email, password), Ok((true, "migrated".into())), "{format}");
+        assert_eq!(login(&mut app, email, password), Ok((true, "authenticated".into())), "{format}");
+        assert_eq!(events(&f.db, email), ["invalid_credentials", "migrated"], "{format}");
+    }
+    let row =
+        f.db.superuser()
+            .query_one(
+                "SELECT source, external_id, name, email_verified, user_metadata, app_metadata, password_format
+               FROM auth.users WHERE email = $1",
+                &[&f.users[0].1],
+            )
+            .unwrap();
+    assert_eq!(row.get::<_, String>(0), "migrated");
+    assert_eq!(row.get::<_, String>(1), "1");
+    assert_eq!(row.get::<_, String>(2), "User 0");
+    assert!(row.get::<_, bool>(3));
+    assert_eq!(row.get::<_, Value>(4), json!({"lang": "en", "n": 0}));
+    assert_eq!(row.get::<_, Value>(5), json!({"role": "member", "plan": "gold"}));
+    assert_eq!(row.get::<_, String>(6), "argon2id");
+
+    // Unusable legacy rows are wrong credentials to the application, and recorded for the admin.
+    assert_eq!(login(&mut app, "unknown.format@legacy.test", "abc"), Ok((false, "invalid_credentials".into())));
+    assert_eq!(events(&f.db, "unknown.format@legacy.test"), ["unverifiable_hash"]);
+    assert_eq!(login(&mut app, "no.password@legacy.test", "x"), Ok((false, "invalid_credentials".into())));
+    assert_eq!(events(&f.db, "no.password@legacy.test"), ["no_legacy_password"]);
+    assert_eq!(login(&mut app, "twice@legacy.test", "x"), Ok((false, "invalid_credentials".into())));
+    assert_eq!(events(&f.db, "twice@legacy.test"), ["ambiguous_legacy_rows"]);
+    let error_class: Option<String> =
+        f.db.superuser()
+            .query_one("SELECT error_class FROM auth.migration_events WHERE email = 'unknown.format@legacy.test'", &[])
+            .unwrap()
+            .get(0);
+    assert_eq!(error_class.as_deref(), Some("unknown_format"));
+}
+
+#[test]
+fn mapping_is_validated_against_the_relation() {
+    let f = fixture("fdw_mapping");
+    let mut admin = f.db.member_of("trickle_admin");
+    let configure = |c: &mut Client, relation: &str, mapping: &str| {
+        c.execute("SELECT auth.configure_fdw_store($1, $2::text::jsonb)", &[&relation, &mapping])
+            .map_err(|e| sqlstate(&e))
+    };
+    assert_eq!(configure(&mut admin, "legacy.users", MAPPING), Ok(1));
+    assert_eq!(configure(&mut admin, "legacy.nosuch", MAPPING), Err("42P01".into()));
+    let missing = r#"{"email": "mail", "id": "uid", "password_hash": "password"}"#;
+    assert_eq!(configure(&mut admin, "legacy.users", missing), Err("42703".into()));
+    let not_json = r#"{"email": "mail", "id": "uid", "password_hash": "pw", "user_metadata": "role"}"#;
+    assert_eq!(configure(&mut admin, "legacy.users", not_json), Err("42804".into()));
+    let hostile = r#"{"email": "mail\"; DROP TABLE auth.users; --", "id": "uid", "password_hash": "pw"}"#;
+    assert_eq!(configure(&mut admin, "legacy.users", hostile), Err("42703".into()));
+    assert_eq!(configure(&mut admin, "legacy.users", r#"{"email": "mail"}"#), Err("22023".into()));
+    let bad_cast = r#"{"email": "mail", "id": "uid", "password_hash": "pw", "email_verified": "full_name"}"#;
+    assert!(configure(&mut admin, "legacy.users", bad_cast).is_ok(), "text to boolean casts at run time");
+    let mut app = f.db.member_of("trickle_app");
+    assert_eq!(configure(&mut app, "legacy.users", MAPPING), Err("42501".into()));
+    let n: i64 = f.db.superuser().query_one("SELECT count(*) FROM auth.users", &[]).unwrap().get(0);
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn lookup_predicate_is_pushed_to_the_legacy_database() {
+    let f = fixture("fdw_pushdown");
+    let plan: Vec<String> =
+        f.db.superuser()
+            .query("EXPLAIN (VERBOSE) SELECT mail FROM legacy.users WHERE pg_catalog.lower(mail) = $1", &[&"a@b.c"])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    let remote = plan.iter().find(|l| l.contains("Remote SQL")).expect("a postgres_fdw plan");
+    assert!(remote.contains("WHERE ((lower(mail) = "), "{plan:?}");
+}
+
+#[test]
+fn injection_through_emails_finds_nobody() {
+    let f = fixture("fdw_injection");
+    let mut app = f.db.member_of("trickle_app");
+    for email in ["x'or'1'='1@legacy.test", "\"mail\"@legacy.test", "a@b.c' UNION SELECT 1 --x"] {
+        match login(&mut app, email, "x") {
+            Ok(result) => assert_eq!(result, (false, "invalid_credentials".to_string()), "{email}"),
+            Err(code) => assert_eq!(code, "22023", "{email}"),
+        }
+    }
+    let n: i64 = f.legacy.client().query_one("SELECT count(*) FROM users", &[]).unwrap().get(0);
+    assert_eq!(n, 11);
+}
+
+#[test]
+fn legacy_database_down_spares_local_users() {
+    let f = fixture("fdw_down");
+    let mut app = f.db.member_of("trickle_app");
+    let (_, email, password) = f.users[0].clone();
+    assert_eq!(login(&mut app, &email, &password), Ok((true, "migrated".into())));
+    f.db.superuser().batch_execute("ALTER SERVER legacy_server OPTIONS (SET port '1')").unwrap();
+    let (_, other, other_password) = f.users[1].clone();
+    let err = login(&mut app, &other, &other_password).unwrap_err();
+    assert!(err.starts_with("08"), "a clear connection error, got {err}");
+    assert_eq!(login(&mut app, &email, &password), Ok((true, "authenticated".into())));
+}
+
+#[test]
+fn concurrent_first_logins_and_read_only() {
+    let f = Arc::new(fixture("fdw_concurrent"));
+    let (_, email, password) = f.users[3].clone();
+    let barrier = Arc::new(Barrier::new(8));
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let (f, barrier, email, password) = (f.clone(), barrier.clone(), email.clone(), password.clone());
+            std::thread::spawn(move || {
+                let mut app = f.db.member_of("trickle_app");
+                barrier.wait();
+                login(&mut app, &email, &password)
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(results.iter().all(|r| matches!(r, Ok((true, _)))), "{results:?}");
+    assert_eq!(results.iter().filter(|r| matches!(r, Ok((_, s)) if s == "migrated")).count(), 1);
+
+    let mut app = f.db.member_of("trickle_app");
+    let (_, email, password) = f.users[4].clone();
+    let mut tx = app.build_transaction().read_only(true).start().unwrap();
+    let err = tx.query_one("SELECT ok FROM auth.login($1, $2)", &[&email, &password]).unwrap_err();
+    assert_eq!(sqlstate(&err), "25006");
+}
+
+#[test]
+fn get_user_flows_read_the_legacy_row() {
+    let f = fixture("fdw_get_user");
+    let mut app = f.db.member_of("trickle_app");
+    let (_, email, password) = f.users[2].clone();
+    let err = app.query_one("SELECT auth.signup($1, 'a-brand-new-password')", &[&email]).unwrap_err();
+    assert_eq!(sqlstate(&err), "23505");
+    let mut admin = f.db.member_of("trickle_admin");
+    let profile: Value = admin.query_one("SELECT auth.migrate($1)", &[&email]).unwrap().get(0);
+    assert_eq!(profile["external_id"], "3");
+    assert_eq!(login(&mut app, &email, &password), Ok((true, "migrated".into())));
+    // The signup's own event went with its failed transaction; the rest are committed.
+    assert_eq!(events(&f.db, &email), ["profile_migrated", "migrated"]);
+}
