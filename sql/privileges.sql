@@ -15,7 +15,8 @@ GRANT EXECUTE ON FUNCTION
     auth.update_user_metadata(text, jsonb),
     auth.change_email(text, text),
     auth.set_email_verified(text, boolean),
-    auth.delete_user(text)
+    auth.delete_user(text),
+    auth.normalize_email(text)
 TO trickle_app, trickle_admin;
 
 -- Admin functions: override what a user proved, or what the application may not decide alone.
@@ -27,6 +28,8 @@ GRANT EXECUTE ON FUNCTION
     auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text),
     auth.migrate(text),
     auth.configure_fdw_store(text, jsonb),
+    auth.import_users(text, jsonb, boolean, integer),
+    auth.import_users_json(jsonb, boolean, integer),
     auth.verify_legacy_hash(text, text, text, jsonb),
     auth.legacy_hash_formats()
 TO trickle_admin;

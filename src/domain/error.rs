@@ -46,4 +46,10 @@ pub enum AuthError {
     MappingColumnMissing(String),
     #[error("column \"{0}\" of the legacy relation must be json or jsonb")]
     MappingColumnNotJson(String),
+    #[error("name both a source relation and a mapping, or neither to import from the configured FDW store")]
+    NoImportSource,
+    #[error("{0} must be a JSON array")]
+    NotAnArray(&'static str),
+    #[error("{rejected} rows were rejected, so nothing was imported (all_or_nothing); first: {first}")]
+    ImportRejected { rejected: i64, first: String },
 }

@@ -252,10 +252,41 @@ impl ColumnMapping {
         format!("SELECT {} FROM {relation} WHERE {predicate} LIMIT 2", self.select_list())
     }
 
-    /// Every row, for bulk import.
+    /// Every row, for bulk import (with a NULL preset rejection reason, see `staging_sql`).
     pub fn scan_sql(&self, relation: &str) -> String {
-        format!("SELECT {} FROM {relation}", self.select_list())
+        format!("SELECT {}, NULL::text FROM {relation}", self.select_list())
     }
+}
+
+/// Stages a bulk import: the rows of `scan_sql` (in `ROW_COLUMNS` order plus a preset `reason`, NULL when
+/// the source had nothing to object to) into a temporary table, each with its normalised email, its
+/// position `n` and the reason it is rejected (NULL: importable). One pass over the source.
+/// `$1` is the array of hash format names; `scan_sql` may use `$2`.
+pub fn staging_sql(scan_sql: &str) -> String {
+    let columns = ROW_COLUMNS.join(", ");
+    format!(
+        "CREATE TEMP TABLE pg_trickle_import ON COMMIT DROP AS
+         SELECT row_number() OVER () AS n, s.*,
+                COALESCE(s.preset_reason, CASE
+                    WHEN s.norm IS NULL THEN 'invalid_email'
+                    WHEN pg_catalog.count(*) OVER (PARTITION BY s.norm) > 1 THEN 'duplicate_email'
+                    WHEN s.legacy_id IS NOT NULL AND pg_catalog.count(*) OVER (PARTITION BY s.legacy_id) > 1
+                        THEN 'duplicate_legacy_id'
+                    WHEN s.username IS NOT NULL AND pg_catalog.count(*) OVER (PARTITION BY s.username) > 1
+                        THEN 'duplicate_username'
+                    WHEN NULLIF(s.password_hash, '') IS NOT NULL
+                         AND NOT (COALESCE(s.hash_format, 'auto') OPERATOR(pg_catalog.=) ANY ($1)) THEN 'unknown_hash_format'
+                    WHEN pg_catalog.jsonb_typeof(s.hash_params) NOT IN ('object', 'null') THEN 'hash_params_not_object'
+                    WHEN pg_catalog.jsonb_typeof(s.user_metadata) NOT IN ('object', 'null') THEN 'user_metadata_not_object'
+                    WHEN pg_catalog.jsonb_typeof(s.app_metadata) NOT IN ('object', 'null') THEN 'app_metadata_not_object'
+                    WHEN s.legacy_id IS NOT NULL AND EXISTS (SELECT 1 FROM auth.users AS u
+                         WHERE u.external_id = s.legacy_id AND u.email <> s.norm) THEN 'legacy_id_taken'
+                    WHEN s.username IS NOT NULL AND EXISTS (SELECT 1 FROM auth.users AS u
+                         WHERE u.username = s.username AND u.email <> s.norm) THEN 'username_taken'
+                END) AS reason
+           FROM (SELECT x.*, auth.normalize_email(x.email) AS norm
+                   FROM ({scan_sql}) AS x({columns}, preset_reason)) AS s"
+    )
 }
 
 /// The columns `lookup_sql` and `scan_sql` return, in order.
@@ -275,6 +306,15 @@ pub const ROW_COLUMNS: &[&str] = &[
     "user_metadata",
     "app_metadata",
 ];
+
+/// The SQL type of each of `ROW_COLUMNS` (what `select_list` casts to).
+pub fn row_column_type(column: &str) -> &'static str {
+    match column {
+        "hash_params" | "user_metadata" | "app_metadata" => "jsonb",
+        "email_verified" => "boolean",
+        _ => "text",
+    }
+}
 
 /// PostgreSQL's quote_ident rule: always quoted here, with embedded quotes doubled.
 pub fn quote_ident(name: &str) -> String {

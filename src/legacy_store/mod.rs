@@ -4,6 +4,7 @@
 //! Adapters: `http` (this folder; the contract is docs/http-contract.md). The FDW adapter reads
 //! a table through SPI, so it lives in `crate::pg`.
 
+pub mod auth0;
 pub mod fdw;
 pub mod http;
 pub mod profile;

@@ -239,6 +239,80 @@ pub mod auth {
     pub fn configure_fdw_store(relation: Option<&str>, mapping: Option<JsonB>) -> Result<(), ErrorReport> {
         Ok(flows::configure_fdw_store(required(relation, "relation")?, required(mapping, "mapping")?)?)
     }
+
+    /// An email as pg_trickle stores it (trimmed, NFC, lower-case), or NULL when it is not a valid
+    /// email: for verification queries that join legacy data to auth.users.
+    #[pg_extern(immutable, strict, parallel_safe)]
+    pub fn normalize_email(email: &str) -> Option<String> {
+        crate::domain::email::normalize_email(email).ok()
+    }
+
+    /// Admin: hash-preserving bulk import (docs/bulk-import.md), from `source` with `mapping`, or from
+    /// the configured FDW store when both are NULL. Re-running it never duplicates anyone nor
+    /// overwrites a user who has logged in, changed their password or been migrated.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn import_users(
+        source: default!(Option<&str>, "NULL"),
+        mapping: default!(Option<JsonB>, "NULL"),
+        all_or_nothing: default!(Option<bool>, false),
+        progress_every: default!(Option<i32>, 10000),
+    ) -> Result<
+        TableIterator<
+            'static,
+            (
+                name!(inserted, i64),
+                name!(updated, i64),
+                name!(skipped, i64),
+                name!(rejected, i64),
+                name!(rejections, JsonB),
+            ),
+        >,
+        ErrorReport,
+    > {
+        let report = flows::import_users(
+            source,
+            mapping,
+            required(all_or_nothing, "all_or_nothing")?,
+            required(progress_every, "progress_every")?,
+        )?;
+        Ok(import_row(report))
+    }
+
+    /// Admin: bulk import of a JSON array in Auth0's bulk-import user schema.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn import_users_json(
+        users: Option<JsonB>,
+        all_or_nothing: default!(Option<bool>, false),
+        progress_every: default!(Option<i32>, 10000),
+    ) -> Result<
+        TableIterator<
+            'static,
+            (
+                name!(inserted, i64),
+                name!(updated, i64),
+                name!(skipped, i64),
+                name!(rejected, i64),
+                name!(rejections, JsonB),
+            ),
+        >,
+        ErrorReport,
+    > {
+        let report = flows::import_users_json(
+            required(users, "users")?,
+            required(all_or_nothing, "all_or_nothing")?,
+            required(progress_every, "progress_every")?,
+        )?;
+        Ok(import_row(report))
+    }
+
+    /// The one row both import functions return (pgrx reads the SQL type from each signature).
+    type ImportRow = TableIterator<'static, (i64, i64, i64, i64, JsonB)>;
+
+    fn import_row(r: flows::ImportReport) -> ImportRow {
+        TableIterator::once((r.inserted, r.updated, r.skipped, r.rejected, r.rejections))
+    }
 }
 
 /// Tier 2: inside a backend, in a transaction that is rolled back after each test.

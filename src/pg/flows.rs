@@ -8,7 +8,8 @@ use crate::domain::legacy_hash;
 use crate::domain::login::{self, LoginStatus, LoginStep, StoredCredentials};
 use crate::domain::password::{argon2id, check_length_limit, check_new_password};
 use crate::domain::reset_token;
-use crate::legacy_store::fdw::ColumnMapping;
+use crate::legacy_store::auth0;
+use crate::legacy_store::fdw::{self, ColumnMapping};
 use crate::legacy_store::{LegacyProfile, LoginAnswer, Rejection};
 use crate::pg::legacy::{self, LegacyStore};
 use crate::pg::settings;
@@ -230,24 +231,32 @@ fn new_password_hash(password: &str) -> Result<String, AuthError> {
     Ok(argon2id::hash_password(password, settings::argon2_params()))
 }
 
-/// getUser in import mode: the legacy store's profile for an email that is not local, with the
-/// adapter and its latency for the event the caller records. None when no store is connected.
-fn legacy_lookup(email: &str) -> Result<Option<(Option<LegacyProfile>, &'static str, f64)>, AuthError> {
+/// A getUser answer, with what its event records.
+struct LegacyLookup {
+    profile: Option<LegacyProfile>,
+    adapter: &'static str,
+    latency_ms: f64,
+}
+
+/// getUser in import mode: the legacy store's profile for an email that is not local. None when no
+/// store is connected.
+fn legacy_lookup(email: &str) -> Result<Option<LegacyLookup>, AuthError> {
     let store = legacy::current_store()?;
     if matches!(store, LegacyStore::Off) {
         return Ok(None);
     }
     let started = Instant::now();
     let profile = legacy::get_user(&store, email)?;
-    Ok(Some((profile, store.adapter(), started.elapsed().as_secs_f64() * 1000.0)))
+    Ok(Some(LegacyLookup { profile, adapter: store.adapter(), latency_ms: started.elapsed().as_secs_f64() * 1000.0 }))
 }
 
 /// Whether the legacy store holds this email (signup, email change), recorded as an event.
 fn exists_in_legacy_store(email: &str, flow: &str) -> Result<bool, AuthError> {
-    let Some((profile, adapter, latency)) = legacy_lookup(email)? else { return Ok(false) };
-    let outcome = if profile.is_some() { "exists_in_legacy_store" } else { "not_in_legacy_store" };
-    record_event(email, flow, adapter, outcome, Some(latency), None);
-    Ok(profile.is_some())
+    let Some(lookup) = legacy_lookup(email)? else { return Ok(false) };
+    let found = lookup.profile.is_some();
+    let outcome = if found { "exists_in_legacy_store" } else { "not_in_legacy_store" };
+    record_event(email, flow, lookup.adapter, outcome, Some(lookup.latency_ms), None);
+    Ok(found)
 }
 
 pub fn signup(raw_email: &str, password: &str, user_metadata: JsonB) -> Result<Uuid, AuthError> {
@@ -295,9 +304,9 @@ fn migrate_profile(email: &str, flow: &str) -> Result<Option<JsonB>, AuthError> 
     if let Some(profile) = storage::profile_by_email(email) {
         return Ok(Some(profile));
     }
-    let Some((legacy, adapter, latency)) = legacy_lookup(email)? else { return Ok(None) };
-    let event = |outcome: &str| record_event(email, flow, adapter, outcome, Some(latency), None);
-    let Some(legacy) = legacy else {
+    let Some(lookup) = legacy_lookup(email)? else { return Ok(None) };
+    let event = |outcome: &str| record_event(email, flow, lookup.adapter, outcome, Some(lookup.latency_ms), None);
+    let Some(legacy) = lookup.profile.as_ref() else {
         event("not_in_legacy_store");
         return Ok(None);
     };
@@ -308,7 +317,7 @@ fn migrate_profile(email: &str, flow: &str) -> Result<Option<JsonB>, AuthError> 
     if storage::transaction_is_read_only() {
         return Err(AuthError::ReadOnlyMigration);
     }
-    match storage::insert_migrated_user(&legacy, None) {
+    match storage::insert_migrated_user(legacy, None) {
         Some((_, profile)) => {
             event("profile_migrated");
             Ok(Some(profile))
@@ -400,6 +409,14 @@ pub fn set_import_mode(enabled: bool) {
 /// Admin: points import mode at a legacy users relation (table, view or foreign table) with a column
 /// mapping, validated against the relation's columns and planned once; takes effect at commit.
 pub fn configure_fdw_store(relation: &str, mapping: JsonB) -> Result<(), AuthError> {
+    let (oid, _) = validated_mapping(relation, &mapping)?;
+    storage::save_fdw_store(oid, mapping);
+    Ok(())
+}
+
+/// Checks a mapping against the relation's columns and plans its look-up once (a cast that cannot
+/// work is PostgreSQL's own error); returns the relation's oid and the scan for a bulk import.
+fn validated_mapping(relation: &str, mapping: &JsonB) -> Result<(pgrx::pg_sys::Oid, String), AuthError> {
     let parsed = ColumnMapping::from_json(&mapping.0)?;
     let (oid, relation_name) = storage::resolve_relation(relation);
     let columns = storage::relation_columns(oid);
@@ -413,8 +430,89 @@ pub fn configure_fdw_store(relation: &str, mapping: JsonB) -> Result<(), AuthErr
         }
     }
     storage::check_legacy_lookup(&parsed.lookup_sql(&relation_name));
-    storage::save_fdw_store(oid, mapping);
-    Ok(())
+    Ok((oid, parsed.scan_sql(&relation_name)))
+}
+
+pub struct ImportReport {
+    pub inserted: i64,
+    pub updated: i64,
+    pub skipped: i64,
+    pub rejected: i64,
+    pub rejections: JsonB,
+}
+
+/// Admin: hash-preserving bulk import from a relation with a mapping, or (both NULL) from the
+/// configured FDW store. Idempotent; see sql/queries/import_batch.sql for what is never overwritten.
+pub fn import_users(
+    source: Option<&str>,
+    mapping: Option<JsonB>,
+    all_or_nothing: bool,
+    progress_every: i32,
+) -> Result<ImportReport, AuthError> {
+    let scan = match (source, mapping) {
+        (Some(relation), Some(mapping)) => validated_mapping(relation, &mapping)?.1,
+        (None, None) => match storage::load_import_config() {
+            Some(row) if row.store_kind == "fdw" => {
+                let store = legacy::fdw_store_from_row(&row)?;
+                store.mapping.scan_sql(row.fdw_relation.as_deref().unwrap_or_default())
+            }
+            _ => return Err(AuthError::NoImportSource),
+        },
+        _ => return Err(AuthError::NoImportSource),
+    };
+    run_import(&fdw::staging_sql(&scan), None, all_or_nothing, progress_every)
+}
+
+/// Admin: bulk import of a JSON array in Auth0's bulk-import user schema.
+pub fn import_users_json(users: JsonB, all_or_nothing: bool, progress_every: i32) -> Result<ImportReport, AuthError> {
+    let serde_json::Value::Array(list) = &users.0 else { return Err(AuthError::NotAnArray("users")) };
+    let rows = serde_json::Value::Array(list.iter().map(auth0::import_row).collect());
+    let columns: Vec<String> = fdw::ROW_COLUMNS
+        .iter()
+        .map(|c| format!("{c} {}", fdw::row_column_type(c)))
+        .chain(std::iter::once("preset_reason text".to_string()))
+        .collect();
+    let scan = format!("SELECT * FROM pg_catalog.jsonb_to_recordset($2) AS r({})", columns.join(", "));
+    run_import(&fdw::staging_sql(&scan), Some(JsonB(rows)), all_or_nothing, progress_every)
+}
+
+fn run_import(
+    staging_sql: &str,
+    rows: Option<JsonB>,
+    all_or_nothing: bool,
+    progress_every: i32,
+) -> Result<ImportReport, AuthError> {
+    if progress_every < 1 {
+        return Err(AuthError::InvalidSetting("progress_every must be at least 1".into()));
+    }
+    let formats =
+        legacy_hash::FORMATS.iter().map(|f| f.name.to_string()).chain(std::iter::once("auto".into())).collect();
+    storage::stage_import(staging_sql, formats, rows);
+    let (total, importable, rejections) = storage::import_summary();
+    let rejected = total - importable;
+    if all_or_nothing && rejected > 0 {
+        return Err(AuthError::ImportRejected { rejected, first: first_rejection(&rejections) });
+    }
+    let (mut inserted, mut updated) = (0, 0);
+    let step = i64::from(progress_every);
+    let mut after = 0;
+    while after < total {
+        let through = (after + step).min(total);
+        let (i, u) = storage::import_batch(after, through);
+        inserted += i;
+        updated += u;
+        pgrx::notice!("pg_trickle import: {through} of {total} rows done ({inserted} inserted, {updated} updated)");
+        after = through;
+    }
+    Ok(ImportReport { inserted, updated, skipped: importable - inserted - updated, rejected, rejections })
+}
+
+fn first_rejection(rejections: &JsonB) -> String {
+    rejections
+        .0
+        .get(0)
+        .map(|r| format!("row {}: {}", r["row"], r["reason"].as_str().unwrap_or("?")))
+        .unwrap_or_default()
 }
 
 /// Admin: validates and stores the HTTP legacy store; takes effect when the transaction commits.

@@ -51,6 +51,12 @@ impl From<AuthError> for ErrorReport {
                 Some("Configure one with auth.configure_http_store() and turn import mode on."),
             ),
             AuthError::DisabledInLegacyStore => (ERRCODE_NO_DATA_FOUND, None),
+            AuthError::NoImportSource => (ERRCODE_INVALID_PARAMETER_VALUE, None),
+            AuthError::NotAnArray(_) => (ERRCODE_INVALID_PARAMETER_VALUE, None),
+            AuthError::ImportRejected { .. } => (
+                ERRCODE_INVALID_PARAMETER_VALUE,
+                Some("Run without all_or_nothing to import the valid rows and get every rejection back."),
+            ),
             AuthError::MappingColumnMissing(_) => {
                 (ERRCODE_UNDEFINED_COLUMN, Some("Name the columns as the relation has them."))
             }

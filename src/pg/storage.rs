@@ -349,3 +349,48 @@ pub fn resolve_relation(name: &str) -> (pg_sys::Oid, String) {
     let (oid, text) = or_internal(query_name, Spi::get_two_with_args::<pg_sys::Oid, String>(sql, &[name.into()]));
     (oid.expect("regclass resolves to an oid"), text.expect("regclass has a name"))
 }
+
+/// Stages a bulk import into pg_temp.pg_trickle_import (SQL from `legacy_store::fdw::staging_sql`).
+/// `$1`: the accepted hash format names; `$2`: the JSON rows of a file import (unused for a relation).
+pub fn stage_import(staging_sql: &str, formats: Vec<String>, rows: Option<JsonB>) {
+    or_internal(
+        "import staging",
+        Spi::connect_mut(|c| {
+            // A second import in one transaction replaces the first one's staging table.
+            let staged =
+                c.select("SELECT pg_catalog.to_regclass('pg_temp.pg_trickle_import') IS NOT NULL", None, &[])?;
+            if staged.first().get_one::<bool>()? == Some(true) {
+                c.update("DROP TABLE pg_temp.pg_trickle_import", None, &[])?;
+            }
+            c.update(staging_sql, None, &[formats.into(), rows.into()]).map(drop)
+        }),
+    );
+}
+
+/// (staged rows, importable rows, rejections as a JSON array).
+pub fn import_summary() -> (i64, i64, JsonB) {
+    let (name, sql) = query!("import_summary");
+    or_internal(
+        name,
+        Spi::connect(|c| {
+            let row = c.select(sql, Some(1), &[])?.first();
+            Ok((
+                row.get::<i64>(1)?.unwrap_or(0),
+                row.get::<i64>(2)?.unwrap_or(0),
+                row.get::<JsonB>(3)?.unwrap_or(JsonB(serde_json::json!([]))),
+            ))
+        }),
+    )
+}
+
+/// Imports staged rows `after < n <= through`; returns (inserted, updated).
+pub fn import_batch(after: i64, through: i64) -> (i64, i64) {
+    let (name, sql) = query!("import_batch");
+    or_internal(
+        name,
+        Spi::connect_mut(|c| {
+            let row = c.update(sql, None, &[after.into(), through.into()])?.first();
+            Ok((row.get::<i64>(1)?.unwrap_or(0), row.get::<i64>(2)?.unwrap_or(0)))
+        }),
+    )
+}

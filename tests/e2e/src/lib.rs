@@ -89,6 +89,21 @@ impl TestDb {
             .expect("configure the HTTP legacy store");
     }
 
+    /// A superuser connection that collects the NOTICEs the server sends.
+    pub fn superuser_with_notices(&self) -> (Client, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        let notices = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = notices.clone();
+        let client = postgres::Config::new()
+            .host("127.0.0.1")
+            .port(cluster_port())
+            .user("postgres")
+            .dbname(&self.name)
+            .notice_callback(move |n| sink.lock().unwrap().push(n.message().to_string()))
+            .connect(NoTls)
+            .expect("connect as superuser");
+        (client, notices)
+    }
+
     /// Connects as a login role with no pg_trickle privileges at all.
     pub fn outsider(&self) -> Client {
         let mut su = self.superuser();

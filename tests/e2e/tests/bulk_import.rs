@@ -1,0 +1,196 @@
+//! Hash-preserving bulk import: from the configured FDW store, from any relation, and from an Auth0
+//! bulk-import JSON file; idempotent and safe to mix with trickle migration.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use pg_trickle_e2e::postgres::Client;
+use pg_trickle_e2e::{sqlstate, LegacyDb, TestDb};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+fn vector(format: &str, nth: usize) -> (String, String, Value) {
+    let all: Vec<Value> = serde_json::from_str(include_str!("../../vectors/legacy_hashes.json")).unwrap();
+    let v = all
+        .iter()
+        .filter(|v| v["format"] == format && v["valid"] == true && !v["password"].as_str().unwrap().is_empty())
+        .nth(nth)
+        .unwrap_or_else(|| panic!("no vector for {format}"));
+    (v["password"].as_str().unwrap().into(), v["hash"].as_str().unwrap().into(), v["params"].clone())
+}
+
+fn login(c: &mut Client, email: &str, password: &str) -> (bool, String) {
+    let row = c.query_one("SELECT ok, status FROM auth.login($1, $2)", &[&email, &password]).unwrap();
+    (row.get(0), row.get(1))
+}
+
+type Report = (i64, i64, i64, i64, Value);
+
+fn report(c: &mut Client, sql: &str) -> Result<Report, String> {
+    c.query_one(sql, &[]).map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))).map_err(|e| sqlstate(&e))
+}
+
+// The legacy emails have capitals: the look-up must compare lower(mail).
+const MAPPING: &str = r#"{"email": "mail", "email_case_insensitive": true, "id": "uid", "password_hash": "pw", "hash_format_column": "algo",
+    "hash_params_column": "params", "name": "full_name", "user_metadata": "prefs"}"#;
+
+/// Legacy rows: four good ones (bcrypt, phpass, salted sha256, no password) and four the import rejects.
+fn legacy() -> (LegacyDb, Vec<(String, String)>) {
+    let legacy = LegacyDb::create(
+        "CREATE TABLE users (uid bigint PRIMARY KEY, mail text, pw text, algo text, params jsonb, full_name text, prefs jsonb)",
+    );
+    let mut c = legacy.client();
+    let mut logins = Vec::new();
+    for (i, format) in ["bcrypt", "phpass", "sha256"].iter().enumerate() {
+        let (password, hash, params) = vector(format, 1);
+        let email = format!("Bulk.{i}@Legacy.test");
+        let params = if params.as_object().is_some_and(|o| o.is_empty()) { Value::Null } else { params };
+        c.execute(
+            "INSERT INTO users VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&(i as i64 + 1), &email, &hash, &format.to_string(), &params, &format!("Bulk {i}"), &json!({"i": i})],
+        )
+        .unwrap();
+        logins.push((email.to_lowercase(), password));
+    }
+    c.batch_execute(
+        "INSERT INTO users VALUES
+           (4, 'no.password@legacy.test', NULL, NULL, NULL, 'No Password', NULL),
+           (5, 'not an email', 'x', 'md5', NULL, NULL, NULL),
+           (6, 'dup@legacy.test', 'x', 'md5', NULL, NULL, NULL),
+           (7, 'DUP@legacy.test', 'y', 'md5', NULL, NULL, NULL),
+           (8, 'weird@legacy.test', 'x', 'rot13', NULL, NULL, NULL),
+           (9, 'meta@legacy.test', 'x', 'md5', NULL, NULL, '[1, 2]');",
+    )
+    .unwrap();
+    (legacy, logins)
+}
+
+#[test]
+fn import_from_the_configured_store_then_rehash_on_login_and_reimport_idempotently() {
+    let (legacy, logins) = legacy();
+    let db = TestDb::new("bulk_fdw");
+    legacy.attach_to(&db);
+    let (mut admin, notices) = db.superuser_with_notices();
+    admin.batch_execute(&format!("SELECT auth.configure_fdw_store('legacy.users', '{MAPPING}')")).unwrap();
+
+    let before: i64 = admin.query_one("SELECT count(*) FROM auth.users", &[]).unwrap().get(0);
+    assert_eq!(report(&mut admin, "SELECT * FROM auth.import_users(all_or_nothing => true)").unwrap_err(), "22023");
+    let after: i64 = admin.query_one("SELECT count(*) FROM auth.users", &[]).unwrap().get(0);
+    assert_eq!(before, after, "all_or_nothing imports nothing when a row is rejected");
+
+    let (inserted, updated, skipped, rejected, rejections) =
+        report(&mut admin, "SELECT * FROM auth.import_users(progress_every => 2)").unwrap();
+    assert_eq!((inserted, updated, skipped, rejected), (4, 0, 0, 5), "{rejections}");
+    let mut reasons: Vec<&str> = rejections.as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    reasons.sort();
+    assert_eq!(
+        reasons,
+        ["duplicate_email", "duplicate_email", "invalid_email", "unknown_hash_format", "user_metadata_not_object"]
+    );
+    assert!(notices.lock().unwrap().iter().any(|n| n.contains("2 of 9 rows done")), "{:?}", notices.lock().unwrap());
+
+    let row = admin
+        .query_one(
+            "SELECT source, password_format, external_id, name FROM auth.users WHERE email = $1",
+            &[&logins[0].0],
+        )
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, String>(1), row.get::<_, String>(2), row.get::<_, String>(3)),
+        ("imported".into(), "bcrypt".into(), "1".into(), "Bulk 0".into())
+    );
+
+    // First login verifies the legacy hash and replaces it with argon2id, in the same transaction.
+    let mut app = db.member_of("trickle_app");
+    for (email, password) in &logins {
+        assert_eq!(login(&mut app, email, &format!("{password}x")), (false, "invalid_credentials".into()), "{email}");
+        assert_eq!(login(&mut app, email, password), (true, "authenticated".into()), "{email}");
+        let (format, params): (String, Option<Value>) = {
+            let r = admin
+                .query_one("SELECT password_format, password_params FROM auth.users WHERE email = $1", &[email])
+                .unwrap();
+            (r.get(0), r.get(1))
+        };
+        assert_eq!((format.as_str(), params), ("argon2id", None), "{email}");
+        assert_eq!(login(&mut app, email, password), (true, "authenticated".into()));
+    }
+
+    // Re-import: the users who logged in are left alone; the untouched one is refreshed; nobody is duplicated.
+    let (inserted, updated, skipped, rejected, _) = report(&mut admin, "SELECT * FROM auth.import_users()").unwrap();
+    assert_eq!((inserted, updated, skipped, rejected), (0, 1, 3, 5));
+    let format: String =
+        admin.query_one("SELECT password_format FROM auth.users WHERE email = $1", &[&logins[0].0]).unwrap().get(0);
+    assert_eq!(format, "argon2id", "an import never overwrites a user who logged in");
+    let n: i64 = admin.query_one("SELECT count(*) FROM auth.users", &[]).unwrap().get(0);
+    assert_eq!(n, 4);
+}
+
+#[test]
+fn import_from_any_relation_and_mix_with_trickle_migration() {
+    let (legacy, logins) = legacy();
+    let db = TestDb::new("bulk_relation");
+    legacy.attach_to(&db);
+    let mut admin = db.superuser();
+    admin
+        .batch_execute(&format!(
+            "SELECT auth.configure_fdw_store('legacy.users', '{MAPPING}'); SELECT auth.set_import_mode(true);"
+        ))
+        .unwrap();
+    let mut app = db.member_of("trickle_app");
+    assert_eq!(login(&mut app, &logins[1].0, &logins[1].1), (true, "migrated".into()));
+
+    // Any relation with the same mapping: here a local copy; the migrated user is skipped, not overwritten.
+    admin.batch_execute("CREATE TABLE staging AS SELECT * FROM legacy.users WHERE uid <= 4").unwrap();
+    let (inserted, updated, skipped, rejected, _) =
+        report(&mut admin, &format!("SELECT * FROM auth.import_users('public.staging', '{MAPPING}')")).unwrap();
+    assert_eq!((inserted, updated, skipped, rejected), (3, 0, 1, 0));
+    let source: String =
+        admin.query_one("SELECT source FROM auth.users WHERE email = $1", &[&logins[1].0]).unwrap().get(0);
+    assert_eq!(source, "migrated");
+
+    assert_eq!(
+        report(&mut admin, r#"SELECT * FROM auth.import_users('public.staging', '{"email": "nope", "id": "uid", "password_hash": "pw"}')"#)
+            .unwrap_err(),
+        "42703"
+    );
+    assert_eq!(report(&mut admin, "SELECT * FROM auth.import_users('public.staging')").unwrap_err(), "22023");
+    let mut outsider_app = db.member_of("trickle_app");
+    assert_eq!(report(&mut outsider_app, "SELECT * FROM auth.import_users()").unwrap_err(), "42501");
+}
+
+#[test]
+fn auth0_bulk_import_json() {
+    let db = TestDb::new("bulk_auth0");
+    let mut admin = db.superuser();
+    let (bcrypt_pw, bcrypt_hash, _) = vector("bcrypt", 2);
+    let sha = "correct horse";
+    let salt = [0xfau8, 0x01, 0x02];
+    // sha256(salt || password), base64, as an Auth0 export with a binary salt would carry it.
+    let salted = STANDARD.encode(Sha256::new().chain_update(salt).chain_update(sha).finalize());
+    let salt_b64 = STANDARD.encode(salt);
+    let users = json!([
+        {"email": "A.One@Example.org", "email_verified": true, "user_id": "a1", "given_name": "A",
+         "password_hash": bcrypt_hash, "app_metadata": {"roles": ["x"]}},
+        {"email": "b.two@example.org", "user_id": "b2", "custom_password_hash": {
+            "algorithm": "sha256", "hash": {"value": salted, "encoding": "base64"},
+            "salt": {"value": salt_b64, "encoding": "base64", "position": "prefix"}}},
+        {"email": "c.three@example.org", "custom_password_hash": {"algorithm": "md4", "hash": {"value": "x"}}},
+        {"email": "d.four@example.org", "blocked": true},
+        {"email": "e.five@example.org", "user_id": "e5"}
+    ]);
+    let row = admin.query_one("SELECT * FROM auth.import_users_json($1)", &[&users]).unwrap();
+    let (inserted, updated, skipped, rejected, rejections): (i64, i64, i64, i64, Value) =
+        (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+    assert_eq!((inserted, updated, skipped, rejected), (3, 0, 0, 2), "{rejections}");
+    let reasons: Vec<&str> = rejections.as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    assert_eq!(reasons, ["unsupported_algorithm", "blocked"]);
+
+    let mut app = db.member_of("trickle_app");
+    assert_eq!(login(&mut app, "a.one@example.org", &bcrypt_pw), (true, "authenticated".into()));
+    assert_eq!(login(&mut app, "b.two@example.org", sha), (true, "authenticated".into()));
+    assert_eq!(login(&mut app, "e.five@example.org", "anything"), (false, "invalid_credentials".into()));
+    let profile: Value = app.query_one("SELECT auth.get_user('a.one@example.org')", &[]).unwrap().get(0);
+    assert_eq!(profile["app_metadata"], json!({"roles": ["x"]}));
+    assert_eq!(profile["source"], "imported");
+    let err = admin.query_one("SELECT * FROM auth.import_users_json('{}')", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "22023");
+}
