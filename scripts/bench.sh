@@ -95,6 +95,26 @@ read -r _ lat_async < <(pgbench_run login_ok 1)
 migration_async=$(target/release/migration-bench "$port" trickle_bench "http://127.0.0.1:$store_port" 301 600)
 migration_async_ms=$(sed -n 's/^migration_login_ms=//p' <<<"$migration_async")
 
+say "bulk import of 50,000 users: auth.import_users against a plain INSERT ... SELECT of the same rows"
+import_timing=$("$bindir/psql" "${conn[@]}" -d trickle_bench -v ON_ERROR_STOP=1 <<'SQL'
+SET client_min_messages = warning;
+CREATE TABLE public.legacy_bulk AS
+SELECT n AS uid, 'Bulk.' || n || '@Legacy.example' AS mail,
+       '$2b$10$' || lpad(n::text, 53, 'x') AS pw, 'bcrypt' AS algo, 'User ' || n AS full_name,
+       jsonb_build_object('n', n) AS prefs
+  FROM generate_series(1, 50000) AS n;
+CREATE TABLE public.plain_users (LIKE auth.users INCLUDING ALL);
+\timing on
+INSERT INTO public.plain_users (email, external_id, name, user_metadata, password_hash, password_format, source)
+SELECT lower(mail), uid::text, full_name, prefs, pw, algo, 'imported' FROM public.legacy_bulk;
+SELECT inserted FROM auth.import_users('public.legacy_bulk',
+  '{"email": "mail", "email_case_insensitive": true, "id": "uid", "password_hash": "pw", "hash_format_column": "algo",
+    "name": "full_name", "user_metadata": "prefs"}', progress_every => 100000);
+SQL
+)
+plain_ms=$(grep -o 'Time: [0-9.]*' <<<"$import_timing" | sed -n 1p | cut -d' ' -f2)
+import_ms=$(grep -o 'Time: [0-9.]*' <<<"$import_timing" | sed -n 2p | cut -d' ' -f2)
+
 say "legacy hash verification: auth.verify_legacy_hash against each format's reference implementation"
 python3 -c 'import passlib, bcrypt, argon2' 2>/dev/null ||
   python3 -m pip install --quiet passlib==1.7.4 bcrypt==4.0.1 argon2-cffi 2>/dev/null
@@ -151,3 +171,10 @@ for line in open(sys.argv[1]):
     print(f"{name:42} {ours:>8.2f}ms {ref:>8.2f}ms   {ours / ref:.2f}   {(ours - floor) / ref:.2f}")
 PY
 rm -f "$legacy_file"
+python3 - "$plain_ms" "$import_ms" <<'PY'
+import sys
+plain, imported = map(float, sys.argv[1:])
+print()
+print(f"bulk import of 50,000 users: {imported:.0f} ms = {50000 / imported * 1000:,.0f} users/s (target >= 20,000); "
+      f"plain INSERT ... SELECT {plain:.0f} ms; ratio {imported / plain:.2f} (target <= 2)")
+PY

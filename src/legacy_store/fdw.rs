@@ -279,13 +279,14 @@ pub fn staging_sql(scan_sql: &str) -> String {
                     WHEN pg_catalog.jsonb_typeof(s.hash_params) NOT IN ('object', 'null') THEN 'hash_params_not_object'
                     WHEN pg_catalog.jsonb_typeof(s.user_metadata) NOT IN ('object', 'null') THEN 'user_metadata_not_object'
                     WHEN pg_catalog.jsonb_typeof(s.app_metadata) NOT IN ('object', 'null') THEN 'app_metadata_not_object'
-                    WHEN s.legacy_id IS NOT NULL AND EXISTS (SELECT 1 FROM auth.users AS u
-                         WHERE u.external_id = s.legacy_id AND u.email <> s.norm) THEN 'legacy_id_taken'
-                    WHEN s.username IS NOT NULL AND EXISTS (SELECT 1 FROM auth.users AS u
-                         WHERE u.username = s.username AND u.email <> s.norm) THEN 'username_taken'
+                    WHEN id_holder.id IS NOT NULL THEN 'legacy_id_taken'
+                    WHEN name_holder.id IS NOT NULL THEN 'username_taken'
                 END) AS reason
            FROM (SELECT x.*, auth.normalize_email(x.email) AS norm
-                   FROM ({scan_sql}) AS x({columns}, preset_reason)) AS s"
+                   FROM ({scan_sql}) AS x({columns}, preset_reason)) AS s
+           -- Joins, not per-row subqueries: external_id and username are unique, so at most one match each.
+           LEFT JOIN auth.users AS id_holder ON id_holder.external_id = s.legacy_id AND id_holder.email <> s.norm
+           LEFT JOIN auth.users AS name_holder ON name_holder.username = s.username AND name_holder.email <> s.norm"
     )
 }
 
