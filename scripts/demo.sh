@@ -22,13 +22,19 @@ else
   for _ in $(seq 50); do grep -q listening "$top/target/legacy-store-demo.log" && break; sleep 0.1; done
 fi
 
-say "recreating database trickle_demo"
+say "recreating databases trickle_demo and trickle_legacy (the old app's database, read through postgres_fdw)"
 "$psql" "${conn[@]}" -d postgres -q -v ON_ERROR_STOP=1 \
-  -c "DROP DATABASE IF EXISTS trickle_demo WITH (FORCE)" -c "CREATE DATABASE trickle_demo"
+  -c "DROP DATABASE IF EXISTS trickle_demo WITH (FORCE)" -c "CREATE DATABASE trickle_demo" \
+  -c "DROP DATABASE IF EXISTS trickle_legacy WITH (FORCE)" -c "CREATE DATABASE trickle_legacy"
+"$psql" "${conn[@]}" -d trickle_legacy -q -v ON_ERROR_STOP=1 \
+  -v hamilton_hash="$(openssl passwd -6 -salt apollo11 'lunar module')" \
+  -v johnson_hash="$(openssl passwd -6 -salt friendship7 'orbital mechanics')" \
+  -v vaughan_hash="$(openssl passwd -6 -salt fortran66 'human computer')" \
+  -f "$top/sql/demo/legacy_db.sql"
 
 say "running the demo session (sql/demo/demo.sql)"
-"$psql" "${conn[@]}" -d trickle_demo -v ON_ERROR_STOP=1 -v legacy_url="http://127.0.0.1:$legacy_port" -e \
-  -f "$top/sql/demo/demo.sql"
+"$psql" "${conn[@]}" -d trickle_demo -v ON_ERROR_STOP=1 -v legacy_url="http://127.0.0.1:$legacy_port" \
+  -v pg_port="$port" -e -f "$top/sql/demo/demo.sql"
 
 cat <<TXT
 

@@ -60,3 +60,31 @@ SELECT email, source, password_format, external_id,
        last_login_at IS NOT NULL AS has_logged_in
   FROM auth.users ORDER BY created_at;
 SELECT source, count(*) FROM auth.users GROUP BY source ORDER BY source;
+
+\echo '=== the FDW adapter: the old app database holds users in a plain table, with SHA-512 crypt hashes'
+CREATE EXTENSION postgres_fdw;
+CREATE SERVER old_app FOREIGN DATA WRAPPER postgres_fdw
+    OPTIONS (host '127.0.0.1', port :'pg_port', dbname 'trickle_legacy');
+CREATE USER MAPPING FOR CURRENT_USER SERVER old_app OPTIONS (user 'postgres');
+CREATE SCHEMA legacy;
+IMPORT FOREIGN SCHEMA public LIMIT TO (users) FROM SERVER old_app INTO legacy;
+SELECT auth.configure_fdw_store('legacy.users', '{"email": "mail", "email_case_insensitive": true, "id": "uid",
+    "password_hash": "pw", "hash_format": "sha512_crypt", "name": "full_name", "user_metadata": "prefs"}');
+SELECT store_kind, fdw_relation, import_mode FROM auth.import_configuration;
+
+SET ROLE demo_app;
+\echo '--- first login of a user of the old app: the SHA-512 crypt hash is verified in the database, then replaced'
+SELECT ok, status, email, profile->>'name' AS name FROM auth.login('margaret.hamilton@old-app.example', 'lunar module');
+SELECT ok, status FROM auth.login('margaret.hamilton@old-app.example', 'lunar module');
+RESET ROLE;
+
+\echo '--- users who never log in: a hash-preserving bulk import (the migrated user is skipped, not overwritten)'
+SELECT inserted, updated, skipped, rejected FROM auth.import_users();
+SET ROLE demo_app;
+\echo '--- an imported user logs in: the legacy hash is verified and upgraded to argon2id in that transaction'
+SELECT ok, status FROM auth.login('katherine.johnson@old-app.example', 'orbital mechanics');
+RESET ROLE;
+
+\echo '--- progress: users by source and legacy format, and what the migration recorded'
+SELECT source, password_format, count(*) FROM auth.users GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT flow, adapter, outcome, count(*) FROM auth.migration_events GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
