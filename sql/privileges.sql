@@ -30,6 +30,12 @@ GRANT EXECUTE ON FUNCTION
     auth.configure_fdw_store(text, jsonb),
     auth.import_users(text, jsonb, boolean, integer),
     auth.import_users_json(jsonb, boolean, integer),
+    auth.forget_user(text),
+    auth.migration_progress(),
+    auth.unmigrated_users(bigint),
+    auth.disconnect_check(),
+    auth.disconnect_external_store(),
+    auth.reconnect_external_store(),
     auth.verify_legacy_hash(text, text, text, jsonb),
     auth.legacy_hash_formats()
 TO trickle_admin;

@@ -101,6 +101,8 @@ CREATE TABLE auth.import_config (
     -- FDW adapter: the legacy users relation (table, view or foreign table) and the column mapping.
     fdw_relation            regclass,
     fdw_mapping             jsonb,
+    -- Set by auth.disconnect_external_store(): the store kind to restore on reconnect.
+    disconnected_store_kind text,
     updated_at              timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 
@@ -122,6 +124,7 @@ SELECT c.import_mode,
        c.http_ca_bundle IS NOT NULL AS http_custom_ca,
        c.fdw_relation,
        c.fdw_mapping,
+       c.disconnected_store_kind IS NOT NULL AS disconnected,
        c.updated_at
   FROM (SELECT true AS singleton) AS one
   LEFT JOIN auth.import_config AS c ON c.singleton;
@@ -144,10 +147,19 @@ CREATE TABLE auth.migration_events (
 
 CREATE INDEX migration_events_at_idx ON auth.migration_events (at);
 
+-- Migrated or imported users an admin deleted: with pg_trickle.remigrate_deleted_users off, the legacy
+-- store cannot bring them back. auth.forget_user() removes the tombstone with every other trace.
+CREATE TABLE auth.deleted_users (
+    email       text        PRIMARY KEY,
+    external_id text,
+    deleted_at  timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
 COMMENT ON TABLE auth.migration_events IS 'pg_trickle: migration attempts and outcomes (no secrets)';
 
 SELECT pg_catalog.pg_extension_config_dump('auth.users', '');
 SELECT pg_catalog.pg_extension_config_dump('auth.migration_events', '');
+SELECT pg_catalog.pg_extension_config_dump('auth.deleted_users', '');
 SELECT pg_catalog.pg_extension_config_dump('auth.migration_events_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('auth.import_config', '');
 SELECT pg_catalog.pg_extension_config_dump('auth.password_reset_tokens', '');
@@ -156,6 +168,7 @@ REVOKE ALL ON ALL TABLES IN SCHEMA auth FROM PUBLIC;
 GRANT USAGE ON SCHEMA auth TO trickle_app, trickle_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON auth.users, auth.password_reset_tokens, auth.login_attempts TO trickle_admin;
 GRANT SELECT, DELETE ON auth.migration_events TO trickle_admin;
+GRANT SELECT ON auth.deleted_users TO trickle_admin;
 GRANT SELECT ON auth.import_configuration TO trickle_admin;
 
 -- The profile an application sees: everything but secrets and lockout bookkeeping.

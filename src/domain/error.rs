@@ -46,6 +46,10 @@ pub enum AuthError {
     MappingColumnMissing(String),
     #[error("column \"{0}\" of the legacy relation must be json or jsonb")]
     MappingColumnNotJson(String),
+    #[error("this needs an FDW legacy store (auth.configure_fdw_store)")]
+    NotAnFdwStore,
+    #[error("no legacy store was disconnected")]
+    NothingDisconnected,
     #[error("name both a source relation and a mapping, or neither to import from the configured FDW store")]
     NoImportSource,
     #[error("{0} must be a JSON array")]

@@ -308,6 +308,17 @@ pub const ROW_COLUMNS: &[&str] = &[
     "app_metadata",
 ];
 
+/// Legacy users with no local user of the same (normalised) email: the migration's remaining tail.
+/// `count_only`: the number of them; otherwise their legacy id and email, `$1` rows at most.
+pub fn unmigrated_sql(scan_sql: &str, count_only: bool) -> String {
+    let columns = ROW_COLUMNS.join(", ");
+    let (select, limit) = if count_only { ("pg_catalog.count(*)", "") } else { ("x.legacy_id, x.email", " LIMIT $1") };
+    format!(
+        "SELECT {select} FROM ({scan_sql}) AS x({columns}, preset_reason)
+          WHERE NOT EXISTS (SELECT 1 FROM auth.users AS u WHERE u.email = auth.normalize_email(x.email)){limit}"
+    )
+}
+
 /// The SQL type of each of `ROW_COLUMNS` (what `select_list` casts to).
 pub fn row_column_type(column: &str) -> &'static str {
     match column {

@@ -313,6 +313,85 @@ pub mod auth {
     fn import_row(r: flows::ImportReport) -> ImportRow {
         TableIterator::once((r.inserted, r.updated, r.skipped, r.rejected, r.rejections))
     }
+
+    /// Admin: removes every trace of an email (user, tokens, lockout state, events, tombstone).
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn forget_user(email: Option<&str>) -> Result<i64, ErrorReport> {
+        Ok(flows::forget_user(required(email, "email")?)?)
+    }
+
+    /// Admin: how far the migration is (docs/operations.md).
+    #[pg_extern(security_definer, stable, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn migration_progress() -> Result<
+        TableIterator<
+            'static,
+            (
+                name!(native, i64),
+                name!(migrated, i64),
+                name!(imported_pending, i64),
+                name!(imported_logged_in, i64),
+                name!(migrations_last_hour, i64),
+                name!(migrations_last_day, i64),
+                name!(failures_last_day, JsonB),
+                name!(legacy_total, Option<i64>),
+                name!(legacy_remaining, Option<i64>),
+                name!(percent_migrated, Option<f64>),
+            ),
+        >,
+        ErrorReport,
+    > {
+        let p = flows::migration_progress()?;
+        let percent = p.percent_migrated();
+        let l = p.local;
+        Ok(TableIterator::once((
+            l.native,
+            l.migrated,
+            l.imported_pending,
+            l.imported_logged_in,
+            l.migrations_last_hour,
+            l.migrations_last_day,
+            l.failures_last_day,
+            p.legacy_total,
+            p.legacy_remaining,
+            percent,
+        )))
+    }
+
+    /// Admin (FDW store): legacy users with no local user yet — the tail to bulk-import.
+    #[pg_extern(security_definer, stable, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn unmigrated_users(
+        max_rows: default!(Option<i64>, 100),
+    ) -> Result<TableIterator<'static, (name!(legacy_id, Option<String>), name!(email, Option<String>))>, ErrorReport>
+    {
+        Ok(TableIterator::new(flows::unmigrated_users(required(max_rows, "max_rows")?)?))
+    }
+
+    /// Admin: whether disconnecting the legacy store would cut anyone off.
+    #[pg_extern(security_definer, stable, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn disconnect_check() -> Result<
+        TableIterator<'static, (name!(safe, Option<bool>), name!(remaining, Option<i64>), name!(sample, JsonB))>,
+        ErrorReport,
+    > {
+        Ok(TableIterator::once(flows::disconnect_check()?))
+    }
+
+    /// Admin: the legacy store goes quiet, import mode stays; returns the store kind disconnected.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn disconnect_external_store() -> Result<String, ErrorReport> {
+        Ok(flows::disconnect_external_store()?)
+    }
+
+    /// Admin: restores the store `disconnect_external_store` silenced; returns its kind.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn reconnect_external_store() -> Result<String, ErrorReport> {
+        Ok(flows::reconnect_external_store()?)
+    }
 }
 
 /// Tier 2: inside a backend, in a transaction that is rolled back after each test.

@@ -159,6 +159,10 @@ fn migrate_on_login(
     if storage::transaction_is_read_only() {
         return Err(AuthError::ReadOnlyMigration);
     }
+    if existing.is_none() && !may_come_back(email) {
+        event("tombstoned", None);
+        return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
+    }
     let hash = argon2id::hash_password(password, settings::argon2_params());
     let verdict = if let Some(user) = existing {
         // The profile moved earlier (admin migrate, password reset); now the password follows.
@@ -177,6 +181,19 @@ fn migrate_on_login(
         event("migrated", None);
     }
     Ok(verdict)
+}
+
+/// Whether a user the legacy store knows may be (re)created locally: not if an admin deleted them
+/// and pg_trickle.remigrate_deleted_users is off. When they may, their tombstone goes.
+fn may_come_back(email: &str) -> bool {
+    if !storage::is_tombstoned(email) {
+        return true;
+    }
+    if settings::remigrate_deleted_users() {
+        storage::clear_tombstone(email);
+        return true;
+    }
+    false
 }
 
 /// Appends to auth.migration_events, unless the transaction cannot write (the login still answers).
@@ -316,6 +333,10 @@ fn migrate_profile(email: &str, flow: &str) -> Result<Option<JsonB>, AuthError> 
     }
     if storage::transaction_is_read_only() {
         return Err(AuthError::ReadOnlyMigration);
+    }
+    if !may_come_back(email) {
+        event("tombstoned");
+        return Ok(None);
     }
     match storage::insert_migrated_user(legacy, None) {
         Some((_, profile)) => {
@@ -520,4 +541,71 @@ pub fn configure_http_store(row: storage::ImportConfigRow) -> Result<(), AuthErr
     legacy::http_config_from_row(&row)?;
     storage::save_http_store(&row);
     Ok(())
+}
+
+/// Admin: removes every trace of an email — user, tokens, lockout state, events, tombstone. Returns
+/// how many rows went.
+pub fn forget_user(raw_email: &str) -> Result<i64, AuthError> {
+    Ok(storage::forget_user(&normalize_email(raw_email)?))
+}
+
+pub struct Progress {
+    pub local: storage::LocalProgress,
+    pub legacy_total: Option<i64>,
+    pub legacy_remaining: Option<i64>,
+}
+
+impl Progress {
+    pub fn percent_migrated(&self) -> Option<f64> {
+        match (self.legacy_total, self.legacy_remaining) {
+            (Some(total), Some(remaining)) if total > 0 => Some(100.0 * (total - remaining) as f64 / total as f64),
+            _ => None,
+        }
+    }
+}
+
+/// Admin: how far the migration is. The legacy side counts where the store can: an FDW relation exactly
+/// (an anti-join on the normalised email); an HTTP store through its optional count, minus the users
+/// that came from it.
+pub fn migration_progress() -> Result<Progress, AuthError> {
+    let local = storage::local_progress();
+    let store = legacy::configured_store(false)?;
+    let legacy_total = legacy::count_users(&store)?;
+    let legacy_remaining = match &store {
+        LegacyStore::Fdw(fdw) => Some(storage::legacy_count(&fdw::unmigrated_sql(&fdw.mapping.scan_sql(&fdw.relation), true))),
+        _ => legacy_total.map(|t| (t - local.migrated - local.imported_pending - local.imported_logged_in).max(0)),
+    };
+    Ok(Progress { local, legacy_total, legacy_remaining })
+}
+
+/// Admin (FDW stores): legacy users with no local user yet, `limit` at most.
+pub fn unmigrated_users(limit: i64) -> Result<Vec<(Option<String>, Option<String>)>, AuthError> {
+    match legacy::configured_store(false)? {
+        LegacyStore::Fdw(fdw) => {
+            Ok(storage::unmigrated(&fdw::unmigrated_sql(&fdw.mapping.scan_sql(&fdw.relation), false), limit.max(0)))
+        }
+        _ => Err(AuthError::NotAnFdwStore),
+    }
+}
+
+/// Admin: whether disconnecting the legacy store cuts anyone off: (safe, remaining, a sample of them).
+pub fn disconnect_check() -> Result<(Option<bool>, Option<i64>, JsonB), AuthError> {
+    let progress = migration_progress()?;
+    let sample = match legacy::configured_store(false)? {
+        LegacyStore::Fdw(_) => unmigrated_users(10)?.into_iter().filter_map(|(_, email)| email).collect(),
+        _ => Vec::new(),
+    };
+    let safe = progress.legacy_remaining.map(|r| r == 0);
+    Ok((safe, progress.legacy_remaining, JsonB(serde_json::json!(sample))))
+}
+
+/// Admin: the legacy store goes quiet while import mode stays as it is: migrated and native users log
+/// in as before, unmigrated users get invalid_credentials, signup stops consulting the store.
+/// Transactional; `reconnect_external_store` restores the configuration.
+pub fn disconnect_external_store() -> Result<String, AuthError> {
+    storage::disconnect_store().ok_or(AuthError::NoLegacyStore)
+}
+
+pub fn reconnect_external_store() -> Result<String, AuthError> {
+    storage::reconnect_store().ok_or(AuthError::NothingDisconnected)
 }

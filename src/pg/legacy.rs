@@ -24,6 +24,8 @@ pub enum LegacyStore {
 /// A legacy users relation and how to read it.
 pub struct FdwStore {
     pub mapping: ColumnMapping,
+    /// As PostgreSQL prints the regclass (quoted where needed).
+    pub relation: String,
     lookup_sql: String,
 }
 
@@ -43,7 +45,7 @@ pub fn fdw_store_from_row(row: &ImportConfigRow) -> Result<FdwStore, StoreError>
     let mapping = row.fdw_mapping.as_ref().ok_or_else(|| StoreError::InvalidConfig("no FDW mapping".into()))?;
     let mapping = ColumnMapping::from_json(&mapping.0)?;
     let lookup_sql = mapping.lookup_sql(relation);
-    Ok(FdwStore { mapping, lookup_sql })
+    Ok(FdwStore { mapping, relation: relation.to_string(), lookup_sql })
 }
 
 pub fn http_config_from_row(row: &ImportConfigRow) -> Result<HttpStoreConfig, StoreError> {
@@ -64,11 +66,17 @@ pub fn http_config_from_row(row: &ImportConfigRow) -> Result<HttpStoreConfig, St
 /// The store to consult now; read in the caller's snapshot, so a configuration change counts
 /// from its commit on.
 pub fn current_store() -> Result<LegacyStore, AuthError> {
-    match storage::load_import_config() {
-        Some(row) if row.import_mode && row.store_kind == "http" => {
+    configured_store(true)
+}
+
+/// The connected store, whether import mode is on or not (for progress and checks); with
+/// `in_import_mode`, only while import mode is on.
+pub fn configured_store(in_import_mode: bool) -> Result<LegacyStore, AuthError> {
+    match storage::load_import_config().filter(|row| row.import_mode || !in_import_mode) {
+        Some(row) if row.store_kind == "http" => {
             Ok(LegacyStore::Http(Box::new(http_config_from_row(&row)?)))
         }
-        Some(row) if row.import_mode && row.store_kind == "fdw" => {
+        Some(row) if row.store_kind == "fdw" => {
             Ok(LegacyStore::Fdw(Box::new(fdw_store_from_row(&row)?)))
         }
         _ => Ok(LegacyStore::Off),
@@ -105,6 +113,16 @@ fn with_http_store<T>(
         pgrx::check_for_interrupts!();
     }
     Ok(result?)
+}
+
+/// The legacy store's own count of users, when it can give one (FDW: the relation; HTTP: the optional
+/// `GET /users/count`).
+pub fn count_users(store: &LegacyStore) -> Result<Option<i64>, AuthError> {
+    match store {
+        LegacyStore::Off => Ok(None),
+        LegacyStore::Http(config) => with_http_store(config, |s| s.count_users(&interrupt_pending)),
+        LegacyStore::Fdw(fdw) => Ok(Some(storage::legacy_count(&format!("SELECT pg_catalog.count(*) FROM {}", fdw.relation)))),
+    }
 }
 
 pub fn login(store: &LegacyStore, email: &str, password: &str) -> Result<LoginAnswer, AuthError> {

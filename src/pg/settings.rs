@@ -13,6 +13,7 @@ static PASSWORD_MIN_LENGTH: GucSetting<i32> = GucSetting::<i32>::new(8);
 static LOCKOUT_THRESHOLD: GucSetting<i32> = GucSetting::<i32>::new(10);
 static LOCKOUT_DURATION_S: GucSetting<i32> = GucSetting::<i32>::new(15 * 60);
 static RESET_TOKEN_TTL_S: GucSetting<i32> = GucSetting::<i32>::new(60 * 60);
+static REMIGRATE_DELETED_USERS: GucSetting<bool> = GucSetting::<bool>::new(true);
 
 fn as_i32((lo, hi): (u32, u32)) -> (i32, i32) {
     (lo as i32, hi as i32)
@@ -92,6 +93,18 @@ pub fn register() {
         GucContext::Suset,
         GucFlags::UNIT_S,
     );
+    GucRegistry::define_bool_guc(
+        c"pg_trickle.remigrate_deleted_users",
+        c"Whether a deleted migrated or imported user may be migrated again from the legacy store.",
+        c"Off: the deletion leaves a tombstone (auth.deleted_users) and the legacy store cannot bring the user back.",
+        &REMIGRATE_DELETED_USERS,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+}
+
+pub fn remigrate_deleted_users() -> bool {
+    REMIGRATE_DELETED_USERS.get()
 }
 
 pub fn argon2_params() -> Argon2Params {

@@ -52,6 +52,8 @@ impl From<AuthError> for ErrorReport {
             ),
             AuthError::DisabledInLegacyStore => (ERRCODE_NO_DATA_FOUND, None),
             AuthError::NoImportSource => (ERRCODE_INVALID_PARAMETER_VALUE, None),
+            AuthError::NotAnFdwStore => (ERRCODE_INVALID_PARAMETER_VALUE, None),
+            AuthError::NothingDisconnected => (ERRCODE_INVALID_PARAMETER_VALUE, None),
             AuthError::NotAnArray(_) => (ERRCODE_INVALID_PARAMETER_VALUE, None),
             AuthError::ImportRejected { .. } => (
                 ERRCODE_INVALID_PARAMETER_VALUE,

@@ -394,3 +394,75 @@ pub fn import_batch(after: i64, through: i64) -> (i64, i64) {
         }),
     )
 }
+
+pub fn forget_user(email: &str) -> i64 {
+    write_one(query!("forget_user"), &[email.into()]).unwrap_or(0)
+}
+
+pub fn is_tombstoned(email: &str) -> bool {
+    read_one(query!("is_tombstoned"), &[email.into()]).unwrap_or(false)
+}
+
+pub fn clear_tombstone(email: &str) {
+    write(query!("clear_tombstone"), &[email.into()]);
+}
+
+/// Returns the store kind that was disconnected, or None if none was connected.
+pub fn disconnect_store() -> Option<String> {
+    write_one(query!("disconnect_store"), &[])
+}
+
+/// Returns the store kind restored, or None if nothing was disconnected.
+pub fn reconnect_store() -> Option<String> {
+    write_one(query!("reconnect_store"), &[])
+}
+
+pub struct LocalProgress {
+    pub native: i64,
+    pub migrated: i64,
+    pub imported_pending: i64,
+    pub imported_logged_in: i64,
+    pub migrations_last_hour: i64,
+    pub migrations_last_day: i64,
+    pub failures_last_day: JsonB,
+}
+
+pub fn local_progress() -> LocalProgress {
+    let (name, sql) = query!("migration_progress");
+    or_internal(
+        name,
+        Spi::connect(|c| {
+            let row = c.select(sql, Some(1), &[])?.first();
+            let n = |i: usize| row.get::<i64>(i).map(|v| v.unwrap_or(0));
+            Ok(LocalProgress {
+                native: n(1)?,
+                migrated: n(2)?,
+                imported_pending: n(3)?,
+                imported_logged_in: n(4)?,
+                migrations_last_hour: n(5)?,
+                migrations_last_day: n(6)?,
+                failures_last_day: row.get::<JsonB>(7)?.unwrap_or(JsonB(serde_json::json!({}))),
+            })
+        }),
+    )
+}
+
+/// Runs a count over the legacy relation (SQL from `legacy_store::fdw`).
+pub fn legacy_count(sql: &str) -> i64 {
+    or_internal("legacy count", Spi::connect(|c| c.select(sql, Some(1), &[])?.first().get_one::<i64>()))
+        .unwrap_or(0)
+}
+
+/// (legacy id, email) of legacy users with no local user, `limit` at most.
+pub fn unmigrated(sql: &str, limit: i64) -> Vec<(Option<String>, Option<String>)> {
+    or_internal(
+        "unmigrated users",
+        Spi::connect(|c| {
+            let mut out = Vec::new();
+            for row in c.select(sql, None, &[limit.into()])? {
+                out.push((row.get::<String>(1)?, row.get::<String>(2)?));
+            }
+            Ok(out)
+        }),
+    )
+}

@@ -195,6 +195,27 @@ impl HttpStore {
         }
     }
 
+    /// The optional `GET {base}/users/count` (pg_trickle contract only): Some(total) or None when the
+    /// store does not offer it (404, or the Keycloak contract).
+    pub fn count_users(&self, interrupted: InterruptCheck) -> Result<Option<i64>, StoreError> {
+        if self.config.contract == Contract::Keycloak {
+            return Ok(None);
+        }
+        let reply = self.call(Method::GET, self.url(&["users", "count"], None), String::new(), interrupted)?;
+        match reply.status {
+            200 => {
+                let value: serde_json::Value = serde_json::from_slice(reply.json_body()?)
+                    .map_err(|_| StoreError::InvalidAnswer("the count is not JSON".into()))?;
+                value["count"]
+                    .as_i64()
+                    .map(Some)
+                    .ok_or_else(|| StoreError::InvalidAnswer("the count answer has no integer \"count\"".into()))
+            }
+            404 => Ok(None),
+            status => Err(StoreError::Unavailable(status)),
+        }
+    }
+
     fn url(&self, segments: &[&str], query: Option<(&str, &str)>) -> Url {
         let mut url = self.config.base_url.clone();
         url.path_segments_mut().expect("http(s) URLs have a path").pop_if_empty().extend(segments);

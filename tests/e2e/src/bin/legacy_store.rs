@@ -224,6 +224,7 @@ fn answer(state: &State, method: &Method, path: &str, url: &str, body: &str) -> 
             Some(user) if password_ok(user) && user["enabled"].as_bool() != Some(false) => (200, trickle_profile(user)),
             _ => (401, json!({"error": "invalid credentials"})),
         },
+        (Method::Get, "/users/count") => (200, json!({"count": state.users.len()})),
         (Method::Get, "/users") => match query_param(url, "email").and_then(|e| find(&state.users, &e).cloned()) {
             Some(user) => (200, trickle_profile(&user)),
             None => not_found,

@@ -1,0 +1,1 @@
+DELETE FROM auth.deleted_users WHERE email = $1

@@ -1,0 +1,257 @@
+//! Completing the migration: progress, the unmigrated tail, events, disconnecting the legacy store,
+//! deleted users coming back (or not), forgetting a user, and dump/restore of everything.
+
+use pg_trickle_e2e::postgres::Client;
+use pg_trickle_e2e::{cluster_port, sqlstate, LegacyDb, LegacyHttpStore, TempFile, TestDb};
+use serde_json::{json, Value};
+
+fn login(c: &mut Client, email: &str, password: &str) -> (bool, String) {
+    let row = c.query_one("SELECT ok, status FROM auth.login($1, $2)", &[&email, &password]).unwrap();
+    (row.get(0), row.get(1))
+}
+
+fn http_store() -> LegacyHttpStore {
+    LegacyHttpStore::start(&json!([
+        {"user_id": "1", "email": "ann@legacy.test", "password": "ann-password"},
+        {"user_id": "2", "email": "bob@legacy.test", "password": "bob-password"},
+        {"user_id": "3", "email": "cid@legacy.test", "password": "cid-password"}
+    ]))
+}
+
+/// md5_crypt hashes made by `openssl passwd -1 -salt saltsalt <password>` (the reference implementation).
+fn fdw_legacy(db: &TestDb) -> LegacyDb {
+    let legacy = LegacyDb::create(
+        "CREATE TABLE users (uid bigint PRIMARY KEY, mail text, pw text);
+         INSERT INTO users VALUES (1, 'ann@legacy.test', '$1$saltsalt$NuzA7WTAelpl95xgBGWN60'),
+                                  (2, 'bob@legacy.test', '$1$saltsalt$NuzA7WTAelpl95xgBGWN60'),
+                                  (3, 'cid@legacy.test', '$1$saltsalt$NuzA7WTAelpl95xgBGWN60'),
+                                  (4, 'dee@legacy.test', '$1$saltsalt$NuzA7WTAelpl95xgBGWN60');",
+    );
+    legacy.attach_to(db);
+    db.superuser()
+        .batch_execute(
+            r#"SELECT auth.configure_fdw_store('legacy.users', '{"email": "mail", "id": "uid", "password_hash": "pw",
+                                                                "hash_format": "md5_crypt"}');
+               SELECT auth.set_import_mode(true);"#,
+        )
+        .unwrap();
+    legacy
+}
+
+const FDW_PASSWORD: &str = "correct horse";
+
+type ProgressRow = (i64, i64, i64, i64, i64, Option<i64>, Option<i64>, Option<f64>);
+
+fn progress(c: &mut Client) -> ProgressRow {
+    let r = c
+        .query_one(
+            "SELECT native, migrated, imported_pending, imported_logged_in, migrations_last_day, legacy_total,
+                    legacy_remaining, percent_migrated FROM auth.migration_progress()",
+            &[],
+        )
+        .unwrap();
+    (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6), r.get(7))
+}
+
+#[test]
+fn progress_and_the_unmigrated_tail_with_an_fdw_store() {
+    let db = TestDb::new("done_fdw_progress");
+    let _legacy = fdw_legacy(&db);
+    let mut app = db.member_of("trickle_app");
+    let mut admin = db.member_of("trickle_admin");
+    app.query_one("SELECT auth.signup('native@example.org', 'native-password')", &[]).unwrap();
+    assert_eq!(progress(&mut admin), (1, 0, 0, 0, 0, Some(4), Some(4), Some(0.0)));
+
+    assert_eq!(login(&mut app, "ann@legacy.test", FDW_PASSWORD), (true, "migrated".into()));
+    let tail: Vec<String> =
+        admin.query("SELECT email FROM auth.unmigrated_users(2)", &[]).unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(tail.len(), 2);
+    assert!(!tail.contains(&"ann@legacy.test".to_string()));
+    let (safe, remaining, sample): (Option<bool>, Option<i64>, Value) = {
+        let r = admin.query_one("SELECT * FROM auth.disconnect_check()", &[]).unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    };
+    assert_eq!((safe, remaining), (Some(false), Some(3)));
+    assert_eq!(sample.as_array().unwrap().len(), 3);
+
+    let imported: i64 = admin.query_one("SELECT inserted FROM auth.import_users()", &[]).unwrap().get(0);
+    assert_eq!(imported, 3);
+    assert_eq!(progress(&mut admin), (1, 1, 3, 0, 1, Some(4), Some(0), Some(100.0)));
+    assert_eq!(login(&mut app, "bob@legacy.test", FDW_PASSWORD), (true, "authenticated".into()));
+    let (_, _, imported_pending, imported_logged_in, ..) = progress(&mut admin);
+    assert_eq!((imported_pending, imported_logged_in), (2, 1));
+    let safe: Option<bool> = admin.query_one("SELECT safe FROM auth.disconnect_check()", &[]).unwrap().get(0);
+    assert_eq!(safe, Some(true));
+    let err = app.query_one("SELECT * FROM auth.migration_progress()", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "42501");
+}
+
+#[test]
+fn progress_with_an_http_store_uses_its_count_and_events_follow_commits() {
+    let store = http_store();
+    let db = TestDb::new("done_http_progress");
+    db.import_from(&store.base_url, "");
+    let mut app = db.member_of("trickle_app");
+    let mut admin = db.member_of("trickle_admin");
+    let mut tx = app.transaction().unwrap();
+    tx.query_one("SELECT status FROM auth.login('ann@legacy.test', 'ann-password')", &[]).unwrap();
+    tx.rollback().unwrap();
+    let events: i64 = admin.query_one("SELECT count(*) FROM auth.migration_events", &[]).unwrap().get(0);
+    assert_eq!(events, 0, "a rolled-back migration leaves no event claiming it happened");
+    assert_eq!(login(&mut app, "ann@legacy.test", "ann-password"), (true, "migrated".into()));
+    assert_eq!(login(&mut app, "bob@legacy.test", "wrong"), (false, "invalid_credentials".into()));
+    let (.., total, remaining, percent) = progress(&mut admin);
+    assert_eq!((total, remaining), (Some(3), Some(2)));
+    assert!((percent.unwrap() - 100.0 / 3.0).abs() < 0.01);
+    let failures: Value = admin.query_one("SELECT failures_last_day FROM auth.migration_progress()", &[]).unwrap().get(0);
+    assert_eq!(failures, json!({"invalid_credentials": 1}));
+    let latency: f64 = admin
+        .query_one("SELECT latency_ms FROM auth.migration_events WHERE outcome = 'migrated'", &[])
+        .unwrap()
+        .get(0);
+    assert!(latency > 0.0);
+    let err = admin.query("SELECT * FROM auth.unmigrated_users()", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "22023", "the tail is listed for FDW stores");
+}
+
+#[test]
+fn disconnecting_the_store_keeps_import_mode_and_is_reversible() {
+    let store = http_store();
+    let db = TestDb::new("done_disconnect");
+    db.import_from(&store.base_url, "");
+    let mut app = db.member_of("trickle_app");
+    let mut admin = db.member_of("trickle_admin");
+    assert_eq!(login(&mut app, "ann@legacy.test", "ann-password"), (true, "migrated".into()));
+
+    // Transactional: a rolled-back disconnect changes nothing.
+    let mut tx = admin.transaction().unwrap();
+    tx.query_one("SELECT auth.disconnect_external_store()", &[]).unwrap();
+    tx.rollback().unwrap();
+    let kind: String = admin.query_one("SELECT auth.disconnect_external_store()", &[]).unwrap().get(0);
+    assert_eq!(kind, "http");
+    let (import_mode, store_kind, disconnected): (bool, String, bool) = {
+        let r = admin.query_one("SELECT import_mode, store_kind, disconnected FROM auth.import_configuration", &[]).unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    };
+    assert_eq!((import_mode, store_kind.as_str(), disconnected), (true, "none", true));
+
+    let asked = store.requests("POST login") + store.requests("GET users");
+    assert_eq!(login(&mut app, "ann@legacy.test", "ann-password"), (true, "authenticated".into()));
+    assert_eq!(login(&mut app, "bob@legacy.test", "bob-password"), (false, "invalid_credentials".into()));
+    app.query_one("SELECT auth.signup('cid@legacy.test', 'a-new-password')", &[]).unwrap();
+    assert_eq!(store.requests("POST login") + store.requests("GET users"), asked, "a disconnected store is never asked");
+    let err = admin.query_one("SELECT auth.disconnect_external_store()", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "22023", "nothing left to disconnect");
+
+    let kind: String = admin.query_one("SELECT auth.reconnect_external_store()", &[]).unwrap().get(0);
+    assert_eq!(kind, "http");
+    assert_eq!(login(&mut app, "bob@legacy.test", "bob-password"), (true, "migrated".into()));
+    let err = admin.query_one("SELECT auth.reconnect_external_store()", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "22023");
+}
+
+#[test]
+fn deleted_migrated_users_come_back_or_not_as_the_setting_says() {
+    let store = http_store();
+    let db = TestDb::new("done_tombstones");
+    db.import_from(&store.base_url, "");
+    let mut app = db.member_of("trickle_app");
+    let mut admin = db.member_of("trickle_admin");
+
+    // Default: re-migrate cleanly — one user, no duplicate, tombstone cleared.
+    assert_eq!(login(&mut app, "ann@legacy.test", "ann-password"), (true, "migrated".into()));
+    assert!(app.query_one("SELECT auth.delete_user('ann@legacy.test')", &[]).unwrap().get::<_, bool>(0));
+    assert_eq!(login(&mut app, "ann@legacy.test", "ann-password"), (true, "migrated".into()));
+    let (users, tombstones): (i64, i64) = {
+        let r = admin
+            .query_one("SELECT (SELECT count(*) FROM auth.users), (SELECT count(*) FROM auth.deleted_users)", &[])
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!((users, tombstones), (1, 0));
+
+    // Refuse: the tombstone keeps the legacy store from bringing the user back, in every flow.
+    db.superuser()
+        .batch_execute(&format!("ALTER DATABASE {} SET pg_trickle.remigrate_deleted_users = off", db.name))
+        .unwrap();
+    let mut app = db.member_of("trickle_app");
+    assert!(app.query_one("SELECT auth.delete_user('ann@legacy.test')", &[]).unwrap().get::<_, bool>(0));
+    assert_eq!(login(&mut app, "ann@legacy.test", "ann-password"), (false, "invalid_credentials".into()));
+    let token: String = app.query_one("SELECT auth.create_password_reset('ann@legacy.test')", &[]).unwrap().get(0);
+    assert!(app.execute("SELECT auth.reset_password($1, 'another-password')", &[&token]).is_err());
+    let outcomes: Vec<String> = admin
+        .query("SELECT outcome FROM auth.migration_events WHERE email = 'ann@legacy.test' ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(outcomes.iter().filter(|o| *o == "tombstoned").count(), 2, "{outcomes:?}");
+
+    // forget_user purges every trace, after which the user may move over again.
+    let removed: i64 = admin.query_one("SELECT auth.forget_user('ann@legacy.test')", &[]).unwrap().get(0);
+    assert!(removed >= 3, "events and the tombstone: {removed}");
+    let left: i64 = admin
+        .query_one("SELECT count(*) FROM auth.migration_events WHERE email = 'ann@legacy.test'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+    assert_eq!(login(&mut app, "ann@legacy.test", "ann-password"), (true, "migrated".into()));
+}
+
+#[test]
+fn dump_and_restore_keep_users_configuration_events_and_tokens() {
+    let store = http_store();
+    let source = TestDb::new("done_dump_src");
+    source.import_from(&store.base_url, "auth_kind => 'bearer', auth_secret => 'dump-secret-token'");
+    let mut app = source.member_of("trickle_app");
+    assert_eq!(login(&mut app, "ann@legacy.test", "ann-password"), (true, "migrated".into()));
+    app.query_one("SELECT auth.create_password_reset('ann@legacy.test')", &[]).unwrap();
+    app.query_one("SELECT auth.signup('native@example.org', 'native-password')", &[]).unwrap();
+    assert!(app.query_one("SELECT auth.delete_user('native@example.org')", &[]).unwrap().get::<_, bool>(0));
+
+    let target = TestDb::new("done_dump_dst");
+    target.superuser().batch_execute("DROP EXTENSION pg_trickle CASCADE").unwrap();
+    let bindir = String::from_utf8(
+        std::process::Command::new(std::env::var("PG_CONFIG").unwrap_or("pg_config".into())).arg("--bindir").output().unwrap().stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    let port = cluster_port().to_string();
+    let dump = TempFile::with_contents("done-dump", "");
+    let dumped = std::process::Command::new(format!("{bindir}/pg_dump"))
+        .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-Fc", "-f"])
+        .arg(&dump.path)
+        .arg(&source.name)
+        .status()
+        .unwrap();
+    assert!(dumped.success());
+    let restored = std::process::Command::new(format!("{bindir}/pg_restore"))
+        .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "--exit-on-error", "-d", &target.name])
+        .arg(&dump.path)
+        .status()
+        .unwrap();
+    assert!(restored.success());
+
+    let mut su = target.superuser();
+    let counts: (i64, i64, i64) = {
+        let r = su
+            .query_one(
+                "SELECT (SELECT count(*) FROM auth.users), (SELECT count(*) FROM auth.migration_events),
+                        (SELECT count(*) FROM auth.password_reset_tokens)",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    };
+    assert_eq!(counts, (1, 2, 1), "users, events (migrated + signup look-up), tokens");
+    let (mode, secret): (bool, String) = {
+        let r = su.query_one("SELECT import_mode, http_auth_secret FROM auth.import_configuration", &[]).unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!((mode, secret.as_str()), (true, "********"));
+    let mut restored_app = target.member_of("trickle_app");
+    assert_eq!(login(&mut restored_app, "ann@legacy.test", "ann-password"), (true, "authenticated".into()));
+    // New events continue the identity sequence instead of colliding with restored ones.
+    assert_eq!(login(&mut restored_app, "bob@legacy.test", "wrong"), (false, "invalid_credentials".into()));
+}
