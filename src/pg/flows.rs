@@ -572,14 +572,16 @@ pub fn migration_progress() -> Result<Progress, AuthError> {
     let store = legacy::configured_store(false)?;
     let legacy_total = legacy::count_users(&store)?;
     let legacy_remaining = match &store {
-        LegacyStore::Fdw(fdw) => Some(storage::legacy_count(&fdw::unmigrated_sql(&fdw.mapping.scan_sql(&fdw.relation), true))),
+        LegacyStore::Fdw(fdw) => {
+            Some(storage::legacy_count(&fdw::unmigrated_sql(&fdw.mapping.scan_sql(&fdw.relation), true)))
+        }
         _ => legacy_total.map(|t| (t - local.migrated - local.imported_pending - local.imported_logged_in).max(0)),
     };
     Ok(Progress { local, legacy_total, legacy_remaining })
 }
 
 /// Admin (FDW stores): legacy users with no local user yet, `limit` at most.
-pub fn unmigrated_users(limit: i64) -> Result<Vec<(Option<String>, Option<String>)>, AuthError> {
+pub fn unmigrated_users(limit: i64) -> Result<Vec<storage::UnmigratedUser>, AuthError> {
     match legacy::configured_store(false)? {
         LegacyStore::Fdw(fdw) => {
             Ok(storage::unmigrated(&fdw::unmigrated_sql(&fdw.mapping.scan_sql(&fdw.relation), false), limit.max(0)))

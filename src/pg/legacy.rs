@@ -73,12 +73,8 @@ pub fn current_store() -> Result<LegacyStore, AuthError> {
 /// `in_import_mode`, only while import mode is on.
 pub fn configured_store(in_import_mode: bool) -> Result<LegacyStore, AuthError> {
     match storage::load_import_config().filter(|row| row.import_mode || !in_import_mode) {
-        Some(row) if row.store_kind == "http" => {
-            Ok(LegacyStore::Http(Box::new(http_config_from_row(&row)?)))
-        }
-        Some(row) if row.store_kind == "fdw" => {
-            Ok(LegacyStore::Fdw(Box::new(fdw_store_from_row(&row)?)))
-        }
+        Some(row) if row.store_kind == "http" => Ok(LegacyStore::Http(Box::new(http_config_from_row(&row)?))),
+        Some(row) if row.store_kind == "fdw" => Ok(LegacyStore::Fdw(Box::new(fdw_store_from_row(&row)?))),
         _ => Ok(LegacyStore::Off),
     }
 }
@@ -121,7 +117,9 @@ pub fn count_users(store: &LegacyStore) -> Result<Option<i64>, AuthError> {
     match store {
         LegacyStore::Off => Ok(None),
         LegacyStore::Http(config) => with_http_store(config, |s| s.count_users(&interrupt_pending)),
-        LegacyStore::Fdw(fdw) => Ok(Some(storage::legacy_count(&format!("SELECT pg_catalog.count(*) FROM {}", fdw.relation)))),
+        LegacyStore::Fdw(fdw) => {
+            Ok(Some(storage::legacy_count(&format!("SELECT pg_catalog.count(*) FROM {}", fdw.relation))))
+        }
     }
 }
 

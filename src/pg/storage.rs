@@ -449,12 +449,14 @@ pub fn local_progress() -> LocalProgress {
 
 /// Runs a count over the legacy relation (SQL from `legacy_store::fdw`).
 pub fn legacy_count(sql: &str) -> i64 {
-    or_internal("legacy count", Spi::connect(|c| c.select(sql, Some(1), &[])?.first().get_one::<i64>()))
-        .unwrap_or(0)
+    or_internal("legacy count", Spi::connect(|c| c.select(sql, Some(1), &[])?.first().get_one::<i64>())).unwrap_or(0)
 }
 
-/// (legacy id, email) of legacy users with no local user, `limit` at most.
-pub fn unmigrated(sql: &str, limit: i64) -> Vec<(Option<String>, Option<String>)> {
+/// A legacy user with no local user: (legacy id, email).
+pub type UnmigratedUser = (Option<String>, Option<String>);
+
+/// Legacy users with no local user, `limit` at most.
+pub fn unmigrated(sql: &str, limit: i64) -> Vec<UnmigratedUser> {
     or_internal(
         "unmigrated users",
         Spi::connect(|c| {

@@ -118,6 +118,31 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Replaces this database's contents with a real `pg_dump -Fc` of `source`, restored by `pg_restore`.
+    pub fn restore_dump_of(&self, source: &TestDb) {
+        self.superuser().batch_execute("DROP EXTENSION pg_trickle CASCADE").expect("empty the target");
+        let pg_config = std::env::var("PG_CONFIG").unwrap_or_else(|_| "pg_config".into());
+        let bindir = Command::new(pg_config).arg("--bindir").output().expect("pg_config");
+        let bindir = String::from_utf8(bindir.stdout).expect("utf-8 path").trim().to_string();
+        let port = cluster_port().to_string();
+        let dump = TempFile::with_contents("dump", "");
+        let dumped = Command::new(format!("{bindir}/pg_dump"))
+            .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-Fc", "-f"])
+            .arg(&dump.path)
+            .arg(&source.name)
+            .status()
+            .expect("run pg_dump");
+        assert!(dumped.success(), "pg_dump failed");
+        let restored = Command::new(format!("{bindir}/pg_restore"))
+            .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "--exit-on-error", "-d", &self.name])
+            .arg(&dump.path)
+            .status()
+            .expect("run pg_restore");
+        assert!(restored.success(), "pg_restore failed");
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Ok(mut admin) = connect_as("postgres", "postgres") {
@@ -133,6 +158,25 @@ fn legacy_store_binary() -> std::path::PathBuf {
     let binary = profile_dir.join("legacy-store");
     assert!(binary.exists(), "{binary:?} is missing: run the tests with `cargo test -p pg_trickle_e2e`");
     binary
+}
+
+/// A valid reference vector of a legacy hash format with a non-empty password (tests/vectors/legacy_hashes.json,
+/// made by the format's reference implementation): (password, hash, params).
+pub fn reference_vector(format: &str, nth: usize) -> (String, String, serde_json::Value) {
+    let all: Vec<serde_json::Value> =
+        serde_json::from_str(include_str!("../../vectors/legacy_hashes.json")).expect("vector file");
+    let v = all
+        .iter()
+        .filter(|v| {
+            v["format"] == format && v["valid"] == true && v["password"].as_str().is_some_and(|p| !p.is_empty())
+        })
+        .nth(nth)
+        .unwrap_or_else(|| panic!("no vector for {format}"));
+    (
+        v["password"].as_str().unwrap_or_default().into(),
+        v["hash"].as_str().unwrap_or_default().into(),
+        v["params"].clone(),
+    )
 }
 
 /// The project's legacy HTTP store, running as a child process on 127.0.0.1.

@@ -4,19 +4,9 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use pg_trickle_e2e::postgres::Client;
-use pg_trickle_e2e::{sqlstate, LegacyDb, TestDb};
+use pg_trickle_e2e::{reference_vector, sqlstate, LegacyDb, TestDb};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-
-fn vector(format: &str, nth: usize) -> (String, String, Value) {
-    let all: Vec<Value> = serde_json::from_str(include_str!("../../vectors/legacy_hashes.json")).unwrap();
-    let v = all
-        .iter()
-        .filter(|v| v["format"] == format && v["valid"] == true && !v["password"].as_str().unwrap().is_empty())
-        .nth(nth)
-        .unwrap_or_else(|| panic!("no vector for {format}"));
-    (v["password"].as_str().unwrap().into(), v["hash"].as_str().unwrap().into(), v["params"].clone())
-}
 
 fn login(c: &mut Client, email: &str, password: &str) -> (bool, String) {
     let row = c.query_one("SELECT ok, status FROM auth.login($1, $2)", &[&email, &password]).unwrap();
@@ -41,7 +31,7 @@ fn legacy() -> (LegacyDb, Vec<(String, String)>) {
     let mut c = legacy.client();
     let mut logins = Vec::new();
     for (i, format) in ["bcrypt", "phpass", "sha256"].iter().enumerate() {
-        let (password, hash, params) = vector(format, 1);
+        let (password, hash, params) = reference_vector(format, 1);
         let email = format!("Bulk.{i}@Legacy.test");
         let params = if params.as_object().is_some_and(|o| o.is_empty()) { Value::Null } else { params };
         c.execute(
@@ -161,7 +151,7 @@ fn import_from_any_relation_and_mix_with_trickle_migration() {
 fn auth0_bulk_import_json() {
     let db = TestDb::new("bulk_auth0");
     let mut admin = db.superuser();
-    let (bcrypt_pw, bcrypt_hash, _) = vector("bcrypt", 2);
+    let (bcrypt_pw, bcrypt_hash, _) = reference_vector("bcrypt", 2);
     let sha = "correct horse";
     let salt = [0xfau8, 0x01, 0x02];
     // sha256(salt || password), base64, as an Auth0 export with a binary salt would carry it.

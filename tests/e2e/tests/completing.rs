@@ -2,7 +2,7 @@
 //! deleted users coming back (or not), forgetting a user, and dump/restore of everything.
 
 use pg_trickle_e2e::postgres::Client;
-use pg_trickle_e2e::{cluster_port, sqlstate, LegacyDb, LegacyHttpStore, TempFile, TestDb};
+use pg_trickle_e2e::{sqlstate, LegacyDb, LegacyHttpStore, TestDb};
 use serde_json::{json, Value};
 
 fn login(c: &mut Client, email: &str, password: &str) -> (bool, String) {
@@ -103,12 +103,11 @@ fn progress_with_an_http_store_uses_its_count_and_events_follow_commits() {
     let (.., total, remaining, percent) = progress(&mut admin);
     assert_eq!((total, remaining), (Some(3), Some(2)));
     assert!((percent.unwrap() - 100.0 / 3.0).abs() < 0.01);
-    let failures: Value = admin.query_one("SELECT failures_last_day FROM auth.migration_progress()", &[]).unwrap().get(0);
+    let failures: Value =
+        admin.query_one("SELECT failures_last_day FROM auth.migration_progress()", &[]).unwrap().get(0);
     assert_eq!(failures, json!({"invalid_credentials": 1}));
-    let latency: f64 = admin
-        .query_one("SELECT latency_ms FROM auth.migration_events WHERE outcome = 'migrated'", &[])
-        .unwrap()
-        .get(0);
+    let latency: f64 =
+        admin.query_one("SELECT latency_ms FROM auth.migration_events WHERE outcome = 'migrated'", &[]).unwrap().get(0);
     assert!(latency > 0.0);
     let err = admin.query("SELECT * FROM auth.unmigrated_users()", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "22023", "the tail is listed for FDW stores");
@@ -130,7 +129,9 @@ fn disconnecting_the_store_keeps_import_mode_and_is_reversible() {
     let kind: String = admin.query_one("SELECT auth.disconnect_external_store()", &[]).unwrap().get(0);
     assert_eq!(kind, "http");
     let (import_mode, store_kind, disconnected): (bool, String, bool) = {
-        let r = admin.query_one("SELECT import_mode, store_kind, disconnected FROM auth.import_configuration", &[]).unwrap();
+        let r = admin
+            .query_one("SELECT import_mode, store_kind, disconnected FROM auth.import_configuration", &[])
+            .unwrap();
         (r.get(0), r.get(1), r.get(2))
     };
     assert_eq!((import_mode, store_kind.as_str(), disconnected), (true, "none", true));
@@ -139,7 +140,11 @@ fn disconnecting_the_store_keeps_import_mode_and_is_reversible() {
     assert_eq!(login(&mut app, "ann@legacy.test", "ann-password"), (true, "authenticated".into()));
     assert_eq!(login(&mut app, "bob@legacy.test", "bob-password"), (false, "invalid_credentials".into()));
     app.query_one("SELECT auth.signup('cid@legacy.test', 'a-new-password')", &[]).unwrap();
-    assert_eq!(store.requests("POST login") + store.requests("GET users"), asked, "a disconnected store is never asked");
+    assert_eq!(
+        store.requests("POST login") + store.requests("GET users"),
+        asked,
+        "a disconnected store is never asked"
+    );
     let err = admin.query_one("SELECT auth.disconnect_external_store()", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "22023", "nothing left to disconnect");
 
@@ -210,28 +215,7 @@ fn dump_and_restore_keep_users_configuration_events_and_tokens() {
     assert!(app.query_one("SELECT auth.delete_user('native@example.org')", &[]).unwrap().get::<_, bool>(0));
 
     let target = TestDb::new("done_dump_dst");
-    target.superuser().batch_execute("DROP EXTENSION pg_trickle CASCADE").unwrap();
-    let bindir = String::from_utf8(
-        std::process::Command::new(std::env::var("PG_CONFIG").unwrap_or("pg_config".into())).arg("--bindir").output().unwrap().stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_string();
-    let port = cluster_port().to_string();
-    let dump = TempFile::with_contents("done-dump", "");
-    let dumped = std::process::Command::new(format!("{bindir}/pg_dump"))
-        .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-Fc", "-f"])
-        .arg(&dump.path)
-        .arg(&source.name)
-        .status()
-        .unwrap();
-    assert!(dumped.success());
-    let restored = std::process::Command::new(format!("{bindir}/pg_restore"))
-        .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "--exit-on-error", "-d", &target.name])
-        .arg(&dump.path)
-        .status()
-        .unwrap();
-    assert!(restored.success());
+    target.restore_dump_of(&source);
 
     let mut su = target.superuser();
     let counts: (i64, i64, i64) = {

@@ -2,20 +2,9 @@
 //! postgres_fdw server and user mapping; hashes of several formats made by their reference implementations.
 
 use pg_trickle_e2e::postgres::Client;
-use pg_trickle_e2e::{sqlstate, LegacyDb, TestDb};
+use pg_trickle_e2e::{reference_vector, sqlstate, LegacyDb, TestDb};
 use serde_json::{json, Value};
 use std::sync::{Arc, Barrier};
-
-/// A valid reference vector (tests/vectors/legacy_hashes.json) of each format: (format, password, hash, params).
-fn reference(format: &str, skip: usize) -> (String, String, String, Value) {
-    let all: Vec<Value> = serde_json::from_str(include_str!("../../vectors/legacy_hashes.json")).unwrap();
-    let v = all
-        .iter()
-        .filter(|v| v["format"] == format && v["valid"] == true && !v["password"].as_str().unwrap().is_empty())
-        .nth(skip)
-        .unwrap_or_else(|| panic!("no vector for {format}"));
-    (format.into(), v["password"].as_str().unwrap().into(), v["hash"].as_str().unwrap().into(), v["params"].clone())
-}
 
 const MAPPING: &str = r#"{"email": "mail", "email_case_insensitive": true, "id": "uid", "password_hash": "pw",
     "hash_format_column": "algo", "hash_params_column": "params", "email_verified": "verified",
@@ -38,7 +27,8 @@ fn fixture(label: &str) -> Fixture {
     let mut users = Vec::new();
     let formats = ["bcrypt", "phpass", "django_pbkdf2_sha256", "md5_crypt", "sha256", "drupal7", "ldap"];
     for (i, format) in formats.iter().enumerate() {
-        let (format, password, hash, params) = reference(format, 0);
+        let (password, hash, params) = reference_vector(format, 0);
+        let format = format.to_string();
         let email = format!("User.{i}@Legacy.test");
         c.execute(
             "INSERT INTO users VALUES ($1, $2, $3, $4, $5, true, $6, $7, 'member', 'gold')",

@@ -381,30 +381,7 @@ fn dump_and_restore_keep_users_who_can_still_log_in() {
     signup(&mut app, "kept@example.org", "password-123");
     app.query_one("SELECT auth.create_password_reset('kept@example.org')", &[]).unwrap();
     let target = TestDb::new("dump_dst");
-    let mut su = target.superuser();
-    su.batch_execute("DROP EXTENSION pg_trickle CASCADE; DROP SCHEMA IF EXISTS auth CASCADE").unwrap();
-    drop(su);
-
-    let bindir = std::process::Command::new(std::env::var("PG_CONFIG").unwrap_or("pg_config".into()))
-        .arg("--bindir")
-        .output()
-        .expect("pg_config");
-    let bindir = String::from_utf8(bindir.stdout).unwrap().trim().to_string();
-    let port = pg_trickle_e2e::cluster_port().to_string();
-    let dump = pg_trickle_e2e::TempFile::with_contents("dump", "");
-    let ok = std::process::Command::new(format!("{bindir}/pg_dump"))
-        .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-Fc", "-f"])
-        .arg(&dump.path)
-        .arg(&source.name)
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    let ok = std::process::Command::new(format!("{bindir}/pg_restore"))
-        .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "--exit-on-error", "-d", &target.name])
-        .arg(&dump.path)
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    target.restore_dump_of(&source);
 
     let mut restored = target.member_of("trickle_app");
     assert!(login(&mut restored, "kept@example.org", "password-123").0);
