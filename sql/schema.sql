@@ -43,6 +43,8 @@ CREATE TABLE auth.users (
     external_id         text        CONSTRAINT users_external_id_key UNIQUE,
     source              text        NOT NULL DEFAULT 'native'
                                     CONSTRAINT users_source_check CHECK (source IN ('native', 'migrated', 'imported')),
+    -- Migrated with no metadata from the legacy store: auth.backfill_metadata() asks again.
+    metadata_incomplete boolean     NOT NULL DEFAULT false,
     created_at          timestamptz NOT NULL DEFAULT pg_catalog.now(),
     updated_at          timestamptz NOT NULL DEFAULT pg_catalog.now(),
     migrated_at         timestamptz,

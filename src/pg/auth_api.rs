@@ -392,6 +392,30 @@ pub mod auth {
     pub fn reconnect_external_store() -> Result<String, ErrorReport> {
         Ok(flows::reconnect_external_store()?)
     }
+
+    /// Admin: re-reads metadata from the legacy store for up to `batch_size` migrated users whose profile
+    /// came without it, merging it under what the application wrote since.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn backfill_metadata(
+        batch_size: default!(Option<i64>, 1000),
+    ) -> Result<
+        TableIterator<
+            'static,
+            (name!(checked, i64), name!(repaired, i64), name!(still_missing, i64), name!(not_in_store, i64)),
+        >,
+        ErrorReport,
+    > {
+        let r = flows::backfill_metadata(required(batch_size, "batch_size")?)?;
+        Ok(TableIterator::once((r.checked, r.repaired, r.still_missing, r.not_in_store)))
+    }
+
+    /// Admin: re-reads one user's metadata from the legacy store; returns the profile.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn repair_user(email: Option<&str>) -> Result<JsonB, ErrorReport> {
+        Ok(flows::repair_user(required(email, "email")?)?)
+    }
 }
 
 /// Tier 2: inside a backend, in a transaction that is rolled back after each test.

@@ -611,3 +611,63 @@ pub fn disconnect_external_store() -> Result<String, AuthError> {
 pub fn reconnect_external_store() -> Result<String, AuthError> {
     storage::reconnect_store().ok_or(AuthError::NothingDisconnected)
 }
+
+/// What `backfill_metadata` did.
+pub struct BackfillReport {
+    pub checked: i64,
+    pub repaired: i64,
+    pub still_missing: i64,
+    pub not_in_store: i64,
+}
+
+/// What the legacy store gave back for one user.
+enum Refill {
+    /// The store no longer knows the email.
+    NotInStore,
+    /// The local profile after the merge, and whether the store had any metadata to give.
+    Merged { profile: JsonB, store_had_metadata: bool },
+}
+
+/// Re-reads one migrated user's profile from the legacy store (getUser) and merges its metadata under
+/// what the application has written since.
+fn refill(store: &LegacyStore, email: &str) -> Result<Refill, AuthError> {
+    let Some(legacy) = legacy::get_user(store, email)? else { return Ok(Refill::NotInStore) };
+    let store_had_metadata = !legacy.user_metadata.is_empty() || !legacy.app_metadata.is_empty();
+    let object = |m: &serde_json::Map<String, serde_json::Value>| JsonB(serde_json::Value::Object(m.clone()));
+    match storage::backfill_metadata(email, object(&legacy.user_metadata), object(&legacy.app_metadata)) {
+        Some(profile) => Ok(Refill::Merged { profile, store_had_metadata }),
+        None => Err(AuthError::UserNotFound),
+    }
+}
+
+/// Admin: repairs up to `batch_size` migrated users flagged for missing metadata. Local keys win.
+pub fn backfill_metadata(batch_size: i64) -> Result<BackfillReport, AuthError> {
+    let store = legacy::configured_store(false)?;
+    if matches!(store, LegacyStore::Off) {
+        return Err(AuthError::NoLegacyStore);
+    }
+    let mut report = BackfillReport { checked: 0, repaired: 0, still_missing: 0, not_in_store: 0 };
+    for email in storage::incomplete_metadata(batch_size.max(0)) {
+        report.checked += 1;
+        match refill(&store, &email)? {
+            Refill::NotInStore => report.not_in_store += 1,
+            Refill::Merged { store_had_metadata: false, .. } => report.still_missing += 1,
+            Refill::Merged { store_had_metadata: true, .. } => report.repaired += 1,
+        }
+    }
+    Ok(report)
+}
+
+/// Admin: re-reads one user's metadata from the legacy store, flagged or not; returns the profile.
+pub fn repair_user(raw_email: &str) -> Result<JsonB, AuthError> {
+    let email = normalize_email(raw_email)?;
+    existing_user(&email)?;
+    let store = legacy::configured_store(false)?;
+    if matches!(store, LegacyStore::Off) {
+        return Err(AuthError::NoLegacyStore);
+    }
+    match refill(&store, &email)? {
+        Refill::Merged { profile, .. } => Ok(profile),
+        Refill::NotInStore => Err(AuthError::UserNotFound),
+    }
+}

@@ -468,3 +468,23 @@ pub fn unmigrated(sql: &str, limit: i64) -> Vec<UnmigratedUser> {
         }),
     )
 }
+
+/// Emails of migrated users flagged for missing metadata, `limit` at most.
+pub fn incomplete_metadata(limit: i64) -> Vec<String> {
+    let (name, sql) = query!("incomplete_metadata");
+    or_internal(
+        name,
+        Spi::connect(|c| {
+            let mut out = Vec::new();
+            for row in c.select(sql, None, &[limit.into()])? {
+                out.extend(row.get::<String>(1)?);
+            }
+            Ok(out)
+        }),
+    )
+}
+
+/// Merges re-read legacy metadata under the local one; returns the profile (None: no such user).
+pub fn backfill_metadata(email: &str, user_metadata: JsonB, app_metadata: JsonB) -> Option<JsonB> {
+    write_one(query!("backfill_metadata"), &[email.into(), user_metadata.into(), app_metadata.into()])
+}

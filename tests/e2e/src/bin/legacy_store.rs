@@ -10,7 +10,7 @@
 //! Routes: pg_trickle contract at `/login` and `/users?email=`; Keycloak contract at `/keycloak/{user}`.
 //! Test control (never part of the contract): `POST /__control/mode` with {"mode": ..., ...} to make it
 //! misbehave (hang, slow, status, malformed, huge, wrong_content_type, email_mismatch, redirect,
-//! normal), and `GET /__control/stats` for the number of contract requests served per route.
+//! strip_metadata, normal), and `GET /__control/stats` for the number of contract requests served per route.
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -30,6 +30,8 @@ enum Mode {
     WrongContentType,
     EmailMismatch,
     Redirect,
+    /// Answers without any metadata, as a legacy store whose metadata service failed would.
+    StripMetadata,
 }
 
 struct State {
@@ -143,6 +145,15 @@ fn misbehave(mode: &Mode, status: u16, body: Value) -> Option<Reply> {
             other["email"] = json!("someone.else@legacy.test");
             Some(json_reply(status, &other))
         }
+        Mode::StripMetadata => {
+            let mut bare = body;
+            if let Some(obj) = bare.as_object_mut() {
+                for key in ["user_metadata", "app_metadata", "attributes", "roles", "groups"] {
+                    obj.remove(key);
+                }
+            }
+            Some(json_reply(status, &bare))
+        }
         Mode::Redirect => Some(
             Response::from_data(Vec::new())
                 .with_status_code(302)
@@ -168,6 +179,7 @@ fn control(shared: &Shared, request: &mut Request, path: &str) -> Reply {
                 "wrong_content_type" => Mode::WrongContentType,
                 "email_mismatch" => Mode::EmailMismatch,
                 "redirect" => Mode::Redirect,
+                "strip_metadata" => Mode::StripMetadata,
                 _ => Mode::Normal,
             };
             json_reply(200, &json!({"mode": format!("{:?}", state.mode)}))
