@@ -26,7 +26,7 @@ install: setup
 	cargo pgrx install --pg-config $(PG_CONFIG) $(SUDO_FLAG)
 
 run: install
-	@bash scripts/cluster.sh start run $(RUN_PORT)
+	@bash scripts/cluster.sh start run $(RUN_PORT) shared_preload_libraries=pg_trickle
 	@bash scripts/demo.sh $(RUN_PORT)
 
 stop:
@@ -51,7 +51,7 @@ test-pg: setup
 
 # Tier 3: end-to-end over the wire against the installed extension, with the legacy stores.
 test-e2e: install
-	@bash scripts/cluster.sh start e2e $(E2E_PORT) fsync=off max_connections=200
+	@bash scripts/cluster.sh start e2e $(E2E_PORT) fsync=off max_connections=200 shared_preload_libraries=pg_trickle
 	@PG_TRICKLE_E2E_PORT=$(E2E_PORT) cargo test -p pg_trickle_e2e; rc=$$?; \
 	  bash scripts/cluster.sh stop e2e; exit $$rc
 

@@ -42,9 +42,15 @@ case "$cmd" in
     for opt in "$@"; do extra+=(-c "$opt"); done
     dir=$(choose_dir)
     echo "$dir" > "$pointer"
+    opts="-p $port -k $dir/socket -c listen_addresses=127.0.0.1"
+    for o in "${extra[@]}"; do opts+=" $o"; done
     if as_server_user "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-      say "cluster '$name' already running in $dir"
-      exit 0
+      if [ "$(cat "$dir/options" 2>/dev/null)" = "$opts" ]; then
+        say "cluster '$name' already running in $dir"
+        exit 0
+      fi
+      say "cluster '$name' runs with other options: restarting it"
+      as_server_user "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     fi
     if [ ! -f "$dir/data/PG_VERSION" ]; then
       say "initdb cluster '$name' in $dir/data"
@@ -53,9 +59,8 @@ case "$cmd" in
     fi
     as_server_user mkdir -p "$dir/socket"
     say "starting cluster '$name' on 127.0.0.1:$port (socket directory $dir/socket)"
-    opts="-p $port -k $dir/socket -c listen_addresses=127.0.0.1"
-    for o in "${extra[@]}"; do opts+=" $o"; done
     as_server_user "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$opts" start >/dev/null
+    echo "$opts" > "$dir/options"
     ;;
   stop)
     [ -f "$pointer" ] || { say "cluster '$name' was never started"; exit 0; }

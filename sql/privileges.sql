@@ -31,6 +31,8 @@ GRANT EXECUTE ON FUNCTION
     auth.import_users(text, jsonb, boolean, integer),
     auth.import_users_json(jsonb, boolean, integer),
     auth.forget_user(text),
+    auth.stats(),
+    auth.reset_stats(),
     auth.backfill_metadata(bigint),
     auth.repair_user(text),
     auth.migration_progress(),

@@ -17,6 +17,7 @@ pgrx::extension_sql_file!("../sql/privileges.sql", name = "privileges", finalize
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     pg::settings::register();
+    pg::stats::init();
 }
 
 /// Required by `cargo pgrx test`.

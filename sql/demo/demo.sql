@@ -88,3 +88,4 @@ RESET ROLE;
 \echo '--- progress: users by source and legacy format, and what the migration recorded'
 SELECT source, password_format, count(*) FROM auth.users GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT flow, adapter, outcome, count(*) FROM auth.migration_events GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+SELECT hits, misses, migrations, invalid_credentials, store_errors, latency_p50_ms FROM auth.stats();

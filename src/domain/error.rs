@@ -50,6 +50,8 @@ pub enum AuthError {
     NotAnFdwStore,
     #[error("no legacy store was disconnected")]
     NothingDisconnected,
+    #[error("login statistics need pg_trickle in shared_preload_libraries")]
+    StatsUnavailable,
     #[error("name both a source relation and a mapping, or neither to import from the configured FDW store")]
     NoImportSource,
     #[error("{0} must be a JSON array")]

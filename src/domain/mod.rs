@@ -10,6 +10,7 @@ pub mod legacy_hash;
 pub mod login;
 pub mod password;
 pub mod reset_token;
+pub mod stats;
 
 #[cfg(test)]
 mod architecture_tests {

@@ -416,6 +416,63 @@ pub mod auth {
     pub fn repair_user(email: Option<&str>) -> Result<JsonB, ErrorReport> {
         Ok(flows::repair_user(required(email, "email")?)?)
     }
+
+    /// Admin: login counters since the last reset (or server start), shared by all backends; the
+    /// latency percentiles are of legacy store calls, as power-of-two bucket upper bounds.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn stats() -> Result<
+        TableIterator<
+            'static,
+            (
+                name!(since, TimestampWithTimeZone),
+                name!(hits, i64),
+                name!(misses, i64),
+                name!(migrations, i64),
+                name!(invalid_credentials, i64),
+                name!(locked, i64),
+                name!(store_errors, i64),
+                name!(latency_p50_ms, Option<f64>),
+                name!(latency_p95_ms, Option<f64>),
+                name!(latency_p99_ms, Option<f64>),
+            ),
+        >,
+        ErrorReport,
+    > {
+        let s = crate::pg::stats::snapshot().ok_or(AuthError::StatsUnavailable)?;
+        let since = to_timestamp(s.since_unix_micros);
+        let n = |v: u64| v as i64;
+        Ok(TableIterator::once((
+            since,
+            n(s.hits),
+            n(s.misses),
+            n(s.migrations),
+            n(s.invalid_credentials),
+            n(s.locked),
+            n(s.store_errors),
+            s.latency_percentile_ms(0.50),
+            s.latency_percentile_ms(0.95),
+            s.latency_percentile_ms(0.99),
+        )))
+    }
+
+    /// Admin: starts the counters of auth.stats() afresh.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn reset_stats() -> Result<(), ErrorReport> {
+        if crate::pg::stats::reset() {
+            Ok(())
+        } else {
+            Err(AuthError::StatsUnavailable.into())
+        }
+    }
+
+    fn to_timestamp(unix_micros: i64) -> TimestampWithTimeZone {
+        // PostgreSQL counts from 2000-01-01; 946684800 s separate the epochs.
+        const POSTGRES_EPOCH_OFFSET_MICROS: i64 = 946_684_800_000_000;
+        TimestampWithTimeZone::try_from(unix_micros - POSTGRES_EPOCH_OFFSET_MICROS)
+            .unwrap_or_else(|_| TimestampWithTimeZone::negative_infinity())
+    }
 }
 
 /// Tier 2: inside a backend, in a transaction that is rolled back after each test.

@@ -8,12 +8,13 @@ use crate::domain::legacy_hash;
 use crate::domain::login::{self, LoginStatus, LoginStep, StoredCredentials};
 use crate::domain::password::{argon2id, check_length_limit, check_new_password};
 use crate::domain::reset_token;
+use crate::domain::stats::StatEvent;
 use crate::legacy_store::auth0;
 use crate::legacy_store::fdw::{self, ColumnMapping};
 use crate::legacy_store::{LegacyProfile, LoginAnswer, Rejection};
 use crate::pg::legacy::{self, LegacyStore};
-use crate::pg::settings;
 use crate::pg::storage::{self, Credentials};
+use crate::pg::{settings, stats};
 use pgrx::{JsonB, Uuid};
 use std::time::Instant;
 
@@ -134,7 +135,7 @@ fn migrate_on_login(
     existing: Option<&Credentials>,
 ) -> Result<Verdict, AuthError> {
     let started = Instant::now();
-    let answer = legacy::login(store, email, password)?;
+    let answer = counted(legacy::login(store, email, password), started)?;
     let latency = Some(started.elapsed().as_secs_f64() * 1000.0);
     let event =
         |outcome: &str, class: Option<&str>| record_event(email, "login", store.adapter(), outcome, latency, class);
@@ -183,6 +184,16 @@ fn migrate_on_login(
     Ok(verdict)
 }
 
+/// Counts a legacy store call for auth.stats: a miss with its latency, or a store error. Shared memory
+/// keeps the count even when the error then aborts the caller's transaction.
+fn counted<T>(result: Result<T, AuthError>, started: Instant) -> Result<T, AuthError> {
+    match &result {
+        Ok(_) => stats::record(StatEvent::Miss { latency_micros: started.elapsed().as_micros() as u64 }),
+        Err(_) => stats::record(StatEvent::StoreError),
+    }
+    result
+}
+
 /// Whether a user the legacy store knows may be (re)created locally: not if an admin deleted them
 /// and pg_trickle.remigrate_deleted_users is off. When they may, their tombstone goes.
 fn may_come_back(email: &str) -> bool {
@@ -213,8 +224,17 @@ fn record_event(email: &str, flow: &str, adapter: &str, outcome: &str, latency_m
 pub fn login(raw_email: &str, password: &str) -> Result<LoginResult, AuthError> {
     let email = normalize_email(raw_email)?;
     let (status, user_id, profile) = match verify_credentials(&email, password)? {
-        Verdict::Refused(status) => return Ok(LoginResult::refused(status)),
-        Verdict::Migrated { user_id, profile } => (LoginStatus::Migrated, user_id, profile),
+        Verdict::Refused(status) => {
+            stats::record(match status {
+                LoginStatus::Locked => StatEvent::Locked,
+                _ => StatEvent::InvalidCredentials,
+            });
+            return Ok(LoginResult::refused(status));
+        }
+        Verdict::Migrated { user_id, profile } => {
+            stats::record(StatEvent::Migration);
+            (LoginStatus::Migrated, user_id, profile)
+        }
         Verdict::Authenticated { user_id, upgraded_hash } => {
             (LoginStatus::Authenticated, user_id, login_bookkeeping(&email, user_id, upgraded_hash.as_deref()))
         }
@@ -222,6 +242,9 @@ pub fn login(raw_email: &str, password: &str) -> Result<LoginResult, AuthError> 
             (LoginStatus::Authenticated, user_id, login_bookkeeping(&email, user_id, None))
         }
     };
+    if status == LoginStatus::Authenticated {
+        stats::record(StatEvent::Hit);
+    }
     Ok(LoginResult::granted(status, user_id, email, profile))
 }
 
@@ -263,7 +286,7 @@ fn legacy_lookup(email: &str) -> Result<Option<LegacyLookup>, AuthError> {
         return Ok(None);
     }
     let started = Instant::now();
-    let profile = legacy::get_user(&store, email)?;
+    let profile = counted(legacy::get_user(&store, email), started)?;
     Ok(Some(LegacyLookup { profile, adapter: store.adapter(), latency_ms: started.elapsed().as_secs_f64() * 1000.0 }))
 }
 

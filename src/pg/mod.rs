@@ -11,4 +11,5 @@ pub mod flows;
 pub mod legacy;
 pub mod settings;
 pub mod sqlstate;
+pub mod stats;
 pub mod storage;

@@ -54,6 +54,10 @@ impl From<AuthError> for ErrorReport {
             AuthError::NoImportSource => (ERRCODE_INVALID_PARAMETER_VALUE, None),
             AuthError::NotAnFdwStore => (ERRCODE_INVALID_PARAMETER_VALUE, None),
             AuthError::NothingDisconnected => (ERRCODE_INVALID_PARAMETER_VALUE, None),
+            AuthError::StatsUnavailable => (
+                ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                Some("Add pg_trickle to shared_preload_libraries and restart the server."),
+            ),
             AuthError::NotAnArray(_) => (ERRCODE_INVALID_PARAMETER_VALUE, None),
             AuthError::ImportRejected { .. } => (
                 ERRCODE_INVALID_PARAMETER_VALUE,

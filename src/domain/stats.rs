@@ -1,0 +1,110 @@
+//! Login counters since a reset (`auth.stats`): local hits, legacy misses, migrations, failures, store
+//! errors, and a histogram of legacy-store latencies. Plain data, so it can live in shared memory.
+
+/// Latency buckets: bucket i holds round trips of [2^i, 2^(i+1)) microseconds (the last one: anything longer).
+pub const BUCKETS: usize = 32;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginStats {
+    /// Successful logins answered from auth.users.
+    pub hits: u64,
+    /// Logins with no local password, which asked the legacy store.
+    pub misses: u64,
+    pub migrations: u64,
+    pub invalid_credentials: u64,
+    pub locked: u64,
+    /// Legacy store calls that failed (unreachable, timeout, bad answer).
+    pub store_errors: u64,
+    pub latency_buckets: [u64; BUCKETS],
+    /// When counting started (Unix microseconds).
+    pub since_unix_micros: i64,
+}
+
+pub enum StatEvent {
+    Hit,
+    Miss { latency_micros: u64 },
+    Migration,
+    InvalidCredentials,
+    Locked,
+    StoreError,
+}
+
+impl LoginStats {
+    pub fn starting_at(unix_micros: i64) -> Self {
+        LoginStats { since_unix_micros: unix_micros, ..Default::default() }
+    }
+
+    pub fn record(&mut self, event: StatEvent) {
+        match event {
+            StatEvent::Hit => self.hits += 1,
+            StatEvent::Miss { latency_micros } => {
+                self.misses += 1;
+                let bucket = (u64::BITS - latency_micros.max(1).leading_zeros() - 1) as usize;
+                self.latency_buckets[bucket.min(BUCKETS - 1)] += 1;
+            }
+            StatEvent::Migration => self.migrations += 1,
+            StatEvent::InvalidCredentials => self.invalid_credentials += 1,
+            StatEvent::Locked => self.locked += 1,
+            StatEvent::StoreError => self.store_errors += 1,
+        }
+    }
+
+    /// The latency below which a fraction `p` of store round trips fell, in milliseconds: the upper
+    /// bound of the power-of-two bucket that holds that rank (so within a factor of two, never under).
+    pub fn latency_percentile_ms(&self, p: f64) -> Option<f64> {
+        let total: u64 = self.latency_buckets.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let rank = ((p * total as f64).ceil() as u64).clamp(1, total);
+        let mut seen = 0;
+        for (i, count) in self.latency_buckets.iter().enumerate() {
+            seen += count;
+            if seen >= rank {
+                return Some((1u64 << (i + 1)) as f64 / 1000.0);
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_each_event() {
+        let mut s = LoginStats::starting_at(42);
+        s.record(StatEvent::Hit);
+        s.record(StatEvent::Hit);
+        s.record(StatEvent::Miss { latency_micros: 1500 });
+        s.record(StatEvent::Migration);
+        s.record(StatEvent::InvalidCredentials);
+        s.record(StatEvent::Locked);
+        s.record(StatEvent::StoreError);
+        assert_eq!(
+            (s.hits, s.misses, s.migrations, s.invalid_credentials, s.locked, s.store_errors),
+            (2, 1, 1, 1, 1, 1)
+        );
+        assert_eq!(s.since_unix_micros, 42);
+    }
+
+    #[test]
+    fn percentiles_are_bucket_upper_bounds() {
+        let mut s = LoginStats::default();
+        assert_eq!(s.latency_percentile_ms(0.5), None);
+        for _ in 0..90 {
+            s.record(StatEvent::Miss { latency_micros: 700 }); // bucket [512, 1024)
+        }
+        for _ in 0..10 {
+            s.record(StatEvent::Miss { latency_micros: 40_000 }); // bucket [32768, 65536)
+        }
+        assert_eq!(s.latency_percentile_ms(0.5), Some(1.024));
+        assert_eq!(s.latency_percentile_ms(0.9), Some(1.024));
+        assert_eq!(s.latency_percentile_ms(0.95), Some(65.536));
+        s.record(StatEvent::Miss { latency_micros: 0 });
+        s.record(StatEvent::Miss { latency_micros: u64::MAX });
+        assert_eq!(s.latency_buckets[0], 1);
+        assert_eq!(s.latency_buckets[BUCKETS - 1], 1);
+    }
+}
