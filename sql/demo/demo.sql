@@ -89,3 +89,15 @@ RESET ROLE;
 SELECT source, password_format, count(*) FROM auth.users GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT flow, adapter, outcome, count(*) FROM auth.migration_events GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
 SELECT hits, misses, migrations, invalid_credentials, store_errors, latency_p50_ms FROM auth.stats();
+
+\echo '=== finishing: how far is the migration, who is left, and switching the legacy store off'
+SELECT native, migrated, imported_pending, imported_logged_in, legacy_total, legacy_remaining, percent_migrated
+  FROM auth.migration_progress();
+SELECT * FROM auth.disconnect_check();
+SELECT auth.disconnect_external_store();
+SELECT import_mode, store_kind, disconnected FROM auth.import_configuration;
+SET ROLE demo_app;
+\echo '--- migrated and imported users log in as before; the legacy store is not asked any more'
+SELECT ok, status FROM auth.login('margaret.hamilton@old-app.example', 'lunar module');
+SELECT ok, status FROM auth.login('dorothy.vaughan@old-app.example', 'human computer');
+RESET ROLE;
