@@ -74,7 +74,7 @@ fn verify_credentials(email: &str, password: &str) -> Result<Verdict, AuthError>
         LoginStep::DummyVerify => dummy_verify(password, params),
         LoginStep::VerifyArgon2id(phc) => argon2id::verify_password(password, phc).unwrap_or_else(|_| {
             let user_id = stored.as_ref().map(|c| c.user_id.to_string()).unwrap_or_default();
-            pgrx::log!("pg_trickle: user {user_id} has an unreadable password hash; treated as a failed login");
+            pgrx::log!("pg_trickle: user {user_id} has an unreadable argon2 hash; treated as a failed login");
             false
         }),
         LoginStep::VerifyLegacy { hash, format } => {
