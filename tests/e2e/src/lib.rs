@@ -243,6 +243,94 @@ impl LegacyHttpStore {
     }
 }
 
+/// An https front for a legacy store (tests/e2e/tls_proxy.py) with a certificate for 127.0.0.1 issued by a
+/// fresh test CA, both made by the openssl command-line tool.
+pub struct TlsFront {
+    child: Child,
+    pub base_url: String,
+    /// The CA certificate (PEM) to trust, as auth.configure_http_store's ca_bundle.
+    pub ca_pem: String,
+    _dir: TempDir,
+}
+
+/// A directory removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let ok = Command::new("openssl").args(args).current_dir(dir).stderr(Stdio::null()).status().expect("run openssl");
+    assert!(ok.success(), "openssl {args:?} failed");
+}
+
+impl TlsFront {
+    pub fn start(backend: &LegacyHttpStore) -> Self {
+        let dir = TempDir(std::env::temp_dir().join(unique_name("tls")));
+        std::fs::create_dir_all(&dir.0).expect("make the TLS directory");
+        std::fs::write(dir.0.join("leaf.ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+            .expect("write the extensions");
+        let days = ["-days", "1"];
+        openssl(
+            &dir.0,
+            &[
+                &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=pg_trickle test CA"][..],
+                &days,
+                &["-keyout", "ca.key", "-out", "ca.pem"],
+            ]
+            .concat(),
+        );
+        openssl(
+            &dir.0,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=legacy-store",
+                "-keyout",
+                "leaf.key",
+                "-out",
+                "leaf.csr",
+            ],
+        );
+        openssl(
+            &dir.0,
+            &[
+                &["x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"][..],
+                &days,
+                &["-extfile", "leaf.ext", "-out", "leaf.pem"],
+            ]
+            .concat(),
+        );
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tls_proxy.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(dir.0.join("leaf.pem"))
+            .arg(dir.0.join("leaf.key"))
+            .arg(&backend.base_url)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the TLS front");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line).expect("read its address");
+        let addr = line.trim().strip_prefix("listening on ").expect("the TLS front announces its address").to_string();
+        let ca_pem = std::fs::read_to_string(dir.0.join("ca.pem")).expect("read the CA certificate");
+        TlsFront { child, base_url: format!("https://{addr}"), ca_pem, _dir: dir }
+    }
+}
+
+impl Drop for TlsFront {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for LegacyHttpStore {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -368,3 +368,26 @@ fn configuration_is_validated_masked_admin_only_and_transactional() {
     assert_eq!(login(&mut app, "grace@legacy.test", "cobol-forever"), Ok((false, "invalid_credentials".into())));
     assert_eq!(store.requests("POST login"), asked);
 }
+
+#[test]
+fn https_store_is_trusted_only_through_its_ca_bundle() {
+    let store = LegacyHttpStore::start(&legacy_users());
+    let tls = pg_trickle_e2e::TlsFront::start(&store);
+    let db = TestDb::new("http_tls");
+    let mut app = db.member_of("trickle_app");
+
+    // A certificate from a CA the system does not trust: the TLS handshake fails, a class 08 error.
+    db.import_from(&tls.base_url, "");
+    let err = app.query_one("SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&ADA_PASSWORD]).unwrap_err();
+    assert_eq!(sqlstate(&err), "08001", "{err}");
+
+    let mut admin = db.member_of("trickle_admin");
+    let err = admin
+        .execute("SELECT auth.configure_http_store($1, ca_bundle => 'not a certificate')", &[&tls.base_url])
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "22023");
+    admin.execute("SELECT auth.configure_http_store($1, ca_bundle => $2)", &[&tls.base_url, &tls.ca_pem]).unwrap();
+    assert_eq!(login(&mut app, "ada@legacy.test", ADA_PASSWORD), Ok((true, "migrated".into())));
+    let custom: bool = admin.query_one("SELECT http_custom_ca FROM auth.import_configuration", &[]).unwrap().get(0);
+    assert!(custom);
+}
