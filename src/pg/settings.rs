@@ -14,6 +14,7 @@ static LOCKOUT_THRESHOLD: GucSetting<i32> = GucSetting::<i32>::new(10);
 static LOCKOUT_DURATION_S: GucSetting<i32> = GucSetting::<i32>::new(15 * 60);
 static RESET_TOKEN_TTL_S: GucSetting<i32> = GucSetting::<i32>::new(60 * 60);
 static REMIGRATE_DELETED_USERS: GucSetting<bool> = GucSetting::<bool>::new(true);
+static EVENT_RETENTION_S: GucSetting<i32> = GucSetting::<i32>::new(90 * 24 * 3600);
 
 fn as_i32((lo, hi): (u32, u32)) -> (i32, i32) {
     (lo as i32, hi as i32)
@@ -93,6 +94,16 @@ pub fn register() {
         GucContext::Suset,
         GucFlags::UNIT_S,
     );
+    GucRegistry::define_int_guc(
+        c"pg_trickle.event_retention",
+        c"How long auth.migration_events keeps an event (0 keeps them all).",
+        c"Each new event removes up to 100 expired ones.",
+        &EVENT_RETENTION_S,
+        0,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::UNIT_S,
+    );
     GucRegistry::define_bool_guc(
         c"pg_trickle.remigrate_deleted_users",
         c"Whether a deleted migrated or imported user may be migrated again from the legacy store.",
@@ -101,6 +112,10 @@ pub fn register() {
         GucContext::Suset,
         GucFlags::default(),
     );
+}
+
+pub fn event_retention_secs() -> i32 {
+    EVENT_RETENTION_S.get()
 }
 
 pub fn remigrate_deleted_users() -> bool {

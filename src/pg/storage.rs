@@ -5,7 +5,7 @@
 //! A failing statement here is a bug in pg_trickle, raised as an internal error.
 
 use crate::legacy_store::LegacyProfile;
-use crate::pg::sqlstate;
+use crate::pg::{settings, sqlstate};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::{FromDatum, IntoDatum, JsonB, Uuid};
@@ -330,6 +330,7 @@ pub fn record_migration_event(event: &MigrationEvent) {
             event.outcome.into(),
             event.latency_ms.into(),
             event.error_class.into(),
+            settings::event_retention_secs().into(),
         ],
     );
 }

@@ -279,3 +279,25 @@ fn backfill_repairs_metadata_lost_at_migration_without_overwriting_local_changes
     let err = app.query_one("SELECT * FROM auth.backfill_metadata()", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "42501");
 }
+
+#[test]
+fn events_older_than_the_retention_go_as_new_ones_arrive() {
+    let store = http_store();
+    let db = TestDb::new("done_retention");
+    db.import_from(&store.base_url, "");
+    let mut su = db.superuser();
+    su.batch_execute(&format!("ALTER DATABASE {} SET pg_trickle.event_retention = '30d'", db.name)).unwrap();
+    let mut app = db.member_of("trickle_app");
+    assert_eq!(login(&mut app, "ann@legacy.test", "wrong"), (false, "invalid_credentials".into()));
+    assert_eq!(login(&mut app, "bob@legacy.test", "wrong"), (false, "invalid_credentials".into()));
+    su.execute("UPDATE auth.migration_events SET at = now() - interval '31 days' WHERE email = 'ann@legacy.test'", &[])
+        .unwrap();
+    assert_eq!(login(&mut app, "cid@legacy.test", "cid-password"), (true, "migrated".into()));
+    let left: Vec<String> = su
+        .query("SELECT email FROM auth.migration_events ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(left, ["bob@legacy.test", "cid@legacy.test"]);
+}
