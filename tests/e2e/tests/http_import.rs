@@ -391,3 +391,14 @@ fn https_store_is_trusted_only_through_its_ca_bundle() {
     let custom: bool = admin.query_one("SELECT http_custom_ca FROM auth.import_configuration", &[]).unwrap().get(0);
     assert!(custom);
 }
+
+#[test]
+fn one_backend_reuses_its_connection_to_the_store() {
+    let (store, db) = setup("http_keep_alive");
+    let mut app = db.member_of("trickle_app");
+    for i in 0..4 {
+        app.query_one("SELECT auth.signup($1, 'a-new-password')", &[&format!("new{i}@example.org")]).unwrap();
+    }
+    assert_eq!(store.requests("GET users"), 4);
+    assert_eq!(store.requests("connections"), 1, "keep-alive: one TCP connection for the backend's calls");
+}

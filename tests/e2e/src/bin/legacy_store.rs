@@ -10,7 +10,8 @@
 //! Routes: pg_trickle contract at `/login` and `/users?email=`; Keycloak contract at `/keycloak/{user}`.
 //! Test control (never part of the contract): `POST /__control/mode` with {"mode": ..., ...} to make it
 //! misbehave (hang, slow, status, malformed, huge, wrong_content_type, email_mismatch, redirect,
-//! strip_metadata, normal), and `GET /__control/stats` for the number of contract requests served per route.
+//! strip_metadata, normal), and `GET /__control/stats` for the number of contract requests served per route
+//! (and `connections`: how many TCP connections they came over).
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -38,6 +39,8 @@ struct State {
     users: Vec<Value>,
     mode: Mode,
     stats: HashMap<String, u64>,
+    /// Client addresses (IP and source port) of contract requests: one per TCP connection used.
+    peers: std::collections::HashSet<String>,
     bearer: Option<String>,
     hmac_secret: Option<String>,
 }
@@ -165,7 +168,11 @@ fn misbehave(mode: &Mode, status: u16, body: Value) -> Option<Reply> {
 fn control(shared: &Shared, request: &mut Request, path: &str) -> Reply {
     let mut state = shared.lock().unwrap();
     match path {
-        "/__control/stats" => json_reply(200, &json!(state.stats)),
+        "/__control/stats" => {
+            let mut stats = json!(state.stats);
+            stats["connections"] = json!(state.peers.len());
+            json_reply(200, &stats)
+        }
         "/__control/mode" => {
             let mut body = String::new();
             let _ = request.as_reader().read_to_string(&mut body);
@@ -205,6 +212,9 @@ fn handle(shared: Shared, mut request: Request) {
         let mut state = shared.lock().unwrap();
         let route = format!("{} {}", request.method(), path.split('/').nth(1).unwrap_or(""));
         *state.stats.entry(route).or_default() += 1;
+        if let Some(peer) = request.remote_addr() {
+            state.peers.insert(peer.to_string());
+        }
         if !request_authenticated(&state, &request, &body) {
             let reply = json_reply(401, &json!({"error": "request authentication failed"}))
                 .with_header(header("WWW-Authenticate", "Bearer realm=\"legacy\""));
@@ -274,7 +284,14 @@ fn main() {
     let users_file = users_file.expect("--users FILE.json is required");
     let text = std::fs::read_to_string(&users_file).expect("read the users file");
     let users: Vec<Value> = serde_json::from_str(&text).expect("the users file is a JSON array");
-    let shared = Arc::new(Mutex::new(State { users, mode: Mode::Normal, stats: HashMap::new(), bearer, hmac_secret }));
+    let shared = Arc::new(Mutex::new(State {
+        users,
+        mode: Mode::Normal,
+        stats: HashMap::new(),
+        peers: Default::default(),
+        bearer,
+        hmac_secret,
+    }));
 
     let server = Server::http(("127.0.0.1", port)).expect("bind 127.0.0.1");
     println!("listening on {}", server.server_addr().to_ip().expect("an IP listener"));
