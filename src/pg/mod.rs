@@ -1,7 +1,7 @@
 //! The thin SQL surface: everything that touches PostgreSQL lives below `pg`.
 //!
 //! - `auth_api`: the SQL functions (schema `auth`), argument checks only;
-//! - `flows`: account flows joining domain decisions to storage;
+//! - `flows/`: the flows (login, account, migration, import, operations) joining domain decisions to storage;
 //! - `storage`: the only module that runs SQL (text in `sql/queries/`);
 //! - `sqlstate`: the only place typed errors become SQLSTATEs;
 //! - `settings`: the `pg_trickle.*` GUCs.

@@ -1,0 +1,130 @@
+//! The account flows an application calls: signup, password change and reset, profile and metadata,
+//! email changes, deletion; each consults the legacy store where a duplicate could otherwise arise.
+
+use super::login::*;
+use super::migration::*;
+use crate::domain::email::normalize_email;
+use crate::domain::error::AuthError;
+use crate::domain::password::{argon2id, check_new_password};
+use crate::domain::reset_token;
+use crate::pg::settings;
+use crate::pg::storage;
+use pgrx::{JsonB, Uuid};
+
+pub(super) fn require_object(value: &JsonB, what: &'static str) -> Result<(), AuthError> {
+    if value.0.is_object() {
+        Ok(())
+    } else {
+        Err(AuthError::NotAnObject(what))
+    }
+}
+
+pub(super) fn new_password_hash(password: &str) -> Result<String, AuthError> {
+    check_new_password(password, settings::password_min_length())?;
+    Ok(argon2id::hash_password(password, settings::argon2_params()))
+}
+
+pub fn signup(raw_email: &str, password: &str, user_metadata: JsonB) -> Result<Uuid, AuthError> {
+    let email = normalize_email(raw_email)?;
+    require_object(&user_metadata, "user_metadata")?;
+    check_new_password(password, settings::password_min_length())?;
+    // Cheap checks first, so a duplicate costs no hashing.
+    if storage::user_id_by_email(&email).is_some() {
+        return Err(AuthError::Duplicate("email"));
+    }
+    if exists_in_legacy_store(&email, "signup")? {
+        return Err(AuthError::ExistsInLegacyStore);
+    }
+    let hash = new_password_hash(password)?;
+    storage::insert_native_user(&email, &hash, user_metadata).ok_or(AuthError::Duplicate("email"))
+}
+
+/// false: wrong old password, unknown user or locked account (counted like a failed login).
+pub fn change_password(raw_email: &str, old_password: &str, new_password: &str) -> Result<bool, AuthError> {
+    let email = normalize_email(raw_email)?;
+    check_new_password(new_password, settings::password_min_length())?;
+    let user_id = match verify_credentials(&email, old_password)? {
+        Verdict::Refused(_) => return Ok(false),
+        Verdict::Authenticated { user_id, .. }
+        | Verdict::Migrated { user_id, .. }
+        | Verdict::MigratedConcurrently { user_id } => user_id,
+    };
+    storage::set_password_hash(user_id, &new_password_hash(new_password)?);
+    Ok(true)
+}
+
+pub(super) fn existing_user(email: &str) -> Result<Uuid, AuthError> {
+    storage::user_id_by_email(email).ok_or(AuthError::UserNotFound)
+}
+
+pub fn set_password(raw_email: &str, new_password: &str) -> Result<(), AuthError> {
+    let user_id = existing_user(&normalize_email(raw_email)?)?;
+    storage::set_password_hash(user_id, &new_password_hash(new_password)?);
+    Ok(())
+}
+
+/// Returns a token whether or not the email has an account, so the outcome reveals nothing;
+/// only a token issued for a real account is stored and can be redeemed. In import mode a legacy
+/// user's profile moves over first, so someone who forgot the legacy password can still move.
+pub fn create_password_reset(raw_email: &str) -> Result<String, AuthError> {
+    let email = normalize_email(raw_email)?;
+    match migrate_profile(&email, "reset") {
+        Ok(_) | Err(AuthError::DisabledInLegacyStore) => {}
+        Err(other) => return Err(other),
+    }
+    let issued = reset_token::issue();
+    storage::create_reset_token(&email, issued.digest, settings::reset_token_ttl_secs());
+    Ok(issued.token)
+}
+
+pub fn reset_password(token: &str, new_password: &str) -> Result<(), AuthError> {
+    // Policy first: a rejected new password must not burn the token.
+    let hash = new_password_hash(new_password)?;
+    let user_id = storage::consume_reset_token(reset_token::digest(token)).ok_or(AuthError::InvalidResetToken)?;
+    storage::set_password_hash(user_id, &hash);
+    Ok(())
+}
+
+pub fn get_user(raw_email: &str) -> Result<Option<JsonB>, AuthError> {
+    Ok(storage::profile_by_email(&normalize_email(raw_email)?))
+}
+
+pub fn update_user_metadata(raw_email: &str, patch: JsonB) -> Result<JsonB, AuthError> {
+    require_object(&patch, "user_metadata")?;
+    storage::merge_user_metadata(&normalize_email(raw_email)?, patch).ok_or(AuthError::UserNotFound)
+}
+
+pub fn update_app_metadata(raw_email: &str, patch: JsonB) -> Result<JsonB, AuthError> {
+    require_object(&patch, "app_metadata")?;
+    storage::merge_app_metadata(&normalize_email(raw_email)?, patch).ok_or(AuthError::UserNotFound)
+}
+
+/// The new email must be free locally and, in import mode, in the legacy store.
+pub fn change_email(raw_email: &str, raw_new_email: &str) -> Result<(), AuthError> {
+    let email = normalize_email(raw_email)?;
+    let new_email = normalize_email(raw_new_email)?;
+    if new_email == email {
+        // Same address in another spelling: nothing to change, and it stays verified.
+        return existing_user(&email).map(drop);
+    }
+    if storage::user_id_by_email(&new_email).is_some() {
+        return Err(AuthError::Duplicate("email"));
+    }
+    existing_user(&email)?;
+    if exists_in_legacy_store(&new_email, "email_change")? {
+        return Err(AuthError::ExistsInLegacyStore);
+    }
+    storage::change_email(&email, &new_email).map(drop).ok_or(AuthError::UserNotFound)
+}
+
+pub fn set_email_verified(raw_email: &str, verified: bool) -> Result<(), AuthError> {
+    storage::set_email_verified(&normalize_email(raw_email)?, verified).map(drop).ok_or(AuthError::UserNotFound)
+}
+
+pub fn delete_user(raw_email: &str) -> Result<bool, AuthError> {
+    Ok(storage::delete_user(&normalize_email(raw_email)?).is_some())
+}
+
+pub fn unlock_user(raw_email: &str) -> Result<(), AuthError> {
+    storage::unlock_user(&normalize_email(raw_email)?).map(drop).ok_or(AuthError::UserNotFound)
+}

@@ -1,0 +1,93 @@
+//! Hash-preserving bulk import from a relation or an Auth0 bulk-import file (staging SQL from
+//! `legacy_store::fdw`, batches in `sql/queries/import_batch.sql`).
+
+use super::migration::*;
+use crate::domain::error::AuthError;
+use crate::domain::legacy_hash;
+use crate::legacy_store::auth0;
+use crate::legacy_store::fdw;
+use crate::pg::legacy;
+use crate::pg::storage;
+use pgrx::JsonB;
+
+pub struct ImportReport {
+    pub inserted: i64,
+    pub updated: i64,
+    pub skipped: i64,
+    pub rejected: i64,
+    pub rejections: JsonB,
+}
+
+/// Admin: hash-preserving bulk import from a relation with a mapping, or (both NULL) from the
+/// configured FDW store. Idempotent; see sql/queries/import_batch.sql for what is never overwritten.
+pub fn import_users(
+    source: Option<&str>,
+    mapping: Option<JsonB>,
+    all_or_nothing: bool,
+    progress_every: i32,
+) -> Result<ImportReport, AuthError> {
+    let scan = match (source, mapping) {
+        (Some(relation), Some(mapping)) => validated_mapping(relation, &mapping)?.1,
+        (None, None) => match storage::load_import_config() {
+            Some(row) if row.store_kind == "fdw" => {
+                let store = legacy::fdw_store_from_row(&row)?;
+                store.mapping.scan_sql(row.fdw_relation.as_deref().unwrap_or_default())
+            }
+            _ => return Err(AuthError::NoImportSource),
+        },
+        _ => return Err(AuthError::NoImportSource),
+    };
+    run_import(&fdw::staging_sql(&scan), None, all_or_nothing, progress_every)
+}
+
+/// Admin: bulk import of a JSON array in Auth0's bulk-import user schema.
+pub fn import_users_json(users: JsonB, all_or_nothing: bool, progress_every: i32) -> Result<ImportReport, AuthError> {
+    let serde_json::Value::Array(list) = &users.0 else { return Err(AuthError::NotAnArray("users")) };
+    let rows = serde_json::Value::Array(list.iter().map(auth0::import_row).collect());
+    let columns: Vec<String> = fdw::ROW_COLUMNS
+        .iter()
+        .map(|c| format!("{c} {}", fdw::row_column_type(c)))
+        .chain(std::iter::once("preset_reason text".to_string()))
+        .collect();
+    let scan = format!("SELECT * FROM pg_catalog.jsonb_to_recordset($2) AS r({})", columns.join(", "));
+    run_import(&fdw::staging_sql(&scan), Some(JsonB(rows)), all_or_nothing, progress_every)
+}
+
+pub(super) fn run_import(
+    staging_sql: &str,
+    rows: Option<JsonB>,
+    all_or_nothing: bool,
+    progress_every: i32,
+) -> Result<ImportReport, AuthError> {
+    if progress_every < 1 {
+        return Err(AuthError::InvalidSetting("progress_every must be at least 1".into()));
+    }
+    let formats =
+        legacy_hash::FORMATS.iter().map(|f| f.name.to_string()).chain(std::iter::once("auto".into())).collect();
+    storage::stage_import(staging_sql, formats, rows);
+    let (total, importable, rejections) = storage::import_summary();
+    let rejected = total - importable;
+    if all_or_nothing && rejected > 0 {
+        return Err(AuthError::ImportRejected { rejected, first: first_rejection(&rejections) });
+    }
+    let (mut inserted, mut updated) = (0, 0);
+    let step = i64::from(progress_every);
+    let mut after = 0;
+    while after < total {
+        let through = (after + step).min(total);
+        let (i, u) = storage::import_batch(after, through);
+        inserted += i;
+        updated += u;
+        pgrx::notice!("pg_trickle import: {through} of {total} rows done ({inserted} inserted, {updated} updated)");
+        after = through;
+    }
+    Ok(ImportReport { inserted, updated, skipped: importable - inserted - updated, rejected, rejections })
+}
+
+pub(super) fn first_rejection(rejections: &JsonB) -> String {
+    rejections
+        .0
+        .get(0)
+        .map(|r| format!("row {}: {}", r["row"], r["reason"].as_str().unwrap_or("?")))
+        .unwrap_or_default()
+}

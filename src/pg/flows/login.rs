@@ -1,0 +1,219 @@
+//! Logging in: verifying credentials locally (argon2id, or an imported legacy hash that is then upgraded),
+//! lockout, and the trickle migration when the local store has no password for the user.
+
+use super::migration::*;
+use crate::domain::email::normalize_email;
+use crate::domain::error::AuthError;
+use crate::domain::legacy_hash;
+use crate::domain::login::{self, LoginStatus, LoginStep, StoredCredentials};
+use crate::domain::password::{argon2id, check_length_limit};
+use crate::domain::stats::StatEvent;
+use crate::legacy_store::{LoginAnswer, Rejection};
+use crate::pg::legacy::{self, LegacyStore};
+use crate::pg::storage::{self, Credentials};
+use crate::pg::{settings, stats};
+use pgrx::{JsonB, Uuid};
+use std::time::Instant;
+
+pub struct LoginResult {
+    pub status: LoginStatus,
+    pub user_id: Option<Uuid>,
+    pub email: Option<String>,
+    pub profile: Option<JsonB>,
+}
+
+impl LoginResult {
+    fn refused(status: LoginStatus) -> Self {
+        LoginResult { status, user_id: None, email: None, profile: None }
+    }
+
+    fn granted(status: LoginStatus, user_id: Uuid, email: String, profile: JsonB) -> Self {
+        LoginResult { status, user_id: Some(user_id), email: Some(email), profile: Some(profile) }
+    }
+}
+
+/// The outcome of checking a password.
+pub(super) enum Verdict {
+    Authenticated {
+        user_id: Uuid,
+        upgraded_hash: Option<String>,
+    },
+    /// The legacy store accepted the password and the user now has a local argon2id hash.
+    Migrated {
+        user_id: Uuid,
+        profile: JsonB,
+    },
+    /// A concurrent login migrated the same user first; the store accepted this password too.
+    MigratedConcurrently {
+        user_id: Uuid,
+    },
+    Refused(LoginStatus),
+}
+
+/// Verifies `password` for `email` (already normalised): locally, or — for a user the local store
+/// has no password for, in import mode — by asking the legacy store and migrating on success.
+/// Wrong credentials are a result, not an error, so the failure count survives the caller's transaction.
+pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict, AuthError> {
+    check_length_limit(password)?;
+    let params = settings::argon2_params();
+    let stored = storage::find_credentials(email);
+    let facts = stored.as_ref().map(|c| StoredCredentials {
+        password_hash: c.password_hash.as_deref(),
+        password_format: c.password_format.as_deref(),
+        locked: c.locked,
+    });
+    let verified = match login::plan(facts.as_ref()) {
+        LoginStep::RefuseLocked => return Ok(Verdict::Refused(LoginStatus::Locked)),
+        LoginStep::NoLocalPassword => match legacy::current_store()? {
+            LegacyStore::Off => dummy_verify(password, params),
+            store => return migrate_on_login(&store, email, password, stored.as_ref()),
+        },
+        LoginStep::DummyVerify => dummy_verify(password, params),
+        LoginStep::VerifyArgon2id(phc) => argon2id::verify_password(password, phc).unwrap_or_else(|_| {
+            let user_id = stored.as_ref().map(|c| c.user_id.to_string()).unwrap_or_default();
+            pgrx::log!("pg_trickle: user {user_id} has an unreadable argon2 hash; treated as a failed login");
+            false
+        }),
+        LoginStep::VerifyLegacy { hash, format } => {
+            let hash_params = stored.as_ref().and_then(|c| c.password_params.as_ref()).map(|p| p.0.clone());
+            match legacy_hash::verify(password, hash, format, &hash_params.unwrap_or(serde_json::Value::Null)) {
+                Ok(verified) => verified,
+                Err(err) => {
+                    record_event(
+                        email,
+                        "login",
+                        "import",
+                        Rejection::UnverifiableHash(err.class()).outcome(),
+                        None,
+                        Some(err.class()),
+                    );
+                    false
+                }
+            }
+        }
+    };
+    let Some(user) = stored.as_ref() else {
+        return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
+    };
+    if verified {
+        // An imported legacy hash (any format but argon2id) is replaced on its first successful login.
+        let upgraded_hash = match facts.as_ref().and_then(|f| f.password_hash) {
+            Some(phc) if argon2id::needs_rehash(phc, params) => Some(argon2id::hash_password(password, params)),
+            _ => None,
+        };
+        return Ok(Verdict::Authenticated { user_id: user.user_id, upgraded_hash });
+    }
+    record_failure(user.user_id);
+    Ok(Verdict::Refused(LoginStatus::InvalidCredentials))
+}
+
+/// Same cost as a real verification, so an unknown email takes as long as a wrong password.
+pub(super) fn dummy_verify(password: &str, params: argon2id::Argon2Params) -> bool {
+    let _ = argon2id::verify_password(password, &argon2id::dummy_hash(params));
+    false
+}
+
+pub(super) fn record_failure(user_id: Uuid) {
+    if storage::transaction_is_read_only() {
+        return;
+    }
+    let failures = storage::record_login_failure(user_id);
+    if settings::lockout_policy().locks_at(failures) {
+        storage::lock_user(user_id, settings::lockout_duration_secs());
+    }
+}
+
+/// The trickle migration: the legacy store checks the password; on success the user gets an argon2id
+/// hash of it, inside the caller's transaction. No lock is held while the store is asked.
+pub(super) fn migrate_on_login(
+    store: &LegacyStore,
+    email: &str,
+    password: &str,
+    existing: Option<&Credentials>,
+) -> Result<Verdict, AuthError> {
+    let started = Instant::now();
+    let answer = counted(legacy::login(store, email, password), started)?;
+    let latency = Some(started.elapsed().as_secs_f64() * 1000.0);
+    let event =
+        |outcome: &str, class: Option<&str>| record_event(email, "login", store.adapter(), outcome, latency, class);
+    let profile = match answer {
+        LoginAnswer::Accepted(profile) if profile.enabled => profile,
+        LoginAnswer::Accepted(_) => {
+            event(Rejection::Disabled.outcome(), None);
+            return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
+        }
+        LoginAnswer::Rejected(reason) => {
+            let class = match &reason {
+                Rejection::UnverifiableHash(class) => Some(*class),
+                _ => None,
+            };
+            event(reason.outcome(), class);
+            if let Some(user) = existing {
+                record_failure(user.user_id);
+            }
+            return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
+        }
+    };
+    if storage::transaction_is_read_only() {
+        return Err(AuthError::ReadOnlyMigration);
+    }
+    if existing.is_none() && !may_come_back(email) {
+        event("tombstoned", None);
+        return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
+    }
+    let hash = argon2id::hash_password(password, settings::argon2_params());
+    let verdict = if let Some(user) = existing {
+        // The profile moved earlier (admin migrate, password reset); now the password follows.
+        let profile = storage::record_login_success(user.user_id, Some(&hash));
+        Verdict::Migrated { user_id: user.user_id, profile }
+    } else {
+        match storage::insert_migrated_user(&profile, Some(&hash)) {
+            Some((user_id, profile)) => Verdict::Migrated { user_id, profile },
+            None => match storage::find_credentials(email) {
+                Some(winner) => Verdict::MigratedConcurrently { user_id: winner.user_id },
+                None => Err(AuthError::LegacyProfileConflict)?,
+            },
+        }
+    };
+    if matches!(verdict, Verdict::Migrated { .. }) {
+        event("migrated", None);
+    }
+    Ok(verdict)
+}
+
+pub fn login(raw_email: &str, password: &str) -> Result<LoginResult, AuthError> {
+    let email = normalize_email(raw_email)?;
+    let (status, user_id, profile) = match verify_credentials(&email, password)? {
+        Verdict::Refused(status) => {
+            stats::record(match status {
+                LoginStatus::Locked => StatEvent::Locked,
+                _ => StatEvent::InvalidCredentials,
+            });
+            return Ok(LoginResult::refused(status));
+        }
+        Verdict::Migrated { user_id, profile } => {
+            stats::record(StatEvent::Migration);
+            (LoginStatus::Migrated, user_id, profile)
+        }
+        Verdict::Authenticated { user_id, upgraded_hash } => {
+            (LoginStatus::Authenticated, user_id, login_bookkeeping(&email, user_id, upgraded_hash.as_deref()))
+        }
+        Verdict::MigratedConcurrently { user_id } => {
+            (LoginStatus::Authenticated, user_id, login_bookkeeping(&email, user_id, None))
+        }
+    };
+    if status == LoginStatus::Authenticated {
+        stats::record(StatEvent::Hit);
+    }
+    Ok(LoginResult::granted(status, user_id, email, profile))
+}
+
+/// Records a successful local login and returns the profile. On a standby or in a read-only
+/// transaction the login still succeeds; the bookkeeping waits for the next writable login.
+pub(super) fn login_bookkeeping(email: &str, user_id: Uuid, upgraded_hash: Option<&str>) -> JsonB {
+    if storage::transaction_is_read_only() {
+        storage::profile_by_email(email).expect("the user was just found")
+    } else {
+        storage::record_login_success(user_id, upgraded_hash)
+    }
+}

@@ -1,0 +1,165 @@
+//! The legacy store's part in the flows: getUser look-ups, profile migration, tombstones, events and
+//! statistics, and the admin functions that configure the store.
+
+use crate::domain::email::normalize_email;
+use crate::domain::error::AuthError;
+use crate::domain::stats::StatEvent;
+use crate::legacy_store::fdw::ColumnMapping;
+use crate::legacy_store::{LegacyProfile, Rejection};
+use crate::pg::legacy::{self, LegacyStore};
+use crate::pg::storage;
+use crate::pg::{settings, stats};
+use pgrx::JsonB;
+use std::time::Instant;
+
+/// Counts a legacy store call for auth.stats: a miss with its latency, or a store error. Shared memory
+/// keeps the count even when the error then aborts the caller's transaction.
+pub(super) fn counted<T>(result: Result<T, AuthError>, started: Instant) -> Result<T, AuthError> {
+    match &result {
+        Ok(_) => stats::record(StatEvent::Miss { latency_micros: started.elapsed().as_micros() as u64 }),
+        Err(_) => stats::record(StatEvent::StoreError),
+    }
+    result
+}
+
+/// Whether a user the legacy store knows may be (re)created locally: not if an admin deleted them
+/// and pg_trickle.remigrate_deleted_users is off. When they may, their tombstone goes.
+pub(super) fn may_come_back(email: &str) -> bool {
+    if !storage::is_tombstoned(email) {
+        return true;
+    }
+    if settings::remigrate_deleted_users() {
+        storage::clear_tombstone(email);
+        return true;
+    }
+    false
+}
+
+/// Appends to auth.migration_events, unless the transaction cannot write (the login still answers).
+pub(super) fn record_event(
+    email: &str,
+    flow: &str,
+    adapter: &str,
+    outcome: &str,
+    latency_ms: Option<f64>,
+    class: Option<&str>,
+) {
+    if !storage::transaction_is_read_only() {
+        storage::record_migration_event(&storage::MigrationEvent {
+            email,
+            flow,
+            adapter,
+            outcome,
+            latency_ms,
+            error_class: class,
+        });
+    }
+}
+
+/// A getUser answer, with what its event records.
+pub(super) struct LegacyLookup {
+    profile: Option<LegacyProfile>,
+    adapter: &'static str,
+    latency_ms: f64,
+}
+
+/// getUser in import mode: the legacy store's profile for an email that is not local. None when no
+/// store is connected.
+pub(super) fn legacy_lookup(email: &str) -> Result<Option<LegacyLookup>, AuthError> {
+    let store = legacy::current_store()?;
+    if matches!(store, LegacyStore::Off) {
+        return Ok(None);
+    }
+    let started = Instant::now();
+    let profile = counted(legacy::get_user(&store, email), started)?;
+    Ok(Some(LegacyLookup { profile, adapter: store.adapter(), latency_ms: started.elapsed().as_secs_f64() * 1000.0 }))
+}
+
+/// Whether the legacy store holds this email (signup, email change), recorded as an event.
+pub(super) fn exists_in_legacy_store(email: &str, flow: &str) -> Result<bool, AuthError> {
+    let Some(lookup) = legacy_lookup(email)? else { return Ok(false) };
+    let found = lookup.profile.is_some();
+    let outcome = if found { "exists_in_legacy_store" } else { "not_in_legacy_store" };
+    record_event(email, flow, lookup.adapter, outcome, Some(lookup.latency_ms), None);
+    Ok(found)
+}
+
+/// Moves a legacy user's profile (no password) into `auth.users`; returns the local profile.
+/// A user already local is left as is.
+pub(super) fn migrate_profile(email: &str, flow: &str) -> Result<Option<JsonB>, AuthError> {
+    if let Some(profile) = storage::profile_by_email(email) {
+        return Ok(Some(profile));
+    }
+    let Some(lookup) = legacy_lookup(email)? else { return Ok(None) };
+    let event = |outcome: &str| record_event(email, flow, lookup.adapter, outcome, Some(lookup.latency_ms), None);
+    let Some(legacy) = lookup.profile.as_ref() else {
+        event("not_in_legacy_store");
+        return Ok(None);
+    };
+    if !legacy.enabled {
+        event(Rejection::Disabled.outcome());
+        return Err(AuthError::DisabledInLegacyStore);
+    }
+    if storage::transaction_is_read_only() {
+        return Err(AuthError::ReadOnlyMigration);
+    }
+    if !may_come_back(email) {
+        event("tombstoned");
+        return Ok(None);
+    }
+    match storage::insert_migrated_user(legacy, None) {
+        Some((_, profile)) => {
+            event("profile_migrated");
+            Ok(Some(profile))
+        }
+        None => storage::profile_by_email(email).map(Some).ok_or(AuthError::LegacyProfileConflict),
+    }
+}
+
+/// Admin: migrate a legacy user's profile ahead of any login.
+pub fn migrate(raw_email: &str) -> Result<JsonB, AuthError> {
+    let email = normalize_email(raw_email)?;
+    if matches!(legacy::current_store()?, LegacyStore::Off) && storage::user_id_by_email(&email).is_none() {
+        return Err(AuthError::NoLegacyStore);
+    }
+    migrate_profile(&email, "admin_migrate")?.ok_or(AuthError::UserNotFound)
+}
+
+/// Admin: import mode on or off (the legacy store configuration is kept either way).
+pub fn set_import_mode(enabled: bool) {
+    storage::set_import_mode(enabled);
+}
+
+/// Admin: points import mode at a legacy users relation (table, view or foreign table) with a column
+/// mapping, validated against the relation's columns and planned once; takes effect at commit.
+pub fn configure_fdw_store(relation: &str, mapping: JsonB) -> Result<(), AuthError> {
+    let (oid, _) = validated_mapping(relation, &mapping)?;
+    storage::save_fdw_store(oid, mapping);
+    Ok(())
+}
+
+/// Checks a mapping against the relation's columns and plans its look-up once (a cast that cannot
+/// work is PostgreSQL's own error); returns the relation's oid and the scan for a bulk import.
+pub(super) fn validated_mapping(relation: &str, mapping: &JsonB) -> Result<(pgrx::pg_sys::Oid, String), AuthError> {
+    let parsed = ColumnMapping::from_json(&mapping.0)?;
+    let (oid, relation_name) = storage::resolve_relation(relation);
+    let columns = storage::relation_columns(oid);
+    for (column, must_be_json) in parsed.columns() {
+        match columns.iter().find(|(name, _)| name == column) {
+            None => return Err(AuthError::MappingColumnMissing(column.to_string())),
+            Some((_, is_json)) if must_be_json && !is_json => {
+                return Err(AuthError::MappingColumnNotJson(column.to_string()))
+            }
+            Some(_) => {}
+        }
+    }
+    storage::check_legacy_lookup(&parsed.lookup_sql(&relation_name));
+    Ok((oid, parsed.scan_sql(&relation_name)))
+}
+
+/// Admin: validates and stores the HTTP legacy store; takes effect when the transaction commits.
+pub fn configure_http_store(row: storage::ImportConfigRow) -> Result<(), AuthError> {
+    legacy::http_config_from_row(&row)?;
+    storage::save_http_store(&row);
+    Ok(())
+}

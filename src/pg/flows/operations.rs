@@ -1,0 +1,138 @@
+//! Finishing a migration: progress, the unmigrated tail, disconnecting the store, metadata repair, purge.
+
+use super::account::*;
+use crate::domain::email::normalize_email;
+use crate::domain::error::AuthError;
+use crate::legacy_store::fdw;
+use crate::pg::legacy::{self, LegacyStore};
+use crate::pg::storage;
+use pgrx::JsonB;
+
+/// Admin: removes every trace of an email — user, tokens, lockout state, events, tombstone. Returns
+/// how many rows went.
+pub fn forget_user(raw_email: &str) -> Result<i64, AuthError> {
+    Ok(storage::forget_user(&normalize_email(raw_email)?))
+}
+
+pub struct Progress {
+    pub local: storage::LocalProgress,
+    pub legacy_total: Option<i64>,
+    pub legacy_remaining: Option<i64>,
+}
+
+impl Progress {
+    pub fn percent_migrated(&self) -> Option<f64> {
+        match (self.legacy_total, self.legacy_remaining) {
+            (Some(total), Some(remaining)) if total > 0 => Some(100.0 * (total - remaining) as f64 / total as f64),
+            _ => None,
+        }
+    }
+}
+
+/// Admin: how far the migration is. The legacy side counts where the store can: an FDW relation exactly
+/// (an anti-join on the normalised email); an HTTP store through its optional count, minus the users
+/// that came from it.
+pub fn migration_progress() -> Result<Progress, AuthError> {
+    let local = storage::local_progress();
+    let store = legacy::configured_store(false)?;
+    let legacy_total = legacy::count_users(&store)?;
+    let legacy_remaining = match &store {
+        LegacyStore::Fdw(fdw) => {
+            Some(storage::legacy_count(&fdw::unmigrated_sql(&fdw.mapping.scan_sql(&fdw.relation), true)))
+        }
+        _ => legacy_total.map(|t| (t - local.migrated - local.imported_pending - local.imported_logged_in).max(0)),
+    };
+    Ok(Progress { local, legacy_total, legacy_remaining })
+}
+
+/// Admin (FDW stores): legacy users with no local user yet, `limit` at most.
+pub fn unmigrated_users(limit: i64) -> Result<Vec<storage::UnmigratedUser>, AuthError> {
+    match legacy::configured_store(false)? {
+        LegacyStore::Fdw(fdw) => {
+            Ok(storage::unmigrated(&fdw::unmigrated_sql(&fdw.mapping.scan_sql(&fdw.relation), false), limit.max(0)))
+        }
+        _ => Err(AuthError::NotAnFdwStore),
+    }
+}
+
+/// Admin: whether disconnecting the legacy store cuts anyone off: (safe, remaining, a sample of them).
+pub fn disconnect_check() -> Result<(Option<bool>, Option<i64>, JsonB), AuthError> {
+    let progress = migration_progress()?;
+    let sample = match legacy::configured_store(false)? {
+        LegacyStore::Fdw(_) => unmigrated_users(10)?.into_iter().filter_map(|(_, email)| email).collect(),
+        _ => Vec::new(),
+    };
+    let safe = progress.legacy_remaining.map(|r| r == 0);
+    Ok((safe, progress.legacy_remaining, JsonB(serde_json::json!(sample))))
+}
+
+/// Admin: the legacy store goes quiet while import mode stays as it is: migrated and native users log
+/// in as before, unmigrated users get invalid_credentials, signup stops consulting the store.
+/// Transactional; `reconnect_external_store` restores the configuration.
+pub fn disconnect_external_store() -> Result<String, AuthError> {
+    storage::disconnect_store().ok_or(AuthError::NoLegacyStore)
+}
+
+pub fn reconnect_external_store() -> Result<String, AuthError> {
+    storage::reconnect_store().ok_or(AuthError::NothingDisconnected)
+}
+
+/// What `backfill_metadata` did.
+pub struct BackfillReport {
+    pub checked: i64,
+    pub repaired: i64,
+    pub still_missing: i64,
+    pub not_in_store: i64,
+}
+
+/// What the legacy store gave back for one user.
+pub(super) enum Refill {
+    /// The store no longer knows the email.
+    NotInStore,
+    /// The local profile after the merge, and whether the store had any metadata to give.
+    Merged { profile: JsonB, store_had_metadata: bool },
+}
+
+/// Re-reads one migrated user's profile from the legacy store (getUser) and merges its metadata under
+/// what the application has written since.
+pub(super) fn refill(store: &LegacyStore, email: &str) -> Result<Refill, AuthError> {
+    let Some(legacy) = legacy::get_user(store, email)? else { return Ok(Refill::NotInStore) };
+    let store_had_metadata = !legacy.user_metadata.is_empty() || !legacy.app_metadata.is_empty();
+    let object = |m: &serde_json::Map<String, serde_json::Value>| JsonB(serde_json::Value::Object(m.clone()));
+    match storage::backfill_metadata(email, object(&legacy.user_metadata), object(&legacy.app_metadata)) {
+        Some(profile) => Ok(Refill::Merged { profile, store_had_metadata }),
+        None => Err(AuthError::UserNotFound),
+    }
+}
+
+/// Admin: repairs up to `batch_size` migrated users flagged for missing metadata. Local keys win.
+pub fn backfill_metadata(batch_size: i64) -> Result<BackfillReport, AuthError> {
+    let store = legacy::configured_store(false)?;
+    if matches!(store, LegacyStore::Off) {
+        return Err(AuthError::NoLegacyStore);
+    }
+    let mut report = BackfillReport { checked: 0, repaired: 0, still_missing: 0, not_in_store: 0 };
+    for email in storage::incomplete_metadata(batch_size.max(0)) {
+        report.checked += 1;
+        match refill(&store, &email)? {
+            Refill::NotInStore => report.not_in_store += 1,
+            Refill::Merged { store_had_metadata: false, .. } => report.still_missing += 1,
+            Refill::Merged { store_had_metadata: true, .. } => report.repaired += 1,
+        }
+    }
+    Ok(report)
+}
+
+/// Admin: re-reads one user's metadata from the legacy store, flagged or not; returns the profile.
+pub fn repair_user(raw_email: &str) -> Result<JsonB, AuthError> {
+    let email = normalize_email(raw_email)?;
+    existing_user(&email)?;
+    let store = legacy::configured_store(false)?;
+    if matches!(store, LegacyStore::Off) {
+        return Err(AuthError::NoLegacyStore);
+    }
+    match refill(&store, &email)? {
+        Refill::Merged { profile, .. } => Ok(profile),
+        Refill::NotInStore => Err(AuthError::UserNotFound),
+    }
+}
