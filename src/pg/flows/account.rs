@@ -11,7 +11,7 @@ use crate::pg::settings;
 use crate::pg::storage;
 use pgrx::{JsonB, Uuid};
 
-pub(super) fn require_object(value: &JsonB, what: &'static str) -> Result<(), AuthError> {
+fn require_object(value: &JsonB, what: &'static str) -> Result<(), AuthError> {
     if value.0.is_object() {
         Ok(())
     } else {
@@ -19,7 +19,7 @@ pub(super) fn require_object(value: &JsonB, what: &'static str) -> Result<(), Au
     }
 }
 
-pub(super) fn new_password_hash(password: &str) -> Result<String, AuthError> {
+fn new_password_hash(password: &str) -> Result<String, AuthError> {
     check_new_password(password, settings::password_min_length())?;
     Ok(argon2id::hash_password(password, settings::argon2_params()))
 }

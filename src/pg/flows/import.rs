@@ -53,7 +53,7 @@ pub fn import_users_json(users: JsonB, all_or_nothing: bool, progress_every: i32
     run_import(&fdw::staging_sql(&scan), Some(JsonB(rows)), all_or_nothing, progress_every)
 }
 
-pub(super) fn run_import(
+fn run_import(
     staging_sql: &str,
     rows: Option<JsonB>,
     all_or_nothing: bool,
@@ -84,7 +84,7 @@ pub(super) fn run_import(
     Ok(ImportReport { inserted, updated, skipped: importable - inserted - updated, rejected, rejections })
 }
 
-pub(super) fn first_rejection(rejections: &JsonB) -> String {
+fn first_rejection(rejections: &JsonB) -> String {
     rejections
         .0
         .get(0)

@@ -108,12 +108,12 @@ pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict,
 }
 
 /// Same cost as a real verification, so an unknown email takes as long as a wrong password.
-pub(super) fn dummy_verify(password: &str, params: argon2id::Argon2Params) -> bool {
+fn dummy_verify(password: &str, params: argon2id::Argon2Params) -> bool {
     let _ = argon2id::verify_password(password, &argon2id::dummy_hash(params));
     false
 }
 
-pub(super) fn record_failure(user_id: Uuid) {
+fn record_failure(user_id: Uuid) {
     if storage::transaction_is_read_only() {
         return;
     }
@@ -125,7 +125,7 @@ pub(super) fn record_failure(user_id: Uuid) {
 
 /// The trickle migration: the legacy store checks the password; on success the user gets an argon2id
 /// hash of it, inside the caller's transaction. No lock is held while the store is asked.
-pub(super) fn migrate_on_login(
+fn migrate_on_login(
     store: &LegacyStore,
     email: &str,
     password: &str,
@@ -210,7 +210,7 @@ pub fn login(raw_email: &str, password: &str) -> Result<LoginResult, AuthError> 
 
 /// Records a successful local login and returns the profile. On a standby or in a read-only
 /// transaction the login still succeeds; the bookkeeping waits for the next writable login.
-pub(super) fn login_bookkeeping(email: &str, user_id: Uuid, upgraded_hash: Option<&str>) -> JsonB {
+fn login_bookkeeping(email: &str, user_id: Uuid, upgraded_hash: Option<&str>) -> JsonB {
     if storage::transaction_is_read_only() {
         storage::profile_by_email(email).expect("the user was just found")
     } else {

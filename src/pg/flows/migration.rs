@@ -57,7 +57,7 @@ pub(super) fn record_event(
 }
 
 /// A getUser answer, with what its event records.
-pub(super) struct LegacyLookup {
+struct LegacyLookup {
     profile: Option<LegacyProfile>,
     adapter: &'static str,
     latency_ms: f64,
@@ -65,7 +65,7 @@ pub(super) struct LegacyLookup {
 
 /// getUser in import mode: the legacy store's profile for an email that is not local. None when no
 /// store is connected.
-pub(super) fn legacy_lookup(email: &str) -> Result<Option<LegacyLookup>, AuthError> {
+fn legacy_lookup(email: &str) -> Result<Option<LegacyLookup>, AuthError> {
     let store = legacy::current_store()?;
     if matches!(store, LegacyStore::Off) {
         return Ok(None);

@@ -86,7 +86,7 @@ pub struct BackfillReport {
 }
 
 /// What the legacy store gave back for one user.
-pub(super) enum Refill {
+enum Refill {
     /// The store no longer knows the email.
     NotInStore,
     /// The local profile after the merge, and whether the store had any metadata to give.
@@ -95,7 +95,7 @@ pub(super) enum Refill {
 
 /// Re-reads one migrated user's profile from the legacy store (getUser) and merges its metadata under
 /// what the application has written since.
-pub(super) fn refill(store: &LegacyStore, email: &str) -> Result<Refill, AuthError> {
+fn refill(store: &LegacyStore, email: &str) -> Result<Refill, AuthError> {
     let Some(legacy) = legacy::get_user(store, email)? else { return Ok(Refill::NotInStore) };
     let store_had_metadata = !legacy.user_metadata.is_empty() || !legacy.app_metadata.is_empty();
     let object = |m: &serde_json::Map<String, serde_json::Value>| JsonB(serde_json::Value::Object(m.clone()));
