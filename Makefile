@@ -13,6 +13,7 @@ RUN_PORT ?= 28815
 E2E_PORT ?= 28816
 PGTEST_DIR ?= /tmp/pg_trickle-pgtest
 SUDO_FLAG := $(shell [ "$$(id -u)" -eq 0 ] || echo --sudo)
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # cargo pgrx test refuses root unless told which user runs the server.
 RUNAS_FLAG := $(shell [ "$$(id -u)" -eq 0 ] && echo --runas postgres)
 
@@ -24,6 +25,10 @@ setup:
 install: setup
 	@echo "==> building and installing pg_trickle into $$($(PG_CONFIG) --pkglibdir)"
 	cargo pgrx install --pg-config $(PG_CONFIG) $(SUDO_FLAG)
+	@# cargo pgrx installs this version's script and the update scripts (sql/pg_trickle--A--B.sql); the install
+	@# scripts of earlier releases let CREATE EXTENSION ... VERSION make an old version to update from.
+	@echo "==> installing the install scripts of earlier releases (sql/releases/)"
+	$(SUDO) install -m 644 sql/releases/pg_trickle--*.sql "$$($(PG_CONFIG) --sharedir)/extension/"
 
 run: install
 	@bash scripts/cluster.sh start run $(RUN_PORT) shared_preload_libraries=pg_trickle
