@@ -148,6 +148,8 @@ CREATE TABLE auth.migration_events (
 );
 
 CREATE INDEX migration_events_at_idx ON auth.migration_events (at);
+-- A user's history, and auth.forget_user() erasing it, without reading every event (since 0.2.0).
+CREATE INDEX migration_events_email_idx ON auth.migration_events (email, at);
 
 -- Migrated or imported users an admin deleted: with pg_trickle.remigrate_deleted_users off, the legacy
 -- store cannot bring them back. auth.forget_user() removes the tombstone with every other trace.

@@ -44,16 +44,25 @@ pub struct TestDb {
 impl TestDb {
     /// Fast hashing parameters keep the suite quick; tests about parameters override them.
     pub fn new(label: &str) -> Self {
+        Self::create(label, "")
+    }
+
+    /// The extension at an earlier release (its install script comes from `sql/releases/`), to update from.
+    pub fn at_version(label: &str, version: &str) -> Self {
+        Self::create(label, &format!("VERSION '{version}'"))
+    }
+
+    fn create(label: &str, version_clause: &str) -> Self {
         let name = unique_name(label);
         let mut admin = connect_as("postgres", "postgres").expect("connect to the test cluster");
         admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
         let db = TestDb { name };
         let mut su = db.superuser();
         su.batch_execute(&format!(
-            "CREATE EXTENSION pg_trickle;
+            "CREATE EXTENSION pg_trickle {1};
              ALTER DATABASE {0} SET pg_trickle.argon2_memory_kib = 8192;
              ALTER DATABASE {0} SET pg_trickle.argon2_iterations = 1;",
-            db.name
+            db.name, version_clause
         ))
         .expect("create extension");
         db

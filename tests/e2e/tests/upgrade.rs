@@ -1,0 +1,131 @@
+//! Upgrading: every earlier release (its install script kept in `sql/releases/`) is installed, filled with users
+//! of every kind, and updated with `ALTER EXTENSION pg_trickle UPDATE`. Afterwards every user still logs in, the
+//! configuration and history are intact, and the schema is the one a fresh install of this version creates.
+
+use pg_trickle_e2e::postgres::Client;
+use pg_trickle_e2e::{reference_vector, LegacyHttpStore, TestDb};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+const EXTENSION_CATALOG: &str = include_str!("../sql/extension_catalog.sql");
+
+/// The versions whose install scripts `sql/releases/` keeps, oldest first.
+fn released_versions() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sql/releases");
+    let mut versions: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("read {dir:?}: {e}"))
+        .map(|entry| entry.expect("directory entry").file_name().into_string().expect("utf-8 name"))
+        .filter_map(|name| Some(name.strip_prefix("pg_trickle--")?.strip_suffix(".sql")?.to_string()))
+        .collect();
+    versions.sort_by_key(|v| v.split('.').map(|n| n.parse::<u32>().expect("numeric version")).collect::<Vec<_>>());
+    versions
+}
+
+fn default_version(c: &mut Client) -> String {
+    c.query_one("SELECT default_version FROM pg_available_extensions WHERE name = 'pg_trickle'", &[]).unwrap().get(0)
+}
+
+fn catalog(c: &mut Client) -> BTreeSet<String> {
+    c.query(EXTENSION_CATALOG, &[]).unwrap().iter().map(|r| r.get(0)).collect()
+}
+
+fn login(c: &mut Client, email: &str, password: &str) -> (bool, String) {
+    let row = c.query_one("SELECT ok, status FROM auth.login($1, $2)", &[&email, &password]).unwrap();
+    (row.get(0), row.get(1))
+}
+
+fn password_format(c: &mut Client, email: &str) -> String {
+    c.query_one("SELECT password_format FROM auth.users WHERE email = $1", &[&email]).unwrap().get(0)
+}
+
+#[test]
+fn the_update_chain_reaches_this_version_from_every_release() {
+    let fresh = TestDb::new("upgrade_paths");
+    let mut su = fresh.superuser();
+    let current = default_version(&mut su);
+    let releases = released_versions();
+    assert!(!releases.is_empty(), "sql/releases/ keeps the install script of every release");
+    for old in releases.iter().filter(|v| **v != current) {
+        let path: Option<String> = su
+            .query_one(
+                "SELECT path FROM pg_extension_update_paths('pg_trickle') WHERE source = $1 AND target = $2",
+                &[old, &current],
+            )
+            .unwrap_or_else(|_| panic!("{old} is not installed: run `make install` (it installs sql/releases/)"))
+            .get(0);
+        assert!(path.is_some(), "no update path from {old} to {current}: add sql/pg_trickle--{old}--{current}.sql");
+    }
+}
+
+#[test]
+fn users_of_every_kind_survive_the_update_from_every_release() {
+    let fresh = TestDb::new("upgrade_fresh");
+    let current = default_version(&mut fresh.superuser());
+    let expected_catalog = catalog(&mut fresh.superuser());
+    for old in released_versions().into_iter().filter(|v| *v != current) {
+        update_filled_release(&old, &current, &expected_catalog);
+    }
+}
+
+/// Fills release `old` through its own API, updates it, and checks everything it held.
+fn update_filled_release(old: &str, current: &str, expected_catalog: &BTreeSet<String>) {
+    let store = LegacyHttpStore::start(&json!([
+        {"user_id": "1", "email": "ann@legacy.test", "password": "ann-password", "user_metadata": {"plan": "pro"}},
+        {"user_id": "2", "email": "bob@legacy.test", "password": "bob-password"}
+    ]));
+    let db = TestDb::at_version("upgrade_from", old);
+    db.import_from(&store.base_url, "");
+    let mut su = db.superuser();
+    let mut app = db.member_of("trickle_app");
+    let (bcrypt_password, bcrypt_hash, _) = reference_vector("bcrypt", 0);
+
+    app.query_one("SELECT auth.signup('native@example.org', 'native-password')", &[]).unwrap();
+    app.query_one("SELECT auth.signup('resets@example.org', 'forgotten-password')", &[]).unwrap();
+    let token: String = app.query_one("SELECT auth.create_password_reset('resets@example.org')", &[]).unwrap().get(0);
+    assert_eq!(login(&mut app, "ann@legacy.test", "ann-password"), (true, "migrated".into()));
+    assert_eq!(login(&mut app, "native@example.org", "wrong"), (false, "invalid_credentials".into()));
+    let imported = json!([{"email": "imported@example.org", "user_id": "i1", "password_hash": bcrypt_hash}]);
+    su.query_one("SELECT inserted FROM auth.import_users_json($1)", &[&imported]).unwrap();
+    let config_before: Value =
+        su.query_one("SELECT to_jsonb(c) FROM auth.import_configuration AS c", &[]).unwrap().get(0);
+    let events_before: i64 = su.query_one("SELECT count(*) FROM auth.migration_events", &[]).unwrap().get(0);
+    let installed: String =
+        su.query_one("SELECT extversion FROM pg_extension WHERE extname = 'pg_trickle'", &[]).unwrap().get(0);
+    assert_eq!(installed, old);
+
+    su.batch_execute("ALTER EXTENSION pg_trickle UPDATE").unwrap();
+
+    let updated: String =
+        su.query_one("SELECT extversion FROM pg_extension WHERE extname = 'pg_trickle'", &[]).unwrap().get(0);
+    assert_eq!(updated, current);
+    let mut app = db.member_of("trickle_app");
+    let store_logins = store.requests("POST login");
+    assert_eq!(login(&mut app, "native@example.org", "native-password"), (true, "authenticated".into()));
+    assert_eq!(login(&mut app, "ann@legacy.test", "ann-password"), (true, "authenticated".into()));
+    assert_eq!(store.requests("POST login"), store_logins, "a migrated user does not go back to the legacy store");
+    let ann: Value = app.query_one("SELECT auth.get_user('ann@legacy.test')", &[]).unwrap().get(0);
+    assert_eq!(ann["user_metadata"], json!({"plan": "pro"}));
+
+    assert_eq!(password_format(&mut su, "imported@example.org"), "bcrypt");
+    assert_eq!(login(&mut app, "imported@example.org", &bcrypt_password), (true, "authenticated".into()));
+    assert_eq!(password_format(&mut su, "imported@example.org"), "argon2id", "rehashed on its first login");
+
+    app.execute("SELECT auth.reset_password($1, 'remembered-password')", &[&token]).unwrap();
+    assert_eq!(login(&mut app, "resets@example.org", "remembered-password"), (true, "authenticated".into()));
+
+    let config_after: Value =
+        su.query_one("SELECT to_jsonb(c) FROM auth.import_configuration AS c", &[]).unwrap().get(0);
+    assert_eq!(config_after, config_before, "the legacy store configuration is kept");
+    assert_eq!(login(&mut app, "bob@legacy.test", "bob-password"), (true, "migrated".into()));
+    let events_after: i64 = su.query_one("SELECT count(*) FROM auth.migration_events", &[]).unwrap().get(0);
+    assert_eq!(events_after, events_before + 1, "earlier events are kept and new ones recorded");
+
+    let updated_catalog = catalog(&mut su);
+    let missing: Vec<_> = expected_catalog.difference(&updated_catalog).collect();
+    let unexpected: Vec<_> = updated_catalog.difference(expected_catalog).collect();
+    assert!(
+        missing.is_empty() && unexpected.is_empty(),
+        "{old} updated to {current} differs from a fresh install.\nmissing after the update: {missing:#?}\n\
+         only after the update: {unexpected:#?}"
+    );
+}
