@@ -115,6 +115,20 @@ SQL
 plain_ms=$(grep -o 'Time: [0-9.]*' <<<"$import_timing" | sed -n 1p | cut -d' ' -f2)
 import_ms=$(grep -o 'Time: [0-9.]*' <<<"$import_timing" | sed -n 2p | cut -d' ' -f2)
 
+login_updates=10000
+say "$login_updates login row updates on tables packed by bulk import: auth.users (fillfactor 90) and the plain copy"
+update_effect() { # table -> "hot_percent index_growth_kib": how many updates stayed on their page, index growth
+  local query="SELECT pg_indexes_size('$1'), n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relid = '$1'::regclass"
+  local size0 upd0 hot0 size1 upd1 hot1
+  IFS='|' read -r size0 upd0 hot0 < <("$bindir/psql" "${conn[@]}" -d trickle_bench -At -c "$query")
+  "$bindir/pgbench" -h 127.0.0.1 -p "$port" -U postgres -n -M simple -t "$login_updates" -c 1 -D table="$1" \
+    -f bench/login_update.sql trickle_bench >/dev/null 2>&1
+  IFS='|' read -r size1 upd1 hot1 < <("$bindir/psql" "${conn[@]}" -d trickle_bench -At -c "$query")
+  echo "$(( (hot1 - hot0) * 100 / (upd1 - upd0) )) $(( (size1 - size0) / 1024 ))"
+}
+read -r hot_users growth_users < <(update_effect auth.users)
+read -r hot_plain growth_plain < <(update_effect public.plain_users)
+
 say "legacy hash verification: auth.verify_legacy_hash against each format's reference implementation"
 python3 -c 'import passlib, bcrypt, argon2' 2>/dev/null ||
   python3 -m pip install --quiet passlib==1.7.4 bcrypt==4.0.1 argon2-cffi 2>/dev/null
@@ -171,10 +185,13 @@ for line in open(sys.argv[1]):
     print(f"{name:42} {ours:>8.2f}ms {ref:>8.2f}ms   {ours / ref:.2f}   {(ours - floor) / ref:.2f}")
 PY
 rm -f "$legacy_file"
-python3 - "$plain_ms" "$import_ms" <<'PY'
+python3 - "$plain_ms" "$import_ms" "$login_updates" "$hot_users" "$growth_users" "$hot_plain" "$growth_plain" <<'PY'
 import sys
-plain, imported = map(float, sys.argv[1:])
+plain, imported = map(float, sys.argv[1:3])
+updates, hot_users, growth_users, hot_plain, growth_plain = map(int, sys.argv[3:])
 print()
 print(f"bulk import of 50,000 users: {imported:.0f} ms = {50000 / imported * 1000:,.0f} users/s (target >= 20,000); "
       f"plain INSERT ... SELECT {plain:.0f} ms; ratio {imported / plain:.2f} (target <= 2)")
+print(f"{updates} login row updates after the import: auth.users (fillfactor 90) {hot_users} % HOT, indexes grew "
+      f"{growth_users} KiB; the plain copy (fillfactor 100) {hot_plain} % HOT, indexes grew {growth_plain} KiB")
 PY
