@@ -1,6 +1,7 @@
 //! Upgrading: every earlier release (its install script kept in `sql/releases/`) is installed, filled with users
-//! of every kind, and updated with `ALTER EXTENSION pg_trickle UPDATE`. Afterwards every user still logs in, the
-//! configuration and history are intact, and the schema is the one a fresh install of this version creates.
+//! of every kind, and updated with `ALTER EXTENSION pg_trickle UPDATE` — and, apart, dumped and restored where this
+//! version is installed. Either way every user still logs in, the configuration and history are intact, and the
+//! schema is the one a fresh install of this version creates.
 
 use pg_trickle_e2e::postgres::Client;
 use pg_trickle_e2e::{reference_vector, LegacyHttpStore, TestDb};
@@ -63,69 +64,95 @@ fn users_of_every_kind_survive_the_update_from_every_release() {
     let current = default_version(&mut fresh.superuser());
     let expected_catalog = catalog(&mut fresh.superuser());
     for old in released_versions().into_iter().filter(|v| *v != current) {
-        update_filled_release(&old, &current, &expected_catalog);
+        let store = LegacyHttpStore::start(&json!([
+            {"user_id": "1", "email": "ann@legacy.test", "password": "ann-password", "user_metadata": {"plan": "pro"}},
+            {"user_id": "2", "email": "bob@legacy.test", "password": "bob-password"}
+        ]));
+        let filled = fill_release(&old, &store);
+        // Moving servers: a dump of the old release restored where this version is installed.
+        let restored = TestDb::new("upgrade_restored");
+        restored.restore_dump_of(&filled.db);
+        filled.db.superuser().batch_execute("ALTER EXTENSION pg_trickle UPDATE").unwrap();
+        for (how, db) in [("updated", &filled.db), ("dumped and restored", &restored)] {
+            let context = format!("{old} {how} into {current}");
+            check_everything_kept(db, &filled, &store, &context);
+            assert_same_catalog(&mut db.superuser(), &expected_catalog, &context);
+        }
     }
 }
 
-/// Fills release `old` through its own API, updates it, and checks everything it held.
-fn update_filled_release(old: &str, current: &str, expected_catalog: &BTreeSet<String>) {
-    let store = LegacyHttpStore::start(&json!([
-        {"user_id": "1", "email": "ann@legacy.test", "password": "ann-password", "user_metadata": {"plan": "pro"}},
-        {"user_id": "2", "email": "bob@legacy.test", "password": "bob-password"}
-    ]));
+/// A database at an earlier release, filled through that release's API.
+struct FilledRelease {
+    db: TestDb,
+    reset_token: String,
+    bcrypt_password: String,
+    configuration: Value,
+    events: i64,
+}
+
+fn fill_release(old: &str, store: &LegacyHttpStore) -> FilledRelease {
     let db = TestDb::at_version("upgrade_from", old);
     db.import_from(&store.base_url, "");
     let mut su = db.superuser();
     let mut app = db.member_of("trickle_app");
+    let installed: String =
+        su.query_one("SELECT extversion FROM pg_extension WHERE extname = 'pg_trickle'", &[]).unwrap().get(0);
+    assert_eq!(installed, old);
     let (bcrypt_password, bcrypt_hash, _) = reference_vector("bcrypt", 0);
 
     app.query_one("SELECT auth.signup('native@example.org', 'native-password')", &[]).unwrap();
     app.query_one("SELECT auth.signup('resets@example.org', 'forgotten-password')", &[]).unwrap();
-    let token: String = app.query_one("SELECT auth.create_password_reset('resets@example.org')", &[]).unwrap().get(0);
+    let reset_token: String =
+        app.query_one("SELECT auth.create_password_reset('resets@example.org')", &[]).unwrap().get(0);
     assert_eq!(login(&mut app, "ann@legacy.test", "ann-password"), (true, "migrated".into()));
     assert_eq!(login(&mut app, "native@example.org", "wrong"), (false, "invalid_credentials".into()));
     let imported = json!([{"email": "imported@example.org", "user_id": "i1", "password_hash": bcrypt_hash}]);
     su.query_one("SELECT inserted FROM auth.import_users_json($1)", &[&imported]).unwrap();
-    let config_before: Value =
-        su.query_one("SELECT to_jsonb(c) FROM auth.import_configuration AS c", &[]).unwrap().get(0);
-    let events_before: i64 = su.query_one("SELECT count(*) FROM auth.migration_events", &[]).unwrap().get(0);
-    let installed: String =
-        su.query_one("SELECT extversion FROM pg_extension WHERE extname = 'pg_trickle'", &[]).unwrap().get(0);
-    assert_eq!(installed, old);
+    let configuration = su.query_one("SELECT to_jsonb(c) FROM auth.import_configuration AS c", &[]).unwrap().get(0);
+    let events = su.query_one("SELECT count(*) FROM auth.migration_events", &[]).unwrap().get(0);
+    FilledRelease { db, reset_token, bcrypt_password, configuration, events }
+}
 
-    su.batch_execute("ALTER EXTENSION pg_trickle UPDATE").unwrap();
-
-    let updated: String =
-        su.query_one("SELECT extversion FROM pg_extension WHERE extname = 'pg_trickle'", &[]).unwrap().get(0);
-    assert_eq!(updated, current);
+/// Every user logs in (the migrated one without the legacy store), the token works, configuration and events
+/// are kept, and a legacy user not yet migrated still migrates.
+fn check_everything_kept(db: &TestDb, filled: &FilledRelease, store: &LegacyHttpStore, context: &str) {
+    let mut su = db.superuser();
     let mut app = db.member_of("trickle_app");
-    let store_logins = store.requests("POST login");
-    assert_eq!(login(&mut app, "native@example.org", "native-password"), (true, "authenticated".into()));
-    assert_eq!(login(&mut app, "ann@legacy.test", "ann-password"), (true, "authenticated".into()));
-    assert_eq!(store.requests("POST login"), store_logins, "a migrated user does not go back to the legacy store");
-    let ann: Value = app.query_one("SELECT auth.get_user('ann@legacy.test')", &[]).unwrap().get(0);
-    assert_eq!(ann["user_metadata"], json!({"plan": "pro"}));
-
-    assert_eq!(password_format(&mut su, "imported@example.org"), "bcrypt");
-    assert_eq!(login(&mut app, "imported@example.org", &bcrypt_password), (true, "authenticated".into()));
-    assert_eq!(password_format(&mut su, "imported@example.org"), "argon2id", "rehashed on its first login");
-
-    app.execute("SELECT auth.reset_password($1, 'remembered-password')", &[&token]).unwrap();
-    assert_eq!(login(&mut app, "resets@example.org", "remembered-password"), (true, "authenticated".into()));
-
-    let config_after: Value =
+    let version: String =
+        su.query_one("SELECT extversion FROM pg_extension WHERE extname = 'pg_trickle'", &[]).unwrap().get(0);
+    assert_eq!(version, default_version(&mut su), "{context}");
+    let configuration: Value =
         su.query_one("SELECT to_jsonb(c) FROM auth.import_configuration AS c", &[]).unwrap().get(0);
-    assert_eq!(config_after, config_before, "the legacy store configuration is kept");
-    assert_eq!(login(&mut app, "bob@legacy.test", "bob-password"), (true, "migrated".into()));
-    let events_after: i64 = su.query_one("SELECT count(*) FROM auth.migration_events", &[]).unwrap().get(0);
-    assert_eq!(events_after, events_before + 1, "earlier events are kept and new ones recorded");
+    assert_eq!(configuration, filled.configuration, "{context}: the legacy store configuration is kept");
 
-    let updated_catalog = catalog(&mut su);
-    let missing: Vec<_> = expected_catalog.difference(&updated_catalog).collect();
-    let unexpected: Vec<_> = updated_catalog.difference(expected_catalog).collect();
+    let store_logins = store.requests("POST login");
+    assert_eq!(login(&mut app, "native@example.org", "native-password"), (true, "authenticated".into()), "{context}");
+    assert_eq!(login(&mut app, "ann@legacy.test", "ann-password"), (true, "authenticated".into()), "{context}");
+    assert_eq!(store.requests("POST login"), store_logins, "{context}: a migrated user stays off the legacy store");
+    let ann: Value = app.query_one("SELECT auth.get_user('ann@legacy.test')", &[]).unwrap().get(0);
+    assert_eq!(ann["user_metadata"], json!({"plan": "pro"}), "{context}");
+
+    assert_eq!(password_format(&mut su, "imported@example.org"), "bcrypt", "{context}");
+    let imported = login(&mut app, "imported@example.org", &filled.bcrypt_password);
+    assert_eq!(imported, (true, "authenticated".into()), "{context}");
+    assert_eq!(password_format(&mut su, "imported@example.org"), "argon2id", "{context}: rehashed at first login");
+
+    app.execute("SELECT auth.reset_password($1, 'remembered-password')", &[&filled.reset_token]).unwrap();
+    let reset = login(&mut app, "resets@example.org", "remembered-password");
+    assert_eq!(reset, (true, "authenticated".into()), "{context}");
+
+    assert_eq!(login(&mut app, "bob@legacy.test", "bob-password"), (true, "migrated".into()), "{context}");
+    let events: i64 = su.query_one("SELECT count(*) FROM auth.migration_events", &[]).unwrap().get(0);
+    assert_eq!(events, filled.events + 1, "{context}: earlier events are kept and new ones recorded");
+}
+
+fn assert_same_catalog(c: &mut Client, expected: &BTreeSet<String>, context: &str) {
+    let actual = catalog(c);
+    let missing: Vec<_> = expected.difference(&actual).collect();
+    let unexpected: Vec<_> = actual.difference(expected).collect();
     assert!(
         missing.is_empty() && unexpected.is_empty(),
-        "{old} updated to {current} differs from a fresh install.\nmissing after the update: {missing:#?}\n\
-         only after the update: {unexpected:#?}"
+        "{context}: the schema differs from a fresh install.\nmissing: {missing:#?}\nnot in a fresh install: \
+         {unexpected:#?}"
     );
 }
