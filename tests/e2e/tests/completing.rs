@@ -19,9 +19,10 @@ fn http_store() -> LegacyHttpStore {
 }
 
 /// md5_crypt hashes made by `openssl passwd -1 -salt saltsalt <password>` (the reference implementation).
+/// No legacy row has metadata (`prefs`) yet.
 fn fdw_legacy(db: &TestDb) -> LegacyDb {
     let legacy = LegacyDb::create(
-        "CREATE TABLE users (uid bigint PRIMARY KEY, mail text, pw text);
+        "CREATE TABLE users (uid bigint PRIMARY KEY, mail text, pw text, prefs jsonb);
          INSERT INTO users VALUES (1, 'ann@legacy.test', '$1$saltsalt$NuzA7WTAelpl95xgBGWN60'),
                                   (2, 'bob@legacy.test', '$1$saltsalt$NuzA7WTAelpl95xgBGWN60'),
                                   (3, 'cid@legacy.test', '$1$saltsalt$NuzA7WTAelpl95xgBGWN60'),
@@ -31,11 +32,19 @@ fn fdw_legacy(db: &TestDb) -> LegacyDb {
     db.superuser()
         .batch_execute(
             r#"SELECT auth.configure_fdw_store('legacy.users', '{"email": "mail", "id": "uid", "password_hash": "pw",
-                                                                "hash_format": "md5_crypt"}');
+                                                                "hash_format": "md5_crypt", "user_metadata": "prefs"}');
                SELECT auth.set_import_mode(true);"#,
         )
         .unwrap();
     legacy
+}
+
+fn event_outcomes(c: &mut Client, email: &str) -> Vec<(String, String)> {
+    c.query("SELECT adapter, outcome FROM auth.migration_events WHERE email = $1 ORDER BY id", &[&email])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
 }
 
 const FDW_PASSWORD: &str = "correct horse";
@@ -300,4 +309,92 @@ fn events_older_than_the_retention_go_as_new_ones_arrive() {
         .map(|r| r.get(0))
         .collect();
     assert_eq!(left, ["bob@legacy.test", "cid@legacy.test"]);
+}
+
+#[test]
+fn events_disconnect_and_reconnect_with_an_fdw_store() {
+    let db = TestDb::new("done_fdw_disconnect");
+    let legacy = fdw_legacy(&db);
+    let mut app = db.member_of("trickle_app");
+    let mut admin = db.member_of("trickle_admin");
+    let mut tx = app.transaction().unwrap();
+    let status: String =
+        tx.query_one("SELECT status FROM auth.login('ann@legacy.test', $1)", &[&FDW_PASSWORD]).unwrap().get(0);
+    assert_eq!(status, "migrated");
+    tx.rollback().unwrap();
+    assert!(event_outcomes(&mut admin, "ann@legacy.test").is_empty(), "a rolled-back migration leaves no event");
+    assert_eq!(login(&mut app, "ann@legacy.test", FDW_PASSWORD), (true, "migrated".into()));
+    assert_eq!(event_outcomes(&mut admin, "ann@legacy.test"), [("fdw".to_string(), "migrated".to_string())]);
+
+    let kind: String = admin.query_one("SELECT auth.disconnect_external_store()", &[]).unwrap().get(0);
+    assert_eq!(kind, "fdw");
+    // Were the store still asked, a missing legacy table would be an error; disconnected, nobody reads it.
+    legacy.client().batch_execute("ALTER TABLE users RENAME TO users_elsewhere").unwrap();
+    assert_eq!(login(&mut app, "ann@legacy.test", FDW_PASSWORD), (true, "authenticated".into()));
+    assert_eq!(login(&mut app, "bob@legacy.test", FDW_PASSWORD), (false, "invalid_credentials".into()));
+    app.query_one("SELECT auth.signup('cid@legacy.test', 'a-new-password')", &[]).unwrap();
+    assert!(event_outcomes(&mut admin, "bob@legacy.test").is_empty());
+    legacy.client().batch_execute("ALTER TABLE users_elsewhere RENAME TO users").unwrap();
+
+    let kind: String = admin.query_one("SELECT auth.reconnect_external_store()", &[]).unwrap().get(0);
+    assert_eq!(kind, "fdw");
+    let relation: String =
+        admin.query_one("SELECT fdw_relation::text FROM auth.import_configuration", &[]).unwrap().get(0);
+    assert_eq!(relation, "legacy.users", "the relation and its mapping come back with the store");
+    assert_eq!(login(&mut app, "bob@legacy.test", FDW_PASSWORD), (true, "migrated".into()));
+}
+
+#[test]
+fn deleted_migrated_users_with_an_fdw_store() {
+    let db = TestDb::new("done_fdw_tombstones");
+    let _legacy = fdw_legacy(&db);
+    let mut app = db.member_of("trickle_app");
+    let mut admin = db.member_of("trickle_admin");
+    assert_eq!(login(&mut app, "ann@legacy.test", FDW_PASSWORD), (true, "migrated".into()));
+    assert!(app.query_one("SELECT auth.delete_user('ann@legacy.test')", &[]).unwrap().get::<_, bool>(0));
+    assert_eq!(login(&mut app, "ann@legacy.test", FDW_PASSWORD), (true, "migrated".into()));
+    let users: i64 = admin.query_one("SELECT count(*) FROM auth.users", &[]).unwrap().get(0);
+    assert_eq!(users, 1, "migrated again, not duplicated");
+
+    db.superuser()
+        .batch_execute(&format!("ALTER DATABASE {} SET pg_trickle.remigrate_deleted_users = off", db.name))
+        .unwrap();
+    let mut app = db.member_of("trickle_app");
+    assert!(app.query_one("SELECT auth.delete_user('ann@legacy.test')", &[]).unwrap().get::<_, bool>(0));
+    assert_eq!(login(&mut app, "ann@legacy.test", FDW_PASSWORD), (false, "invalid_credentials".into()));
+    let last = event_outcomes(&mut admin, "ann@legacy.test").pop().unwrap();
+    assert_eq!(last, ("fdw".to_string(), "tombstoned".to_string()));
+    admin.query_one("SELECT auth.forget_user('ann@legacy.test')", &[]).unwrap();
+    assert!(event_outcomes(&mut admin, "ann@legacy.test").is_empty());
+    assert_eq!(login(&mut app, "ann@legacy.test", FDW_PASSWORD), (true, "migrated".into()));
+}
+
+#[test]
+fn backfill_with_an_fdw_store_once_the_legacy_row_has_metadata() {
+    let db = TestDb::new("done_fdw_backfill");
+    let legacy = fdw_legacy(&db);
+    let mut app = db.member_of("trickle_app");
+    let mut admin = db.member_of("trickle_admin");
+    assert_eq!(login(&mut app, "ann@legacy.test", FDW_PASSWORD), (true, "migrated".into()));
+    let flagged: i64 =
+        admin.query_one("SELECT count(*) FROM auth.users WHERE metadata_incomplete", &[]).unwrap().get(0);
+    assert_eq!(flagged, 1, "a legacy row without metadata is flagged");
+    let r = admin.query_one("SELECT checked, repaired, still_missing FROM auth.backfill_metadata()", &[]).unwrap();
+    assert_eq!((r.get::<_, i64>(0), r.get::<_, i64>(1), r.get::<_, i64>(2)), (1, 0, 1));
+
+    legacy
+        .client()
+        .batch_execute(r#"UPDATE users SET prefs = '{"theme": "dark", "lang": "en"}' WHERE uid = 1"#)
+        .unwrap();
+    app.query_one("SELECT auth.update_user_metadata('ann@legacy.test', '{\"theme\": \"light\"}')", &[]).unwrap();
+    let r = admin.query_one("SELECT checked, repaired, still_missing FROM auth.backfill_metadata()", &[]).unwrap();
+    assert_eq!((r.get::<_, i64>(0), r.get::<_, i64>(1), r.get::<_, i64>(2)), (1, 1, 0));
+    let ann: Value = app.query_one("SELECT auth.get_user('ann@legacy.test')", &[]).unwrap().get(0);
+    assert_eq!(ann["user_metadata"], json!({"theme": "light", "lang": "en"}), "the application's own write wins");
+    let flagged: i64 =
+        admin.query_one("SELECT count(*) FROM auth.users WHERE metadata_incomplete", &[]).unwrap().get(0);
+    assert_eq!(flagged, 0);
+
+    let err = admin.query_one("SELECT auth.repair_user('nobody@legacy.test')", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "P0002");
 }
