@@ -44,12 +44,16 @@ case "$cmd" in
     echo "$dir" > "$pointer"
     opts="-p $port -k $dir/socket -c listen_addresses=127.0.0.1"
     for o in "${extra[@]}"; do opts+=" $o"; done
+    # A preloaded library is inherited by every backend: a server started before the last install
+    # would go on running the old pg_trickle. The installed library's identity joins the options.
+    library="$("$PG_CONFIG" --pkglibdir)/pg_trickle.so"
+    started_with="$opts $(stat -c '%s %Y' "$library" 2>/dev/null || echo no-library)"
     if as_server_user "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-      if [ "$(cat "$dir/options" 2>/dev/null)" = "$opts" ]; then
+      if [ "$(cat "$dir/options" 2>/dev/null)" = "$started_with" ]; then
         say "cluster '$name' already running in $dir"
         exit 0
       fi
-      say "cluster '$name' runs with other options: restarting it"
+      say "cluster '$name' runs with other options or an older pg_trickle: restarting it"
       as_server_user "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     fi
     if [ ! -f "$dir/data/PG_VERSION" ]; then
@@ -60,7 +64,7 @@ case "$cmd" in
     as_server_user mkdir -p "$dir/socket"
     say "starting cluster '$name' on 127.0.0.1:$port (socket directory $dir/socket)"
     as_server_user "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$opts" start >/dev/null
-    echo "$opts" > "$dir/options"
+    echo "$started_with" > "$dir/options"
     ;;
   stop)
     [ -f "$pointer" ] || { say "cluster '$name' was never started"; exit 0; }

@@ -9,17 +9,45 @@ use crate::legacy_store::{LegacyProfile, Rejection};
 use crate::pg::legacy::{self, LegacyStore};
 use crate::pg::storage;
 use crate::pg::{settings, stats};
-use pgrx::JsonB;
+use pgrx::pg_sys::panic::CaughtError;
+use pgrx::{JsonB, PgSqlErrorCode, PgTryBuilder};
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
-/// Counts a legacy store call for auth.stats: a miss with its latency, or a store error. Shared memory
-/// keeps the count even when the error then aborts the caller's transaction.
-pub(super) fn counted<T>(result: Result<T, AuthError>, started: Instant) -> Result<T, AuthError> {
+/// Makes a legacy store call and counts it for auth.stats: a miss with its latency, or a store error.
+/// Shared memory keeps the count even when the error then aborts the caller's transaction. An FDW store
+/// fails with an ERROR raised inside PostgreSQL (the legacy database is down, its table is gone), not
+/// with a returned error: that is counted too and rethrown unchanged.
+pub(super) fn counted<T>(started: Instant, call: impl FnOnce() -> Result<T, AuthError>) -> Result<T, AuthError> {
+    let result = PgTryBuilder::new(AssertUnwindSafe(call))
+        .catch_others(|caught| {
+            if let CaughtError::PostgresError(report) = &caught {
+                if raised_by_the_store(report.sql_error_code()) {
+                    stats::record(StatEvent::StoreError);
+                }
+            }
+            caught.rethrow()
+        })
+        .execute();
     match &result {
         Ok(_) => stats::record(StatEvent::Miss { latency_micros: started.elapsed().as_micros() as u64 }),
         Err(_) => stats::record(StatEvent::StoreError),
     }
     result
+}
+
+/// A cancel or shutdown (class 57), exhausted resources (53) or a serialization failure (40) is the
+/// session's, not the legacy store's.
+fn raised_by_the_store(code: PgSqlErrorCode) -> bool {
+    // ERRCODE_TO_CATEGORY: the class is the low 12 bits of the packed SQLSTATE.
+    let class = |code: PgSqlErrorCode| code as isize & 0xFFF;
+    ![
+        PgSqlErrorCode::ERRCODE_OPERATOR_INTERVENTION,
+        PgSqlErrorCode::ERRCODE_INSUFFICIENT_RESOURCES,
+        PgSqlErrorCode::ERRCODE_TRANSACTION_ROLLBACK,
+    ]
+    .into_iter()
+    .any(|session| class(session) == class(code))
 }
 
 /// Whether a user the legacy store knows may be (re)created locally: not if an admin deleted them
@@ -71,7 +99,7 @@ fn legacy_lookup(email: &str) -> Result<Option<LegacyLookup>, AuthError> {
         return Ok(None);
     }
     let started = Instant::now();
-    let profile = counted(legacy::get_user(&store, email), started)?;
+    let profile = counted(started, || legacy::get_user(&store, email))?;
     Ok(Some(LegacyLookup { profile, adapter: store.adapter(), latency_ms: started.elapsed().as_secs_f64() * 1000.0 }))
 }
 

@@ -1,7 +1,7 @@
 //! auth.stats(): shared-memory counters (the e2e cluster preloads pg_trickle). A test binary of its own,
 //! so no other test's logins run while it counts.
 
-use pg_trickle_e2e::{sqlstate, LegacyHttpStore, TestDb};
+use pg_trickle_e2e::{sqlstate, LegacyDb, LegacyHttpStore, TestDb};
 use serde_json::json;
 
 #[test]
@@ -44,4 +44,32 @@ fn counters_follow_logins_and_survive_aborted_transactions() {
 
     let err = app.query_one("SELECT * FROM auth.stats()", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "42501");
+
+    // The FDW adapter is counted the same way (same binary: nothing else logs in meanwhile).
+    let legacy = LegacyDb::create(
+        "CREATE TABLE users (uid bigint PRIMARY KEY, mail text, pw text);
+         INSERT INTO users VALUES (1, 'ann@legacy.test', '$1$saltsalt$NuzA7WTAelpl95xgBGWN60'),
+                                  (2, 'bob@legacy.test', '$1$saltsalt$NuzA7WTAelpl95xgBGWN60');",
+    );
+    let fdw_db = TestDb::new("stats_fdw");
+    legacy.attach_to(&fdw_db);
+    let mut fdw_su = fdw_db.superuser();
+    fdw_su
+        .batch_execute(
+            r#"SELECT auth.configure_fdw_store('legacy.users', '{"email": "mail", "id": "uid", "password_hash": "pw",
+                                                                "hash_format": "md5_crypt"}');
+               SELECT auth.set_import_mode(true);"#,
+        )
+        .unwrap();
+    admin.execute("SELECT auth.reset_stats()", &[]).unwrap();
+    let mut fdw_app = fdw_db.member_of("trickle_app");
+    assert!(login(&mut fdw_app, "ann@legacy.test", "correct horse").unwrap());
+    assert!(login(&mut fdw_app, "ann@legacy.test", "correct horse").unwrap());
+    fdw_su.batch_execute("ALTER SERVER legacy_server OPTIONS (SET port '1')").unwrap();
+    assert!(login(&mut fdw_app, "bob@legacy.test", "correct horse").is_err());
+    let r = admin
+        .query_one("SELECT hits, misses, migrations, invalid_credentials, locked, store_errors FROM auth.stats()", &[])
+        .unwrap();
+    let counts: (i64, i64, i64, i64, i64, i64) = (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
+    assert_eq!(counts, (1, 1, 1, 0, 0, 1), "FDW store: hits, misses, migrations, invalid, locked, store errors");
 }
