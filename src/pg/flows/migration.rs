@@ -191,3 +191,27 @@ pub fn configure_http_store(row: storage::ImportConfigRow) -> Result<(), AuthErr
     storage::save_http_store(&row);
     Ok(())
 }
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    use super::{counted, raised_by_the_store};
+    use pgrx::prelude::*;
+    use std::time::Instant;
+
+    #[pg_test]
+    fn only_the_store_s_errors_count_as_store_errors() {
+        assert!(raised_by_the_store(PgSqlErrorCode::ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION));
+        assert!(raised_by_the_store(PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE));
+        assert!(raised_by_the_store(PgSqlErrorCode::ERRCODE_UNDEFINED_TABLE), "the legacy table is gone");
+        assert!(!raised_by_the_store(PgSqlErrorCode::ERRCODE_QUERY_CANCELED));
+        assert!(!raised_by_the_store(PgSqlErrorCode::ERRCODE_ADMIN_SHUTDOWN));
+        assert!(!raised_by_the_store(PgSqlErrorCode::ERRCODE_T_R_SERIALIZATION_FAILURE));
+        assert!(!raised_by_the_store(PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY));
+    }
+
+    #[pg_test(error = "division by zero")]
+    fn an_error_raised_during_the_store_call_reaches_the_caller_unchanged() {
+        let _ = counted(Instant::now(), || Ok(Spi::get_one::<i32>("SELECT 1 / 0")));
+    }
+}
