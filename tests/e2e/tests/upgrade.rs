@@ -156,3 +156,24 @@ fn assert_same_catalog(c: &mut Client, expected: &BTreeSet<String>, context: &st
          {unexpected:#?}"
     );
 }
+
+/// An update may make migrations wait (see CHANGELOG.md), never the logins of users already here: while the
+/// update's transaction is open, they go on.
+#[test]
+fn logins_go_on_while_an_update_is_in_progress() {
+    let current = default_version(&mut TestDb::new("upgrade_locks_version").superuser());
+    for old in released_versions().into_iter().filter(|v| *v != current) {
+        let db = TestDb::at_version("upgrade_locks", &old);
+        let mut app = db.member_of("trickle_app");
+        app.query_one("SELECT auth.signup('native@example.org', 'native-password')", &[]).unwrap();
+        let mut su = db.superuser();
+        let mut update = su.transaction().unwrap();
+        update.batch_execute("ALTER EXTENSION pg_trickle UPDATE").unwrap();
+
+        app.batch_execute("SET lock_timeout = '2s'").unwrap();
+        let during = login(&mut app, "native@example.org", "native-password");
+        assert_eq!(during, (true, "authenticated".into()), "updating from {old}");
+        assert_eq!(login(&mut app, "native@example.org", "wrong"), (false, "invalid_credentials".into()));
+        update.commit().unwrap();
+    }
+}
