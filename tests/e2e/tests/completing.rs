@@ -39,6 +39,16 @@ fn fdw_legacy(db: &TestDb) -> LegacyDb {
     legacy
 }
 
+fn flagged_for_backfill(admin: &mut Client) -> i64 {
+    admin.query_one("SELECT count(*) FROM auth.users WHERE metadata_incomplete", &[]).unwrap().get(0)
+}
+
+/// auth.backfill_metadata()'s (checked, repaired, still_missing).
+fn backfill(admin: &mut Client) -> (i64, i64, i64) {
+    let r = admin.query_one("SELECT checked, repaired, still_missing FROM auth.backfill_metadata()", &[]).unwrap();
+    (r.get(0), r.get(1), r.get(2))
+}
+
 fn event_outcomes(c: &mut Client, email: &str) -> Vec<(String, String)> {
     c.query("SELECT adapter, outcome FROM auth.migration_events WHERE email = $1 ORDER BY id", &[&email])
         .unwrap()
@@ -266,13 +276,11 @@ fn backfill_repairs_metadata_lost_at_migration_without_overwriting_local_changes
     assert_eq!(login(&mut app, "ann@legacy.test", "ann-password"), (true, "migrated".into()));
     assert_eq!(login(&mut app, "bob@legacy.test", "bob-password"), (true, "migrated".into()));
     app.query_one("SELECT auth.update_user_metadata('ann@legacy.test', '{\"theme\": \"light\"}')", &[]).unwrap();
-    let flagged: i64 =
-        admin.query_one("SELECT count(*) FROM auth.users WHERE metadata_incomplete", &[]).unwrap().get(0);
+    let flagged = flagged_for_backfill(&mut admin);
     assert_eq!(flagged, 2);
 
     // Still failing: nothing to merge, the flags stay.
-    let r = admin.query_one("SELECT * FROM auth.backfill_metadata()", &[]).unwrap();
-    assert_eq!((r.get::<_, i64>(0), r.get::<_, i64>(1), r.get::<_, i64>(2)), (2, 0, 2));
+    assert_eq!(backfill(&mut admin), (2, 0, 2));
 
     store.set_mode(json!({"mode": "normal"}));
     let r = admin.query_one("SELECT * FROM auth.backfill_metadata(1)", &[]).unwrap();
@@ -282,8 +290,7 @@ fn backfill_repairs_metadata_lost_at_migration_without_overwriting_local_changes
     let ann: Value = app.query_one("SELECT auth.get_user('ann@legacy.test')", &[]).unwrap().get(0);
     assert_eq!(ann["user_metadata"], json!({"theme": "light", "lang": "en"}), "the application's own write wins");
     assert_eq!(ann["app_metadata"], json!({"plan": "gold"}));
-    let flagged: i64 =
-        admin.query_one("SELECT count(*) FROM auth.users WHERE metadata_incomplete", &[]).unwrap().get(0);
+    let flagged = flagged_for_backfill(&mut admin);
     assert_eq!(flagged, 0);
     let err = app.query_one("SELECT * FROM auth.backfill_metadata()", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "42501");
@@ -376,23 +383,19 @@ fn backfill_with_an_fdw_store_once_the_legacy_row_has_metadata() {
     let mut app = db.member_of("trickle_app");
     let mut admin = db.member_of("trickle_admin");
     assert_eq!(login(&mut app, "ann@legacy.test", FDW_PASSWORD), (true, "migrated".into()));
-    let flagged: i64 =
-        admin.query_one("SELECT count(*) FROM auth.users WHERE metadata_incomplete", &[]).unwrap().get(0);
+    let flagged = flagged_for_backfill(&mut admin);
     assert_eq!(flagged, 1, "a legacy row without metadata is flagged");
-    let r = admin.query_one("SELECT checked, repaired, still_missing FROM auth.backfill_metadata()", &[]).unwrap();
-    assert_eq!((r.get::<_, i64>(0), r.get::<_, i64>(1), r.get::<_, i64>(2)), (1, 0, 1));
+    assert_eq!(backfill(&mut admin), (1, 0, 1));
 
     legacy
         .client()
         .batch_execute(r#"UPDATE users SET prefs = '{"theme": "dark", "lang": "en"}' WHERE uid = 1"#)
         .unwrap();
     app.query_one("SELECT auth.update_user_metadata('ann@legacy.test', '{\"theme\": \"light\"}')", &[]).unwrap();
-    let r = admin.query_one("SELECT checked, repaired, still_missing FROM auth.backfill_metadata()", &[]).unwrap();
-    assert_eq!((r.get::<_, i64>(0), r.get::<_, i64>(1), r.get::<_, i64>(2)), (1, 1, 0));
+    assert_eq!(backfill(&mut admin), (1, 1, 0));
     let ann: Value = app.query_one("SELECT auth.get_user('ann@legacy.test')", &[]).unwrap().get(0);
     assert_eq!(ann["user_metadata"], json!({"theme": "light", "lang": "en"}), "the application's own write wins");
-    let flagged: i64 =
-        admin.query_one("SELECT count(*) FROM auth.users WHERE metadata_incomplete", &[]).unwrap().get(0);
+    let flagged = flagged_for_backfill(&mut admin);
     assert_eq!(flagged, 0);
 
     let err = admin.query_one("SELECT auth.repair_user('nobody@legacy.test')", &[]).unwrap_err();

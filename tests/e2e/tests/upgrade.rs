@@ -26,6 +26,10 @@ fn default_version(c: &mut Client) -> String {
     c.query_one("SELECT default_version FROM pg_available_extensions WHERE name = 'pg_trickle'", &[]).unwrap().get(0)
 }
 
+fn installed_version(c: &mut Client) -> String {
+    c.query_one("SELECT extversion FROM pg_extension WHERE extname = 'pg_trickle'", &[]).unwrap().get(0)
+}
+
 fn catalog(c: &mut Client) -> BTreeSet<String> {
     c.query(EXTENSION_CATALOG, &[]).unwrap().iter().map(|r| r.get(0)).collect()
 }
@@ -95,8 +99,7 @@ fn fill_release(old: &str, store: &LegacyHttpStore) -> FilledRelease {
     db.import_from(&store.base_url, "");
     let mut su = db.superuser();
     let mut app = db.member_of("trickle_app");
-    let installed: String =
-        su.query_one("SELECT extversion FROM pg_extension WHERE extname = 'pg_trickle'", &[]).unwrap().get(0);
+    let installed = installed_version(&mut su);
     assert_eq!(installed, old);
     let (bcrypt_password, bcrypt_hash, _) = reference_vector("bcrypt", 0);
 
@@ -118,8 +121,7 @@ fn fill_release(old: &str, store: &LegacyHttpStore) -> FilledRelease {
 fn check_everything_kept(db: &TestDb, filled: &FilledRelease, store: &LegacyHttpStore, context: &str) {
     let mut su = db.superuser();
     let mut app = db.member_of("trickle_app");
-    let version: String =
-        su.query_one("SELECT extversion FROM pg_extension WHERE extname = 'pg_trickle'", &[]).unwrap().get(0);
+    let version = installed_version(&mut su);
     assert_eq!(version, default_version(&mut su), "{context}");
     let configuration: Value =
         su.query_one("SELECT to_jsonb(c) FROM auth.import_configuration AS c", &[]).unwrap().get(0);
