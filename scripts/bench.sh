@@ -103,6 +103,8 @@ SELECT n AS uid, 'Bulk.' || n || '@Legacy.example' AS mail,
        '$2b$10$' || lpad(n::text, 53, 'x') AS pw, 'bcrypt' AS algo, 'User ' || n AS full_name,
        jsonb_build_object('n', n) AS prefs
   FROM generate_series(1, 50000) AS n;
+-- A superuser's import reads its source as trickle_admin, never with superuser rights.
+GRANT SELECT ON public.legacy_bulk TO trickle_admin;
 -- A copy of auth.users, storage parameters included (LIKE does not copy them).
 CREATE TABLE public.plain_users (LIKE auth.users INCLUDING ALL) WITH (fillfactor = 90);
 \timing on

@@ -1,5 +1,7 @@
 -- pg_trickle: who may call what. Runs last (finalize), after every function exists.
--- Functions run SECURITY DEFINER; callers get nothing by default and one of two roles explicitly.
+-- Functions run SECURITY DEFINER, except those that read a relation the caller names (auth.import_users,
+-- auth.configure_fdw_store): they run SECURITY INVOKER and take the owner's rights only for pg_trickle's own
+-- tables (src/pg/privilege.rs). Callers get nothing by default and one of two roles explicitly.
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA auth FROM PUBLIC;
 
@@ -25,9 +27,9 @@ GRANT EXECUTE ON FUNCTION
     auth.update_app_metadata(text, jsonb),
     auth.unlock_user(text),
     auth.set_import_mode(boolean),
-    auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text),
+    auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text, boolean),
     auth.migrate(text),
-    auth.configure_fdw_store(text, jsonb),
+    auth.configure_fdw_store(text, jsonb, text),
     auth.import_users(text, jsonb, boolean, integer),
     auth.import_users_json(jsonb, boolean, integer),
     auth.forget_user(text),

@@ -109,7 +109,11 @@ CREATE TABLE auth.import_config (
     fdw_mapping             jsonb,
     -- Set by auth.disconnect_external_store(): the store kind to restore on reconnect.
     disconnected_store_kind text,
-    updated_at              timestamptz NOT NULL DEFAULT pg_catalog.now()
+    updated_at              timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- The role the FDW relation is read as (never a superuser; since 0.3.0, NULL before).
+    fdw_reader              regrole,
+    -- Plain http to a host other than loopback, allowed explicitly (since 0.3.0).
+    http_allow_insecure     boolean     NOT NULL DEFAULT false
 );
 
 COMMENT ON TABLE auth.import_config IS 'pg_trickle: import mode and legacy store settings (owner only: holds secrets)';
@@ -131,7 +135,9 @@ SELECT c.import_mode,
        c.fdw_relation,
        c.fdw_mapping,
        c.disconnected_store_kind IS NOT NULL AS disconnected,
-       c.updated_at
+       c.updated_at,
+       c.fdw_reader,
+       COALESCE(c.http_allow_insecure, false) AS http_allow_insecure
   FROM (SELECT true AS singleton) AS one
   LEFT JOIN auth.import_config AS c ON c.singleton;
 
@@ -174,7 +180,13 @@ SELECT pg_catalog.pg_extension_config_dump('auth.password_reset_tokens', '');
 
 REVOKE ALL ON ALL TABLES IN SCHEMA auth FROM PUBLIC;
 GRANT USAGE ON SCHEMA auth TO trickle_app, trickle_admin;
-GRANT SELECT, INSERT, UPDATE, DELETE ON auth.users, auth.password_reset_tokens, auth.login_attempts TO trickle_admin;
+-- Admins read users but change them only through the functions, which keep the rules (a hash is never written
+-- by hand, so a user with a local password cannot be sent back to a legacy store), and never read secrets.
+GRANT SELECT (id, email, email_verified, password_format, username, name, given_name, family_name, nickname, picture,
+              user_metadata, app_metadata, external_id, source, metadata_incomplete, created_at, updated_at,
+              migrated_at, last_login_at, password_changed_at)
+    ON auth.users TO trickle_admin;
+GRANT SELECT ON auth.login_attempts TO trickle_admin;
 GRANT SELECT, DELETE ON auth.migration_events TO trickle_admin;
 GRANT SELECT ON auth.deleted_users TO trickle_admin;
 GRANT SELECT ON auth.import_configuration TO trickle_admin;

@@ -65,12 +65,16 @@ SELECT source, count(*) FROM auth.users GROUP BY source ORDER BY source;
 CREATE EXTENSION postgres_fdw;
 CREATE SERVER old_app FOREIGN DATA WRAPPER postgres_fdw
     OPTIONS (host '127.0.0.1', port :'pg_port', dbname 'trickle_legacy');
-CREATE USER MAPPING FOR CURRENT_USER SERVER old_app OPTIONS (user 'postgres');
+-- Legacy relations are never read with the owner's rights: name a non-superuser reader that may read them.
+CREATE USER MAPPING FOR PUBLIC SERVER old_app OPTIONS (user 'postgres', password_required 'false');
 CREATE SCHEMA legacy;
 IMPORT FOREIGN SCHEMA public LIMIT TO (users) FROM SERVER old_app INTO legacy;
+GRANT USAGE ON SCHEMA legacy TO trickle_admin;
+GRANT SELECT ON legacy.users TO trickle_admin;
 SELECT auth.configure_fdw_store('legacy.users', '{"email": "mail", "email_case_insensitive": true, "id": "uid",
-    "password_hash": "pw", "hash_format": "sha512_crypt", "name": "full_name", "user_metadata": "prefs"}');
-SELECT store_kind, fdw_relation, import_mode FROM auth.import_configuration;
+    "password_hash": "pw", "hash_format": "sha512_crypt", "name": "full_name", "user_metadata": "prefs"}',
+    read_as => 'trickle_admin');
+SELECT store_kind, fdw_relation, fdw_reader, import_mode FROM auth.import_configuration;
 
 SET ROLE demo_app;
 \echo '--- first login of a user of the old app: the SHA-512 crypt hash is verified in the database, then replaced'

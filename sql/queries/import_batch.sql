@@ -9,7 +9,7 @@ WITH written AS (
     SELECT i.norm, COALESCE(i.email_verified, false), i.legacy_id, i.username, i.name, i.given_name, i.family_name,
            i.nickname, i.picture, COALESCE(NULLIF(i.user_metadata, 'null'), '{}'), COALESCE(NULLIF(i.app_metadata, 'null'), '{}'),
            NULLIF(i.password_hash, ''),
-           CASE WHEN NULLIF(i.password_hash, '') IS NULL THEN NULL ELSE COALESCE(i.hash_format, 'auto') END,
+           CASE WHEN NULLIF(i.password_hash, '') IS NULL THEN NULL ELSE i.detected_format END,
            CASE WHEN NULLIF(i.password_hash, '') IS NULL THEN NULL ELSE NULLIF(i.hash_params, 'null') END,
            'imported'
       FROM pg_temp.pg_trickle_import AS i

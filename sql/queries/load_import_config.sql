@@ -1,4 +1,4 @@
-SELECT import_mode, store_kind, http_base_url, http_contract, http_auth_kind, http_auth_header, http_auth_secret,
-       http_hmac_secret, http_connect_timeout_ms, http_timeout_ms, http_lookup_retries, http_max_response_bytes,
-       http_ca_bundle, fdw_relation::text, fdw_mapping
-  FROM auth.import_config
+-- The configuration row as JSON, read by column name: a library newer than the installed SQL objects (between
+-- installing it and ALTER EXTENSION pg_trickle UPDATE) reads the columns it knows and defaults the others.
+-- regclass and regrole columns come out as their quoted names.
+SELECT pg_catalog.to_jsonb(c) FROM auth.import_config AS c

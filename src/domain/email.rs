@@ -10,7 +10,14 @@ use unicode_normalization::UnicodeNormalization;
 /// RFC 5321 limits a forward path to 256 octets including the angle brackets.
 pub const MAX_EMAIL_BYTES: usize = 254;
 
+/// Raw input longer than this is refused before any normalisation: normalising is linear in the input,
+/// and nothing this long can normalise to a valid address (surrounding white space included).
+pub const MAX_RAW_EMAIL_BYTES: usize = 1024;
+
 pub fn normalize_email(raw: &str) -> Result<String, AuthError> {
+    if raw.len() > MAX_RAW_EMAIL_BYTES {
+        return Err(AuthError::InvalidEmail("it is longer than 254 bytes"));
+    }
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         return Err(AuthError::InvalidEmail("it is empty"));
@@ -71,5 +78,13 @@ mod tests {
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert!(normalize_email(&long).is_err());
+    }
+
+    #[test]
+    fn raw_input_over_the_limit_is_refused_even_if_it_would_normalise_to_a_valid_address() {
+        let padded = format!("{}ada@example.com", " ".repeat(MAX_RAW_EMAIL_BYTES));
+        assert_eq!(normalize_email(&padded), Err(AuthError::InvalidEmail("it is longer than 254 bytes")));
+        let within = format!("{}ada@example.com", " ".repeat(100));
+        assert_eq!(normalize_email(&within).unwrap(), "ada@example.com");
     }
 }

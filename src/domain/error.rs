@@ -10,6 +10,8 @@ use thiserror::Error;
 pub enum AuthError {
     #[error("argument \"{0}\" must not be NULL")]
     NullArgument(&'static str),
+    #[error("argument \"{0}\" is too long")]
+    ArgumentTooLong(&'static str),
     #[error("invalid email address: {0}")]
     InvalidEmail(&'static str),
     #[error("password is too short: at least {min} characters are required")]
@@ -28,6 +30,8 @@ pub enum AuthError {
     InvalidSetting(String),
     #[error("stored password hash is unreadable")]
     CorruptHash,
+    #[error("not enough memory to verify or hash a password")]
+    OutOfMemory,
     #[error(transparent)]
     LegacyStore(#[from] StoreError),
     #[error(transparent)]
@@ -56,6 +60,14 @@ pub enum AuthError {
     NoImportSource,
     #[error("{0} must be a JSON array")]
     NotAnArray(&'static str),
+    #[error("the FDW legacy store has no reader role (configured before 0.3.0, or the role was dropped)")]
+    NoLegacyReader,
+    #[error("the legacy relation is refused: {0}")]
+    LegacyRelationRefused(&'static str),
+    #[error("the legacy relation is unfit: {0}")]
+    LegacyRelationUnfit(&'static str),
+    #[error("the pg_trickle library is {library} but the database has {installed}")]
+    ExtensionNotUpdated { library: &'static str, installed: String },
     #[error("{rejected} rows were rejected, so nothing was imported (all_or_nothing); first: {first}")]
     ImportRejected { rejected: i64, first: String },
 }

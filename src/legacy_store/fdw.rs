@@ -260,13 +260,14 @@ impl ColumnMapping {
 
 /// Stages a bulk import: the rows of `scan_sql` (in `ROW_COLUMNS` order plus a preset `reason`, NULL when
 /// the source had nothing to object to) into a temporary table, each with its normalised email, its
-/// position `n` and the reason it is rejected (NULL: importable). One pass over the source.
-/// `$1` is the array of hash format names; `scan_sql` may use `$2`.
+/// position `n`, the canonical format of its hash and the reason it is rejected (NULL: importable). One pass over
+/// the source; each hash is parsed and its costs bounded (auth.check_legacy_hash), none verified. `scan_sql` may
+/// use `$1`.
 pub fn staging_sql(scan_sql: &str) -> String {
     let columns = ROW_COLUMNS.join(", ");
     format!(
         "CREATE TEMP TABLE pg_trickle_import ON COMMIT DROP AS
-         SELECT row_number() OVER () AS n, s.*,
+         SELECT row_number() OVER () AS n, s.*, h.hash_format AS detected_format,
                 COALESCE(s.preset_reason, CASE
                     WHEN s.norm IS NULL THEN 'invalid_email'
                     WHEN pg_catalog.count(*) OVER (PARTITION BY s.norm) > 1 THEN 'duplicate_email'
@@ -274,8 +275,7 @@ pub fn staging_sql(scan_sql: &str) -> String {
                         THEN 'duplicate_legacy_id'
                     WHEN s.username IS NOT NULL AND pg_catalog.count(*) OVER (PARTITION BY s.username) > 1
                         THEN 'duplicate_username'
-                    WHEN NULLIF(s.password_hash, '') IS NOT NULL
-                         AND NOT (COALESCE(s.hash_format, 'auto') OPERATOR(pg_catalog.=) ANY ($1)) THEN 'unknown_hash_format'
+                    WHEN h.problem IS NOT NULL THEN 'hash_' OPERATOR(pg_catalog.||) h.problem
                     WHEN pg_catalog.jsonb_typeof(s.hash_params) NOT IN ('object', 'null') THEN 'hash_params_not_object'
                     WHEN pg_catalog.jsonb_typeof(s.user_metadata) NOT IN ('object', 'null') THEN 'user_metadata_not_object'
                     WHEN pg_catalog.jsonb_typeof(s.app_metadata) NOT IN ('object', 'null') THEN 'app_metadata_not_object'
@@ -284,6 +284,8 @@ pub fn staging_sql(scan_sql: &str) -> String {
                 END) AS reason
            FROM (SELECT x.*, auth.normalize_email(x.email) AS norm
                    FROM ({scan_sql}) AS x({columns}, preset_reason)) AS s
+           LEFT JOIN LATERAL auth.check_legacy_hash(s.password_hash, s.hash_format, s.hash_params) AS h
+                  ON NULLIF(s.password_hash, '') IS NOT NULL
            -- Joins, not per-row subqueries: external_id and username are unique, so at most one match each.
            LEFT JOIN auth.users AS id_holder ON id_holder.external_id = s.legacy_id AND id_holder.email <> s.norm
            LEFT JOIN auth.users AS name_holder ON name_holder.username = s.username AND name_holder.email <> s.norm"
@@ -319,8 +321,18 @@ pub fn unmigrated_sql(scan_sql: &str, count_only: bool) -> String {
     )
 }
 
+/// The columns of a table holding `scan_sql`'s rows: `ROW_COLUMNS` with their types, then the preset reason.
+pub fn row_columns_ddl() -> String {
+    ROW_COLUMNS
+        .iter()
+        .map(|c| format!("{c} {}", row_column_type(c)))
+        .chain(std::iter::once("preset_reason text".to_string()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The SQL type of each of `ROW_COLUMNS` (what `select_list` casts to).
-pub fn row_column_type(column: &str) -> &'static str {
+fn row_column_type(column: &str) -> &'static str {
     match column {
         "hash_params" | "user_metadata" | "app_metadata" => "jsonb",
         "email_verified" => "boolean",

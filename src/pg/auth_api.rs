@@ -21,6 +21,18 @@ pub mod auth {
         value.ok_or(AuthError::NullArgument(name))
     }
 
+    /// Text arguments longer than any valid value are refused before any other work (emails have their own,
+    /// lower limit before normalisation; passwords theirs before hashing).
+    const MAX_TEXT_ARGUMENT_BYTES: usize = 8192;
+
+    fn bounded<'a>(value: Option<&'a str>, name: &'static str) -> Result<&'a str, AuthError> {
+        let value = required(value, name)?;
+        if value.len() > MAX_TEXT_ARGUMENT_BYTES {
+            return Err(AuthError::ArgumentTooLong(name));
+        }
+        Ok(value)
+    }
+
     /// The version of the pg_trickle library loaded in this backend.
     #[pg_extern(immutable, parallel_safe)]
     pub fn version() -> &'static str {
@@ -46,7 +58,7 @@ pub mod auth {
         >,
         ErrorReport,
     > {
-        let result = flows::login(required(email, "email")?, required(password, "password")?)?;
+        let result = flows::login(bounded(email, "email")?, required(password, "password")?)?;
         let ok = result.status.is_ok();
         Ok(TableIterator::once((ok, result.status.as_str().to_string(), result.user_id, result.email, result.profile)))
     }
@@ -59,7 +71,7 @@ pub mod auth {
         user_metadata: default!(Option<JsonB>, "'{}'"),
     ) -> Result<Uuid, ErrorReport> {
         Ok(flows::signup(
-            required(email, "email")?,
+            bounded(email, "email")?,
             required(password, "password")?,
             required(user_metadata, "user_metadata")?,
         )?)
@@ -74,7 +86,7 @@ pub mod auth {
         new_password: Option<&str>,
     ) -> Result<bool, ErrorReport> {
         Ok(flows::change_password(
-            required(email, "email")?,
+            bounded(email, "email")?,
             required(old_password, "old_password")?,
             required(new_password, "new_password")?,
         )?)
@@ -84,67 +96,67 @@ pub mod auth {
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn set_password(email: Option<&str>, new_password: Option<&str>) -> Result<(), ErrorReport> {
-        Ok(flows::set_password(required(email, "email")?, required(new_password, "new_password")?)?)
+        Ok(flows::set_password(bounded(email, "email")?, required(new_password, "new_password")?)?)
     }
 
     /// A single-use token to mail to the user; returned for unknown emails too (it never works).
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn create_password_reset(email: Option<&str>) -> Result<String, ErrorReport> {
-        Ok(flows::create_password_reset(required(email, "email")?)?)
+        Ok(flows::create_password_reset(bounded(email, "email")?)?)
     }
 
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn reset_password(token: Option<&str>, new_password: Option<&str>) -> Result<(), ErrorReport> {
-        Ok(flows::reset_password(required(token, "token")?, required(new_password, "new_password")?)?)
+        Ok(flows::reset_password(bounded(token, "token")?, required(new_password, "new_password")?)?)
     }
 
     /// The user's profile without any secret; NULL when there is no such user.
     #[pg_extern(security_definer, stable, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn get_user(email: Option<&str>) -> Result<Option<JsonB>, ErrorReport> {
-        Ok(flows::get_user(required(email, "email")?)?)
+        Ok(flows::get_user(bounded(email, "email")?)?)
     }
 
     /// Shallow-merges `patch` into user_metadata (null values remove keys); returns the result.
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn update_user_metadata(email: Option<&str>, patch: Option<JsonB>) -> Result<JsonB, ErrorReport> {
-        Ok(flows::update_user_metadata(required(email, "email")?, required(patch, "patch")?)?)
+        Ok(flows::update_user_metadata(bounded(email, "email")?, required(patch, "patch")?)?)
     }
 
     /// Admin: like update_user_metadata, for app_metadata (roles, plans: what users must not set).
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn update_app_metadata(email: Option<&str>, patch: Option<JsonB>) -> Result<JsonB, ErrorReport> {
-        Ok(flows::update_app_metadata(required(email, "email")?, required(patch, "patch")?)?)
+        Ok(flows::update_app_metadata(bounded(email, "email")?, required(patch, "patch")?)?)
     }
 
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn change_email(email: Option<&str>, new_email: Option<&str>) -> Result<(), ErrorReport> {
-        Ok(flows::change_email(required(email, "email")?, required(new_email, "new_email")?)?)
+        Ok(flows::change_email(bounded(email, "email")?, bounded(new_email, "new_email")?)?)
     }
 
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn set_email_verified(email: Option<&str>, verified: Option<bool>) -> Result<(), ErrorReport> {
-        Ok(flows::set_email_verified(required(email, "email")?, required(verified, "verified")?)?)
+        Ok(flows::set_email_verified(bounded(email, "email")?, required(verified, "verified")?)?)
     }
 
     /// true when a user was deleted.
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn delete_user(email: Option<&str>) -> Result<bool, ErrorReport> {
-        Ok(flows::delete_user(required(email, "email")?)?)
+        Ok(flows::delete_user(bounded(email, "email")?)?)
     }
 
     /// Admin: clears a lockout and the failure count.
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn unlock_user(email: Option<&str>) -> Result<(), ErrorReport> {
-        Ok(flows::unlock_user(required(email, "email")?)?)
+        Ok(flows::unlock_user(bounded(email, "email")?)?)
     }
 
     /// Admin: import mode on or off. Takes effect when the transaction commits.
@@ -156,11 +168,12 @@ pub mod auth {
     }
 
     /// Admin: points import mode at an HTTP legacy store (docs/http-contract.md). Refuses unsafe
-    /// settings (22023). Takes effect when the transaction commits.
+    /// settings (22023), among them plain http to a host other than loopback unless `allow_insecure`.
+    /// Takes effect when the transaction commits.
     #[allow(clippy::too_many_arguments)]
-    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[pg_extern(name = "configure_http_store", security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
-    pub fn configure_http_store(
+    pub fn configure_http_store_checked(
         base_url: Option<&str>,
         contract: default!(Option<&str>, "'pg_trickle'"),
         auth_kind: default!(Option<&str>, "'none'"),
@@ -172,25 +185,53 @@ pub mod auth {
         lookup_retries: default!(Option<i32>, 1),
         max_response_bytes: default!(Option<i32>, 1048576),
         ca_bundle: default!(Option<&str>, "NULL"),
+        allow_insecure: default!(Option<bool>, false),
     ) -> Result<(), ErrorReport> {
+        let text = |value: Option<&str>, name| bounded(value, name).map(str::to_string);
+        let optional = |value: Option<&str>, name| value.map(|v| text(Some(v), name)).transpose();
         let row = crate::pg::storage::ImportConfigRow {
             import_mode: false, // not written by this function
             store_kind: "http".into(),
-            http_base_url: Some(required(base_url, "base_url")?.to_string()),
-            http_contract: required(contract, "contract")?.to_string(),
-            http_auth_kind: required(auth_kind, "auth_kind")?.to_string(),
-            http_auth_header: auth_header.map(str::to_string),
-            http_auth_secret: auth_secret.map(str::to_string),
-            http_hmac_secret: hmac_secret.map(str::to_string),
+            http_base_url: Some(text(base_url, "base_url")?),
+            http_contract: text(contract, "contract")?,
+            http_auth_kind: text(auth_kind, "auth_kind")?,
+            http_auth_header: optional(auth_header, "auth_header")?,
+            http_auth_secret: optional(auth_secret, "auth_secret")?,
+            http_hmac_secret: optional(hmac_secret, "hmac_secret")?,
             http_connect_timeout_ms: required(connect_timeout_ms, "connect_timeout_ms")?,
             http_timeout_ms: required(timeout_ms, "timeout_ms")?,
             http_lookup_retries: required(lookup_retries, "lookup_retries")?,
             http_max_response_bytes: required(max_response_bytes, "max_response_bytes")?,
-            http_ca_bundle: ca_bundle.map(str::to_string),
+            // A CA bundle is the one long text argument: a chain of PEM certificates.
+            http_ca_bundle: ca_bundle.map(|pem| pem.to_string()).filter(|pem| pem.len() <= 1 << 20),
+            http_allow_insecure: required(allow_insecure, "allow_insecure")?,
             fdw_relation: None,
             fdw_mapping: None,
+            fdw_reader: None,
         };
+        if ca_bundle.is_some() && row.http_ca_bundle.is_none() {
+            return Err(AuthError::ArgumentTooLong("ca_bundle").into());
+        }
         Ok(flows::configure_http_store(row)?)
+    }
+
+    /// The 0.2.0 entry point (eleven arguments, no `allow_insecure`), kept for databases not yet updated.
+    #[allow(clippy::too_many_arguments)]
+    #[pg_extern(sql = false)]
+    pub fn configure_http_store(
+        _base_url: Option<&str>,
+        _contract: Option<&str>,
+        _auth_kind: Option<&str>,
+        _auth_secret: Option<&str>,
+        _auth_header: Option<&str>,
+        _hmac_secret: Option<&str>,
+        _connect_timeout_ms: Option<i32>,
+        _timeout_ms: Option<i32>,
+        _lookup_retries: Option<i32>,
+        _max_response_bytes: Option<i32>,
+        _ca_bundle: Option<&str>,
+    ) -> Result<(), ErrorReport> {
+        Err(not_updated().into())
     }
 
     /// Admin: moves a legacy user's profile (no password) into auth.users ahead of any login;
@@ -198,7 +239,7 @@ pub mod auth {
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn migrate(email: Option<&str>) -> Result<JsonB, ErrorReport> {
-        Ok(flows::migrate(required(email, "email")?)?)
+        Ok(flows::migrate(bounded(email, "email")?)?)
     }
 
     /// Admin: verifies a password against a legacy hash (docs/legacy-hashes.md). `format` is a name from
@@ -219,8 +260,30 @@ pub mod auth {
             required(hash, "hash")?,
             required(format, "format")?,
             &params.0,
+            &crate::pg::settings::hash_budget(),
         )
         .map_err(AuthError::from)?)
+    }
+
+    /// For bulk import: the canonical format of a legacy hash that can be verified within the bounds and
+    /// pg_trickle.max_hash_memory, or the class of why it cannot (never the hash itself).
+    #[pg_extern(stable, parallel_safe)]
+    pub fn check_legacy_hash(
+        hash: Option<&str>,
+        format: Option<&str>,
+        params: Option<JsonB>,
+    ) -> TableIterator<'static, (name!(hash_format, Option<&'static str>), name!(problem, Option<&'static str>))> {
+        let params = params.map(|p| p.0).unwrap_or_default();
+        let checked = crate::domain::legacy_hash::prepare(
+            hash.unwrap_or_default(),
+            format.unwrap_or("auto"),
+            &params,
+            &crate::pg::settings::hash_budget(),
+        );
+        TableIterator::once(match checked {
+            Ok(prepared) => (Some(prepared.format), None),
+            Err(err) => (None, Some(err.class())),
+        })
     }
 
     /// Every legacy hash format pg_trickle verifies, with the params it takes.
@@ -233,11 +296,41 @@ pub mod auth {
     }
 
     /// Admin: points import mode at a legacy users relation (table, view or foreign table, by name) with
-    /// a column mapping (docs/fdw-adapter.md). Takes effect when the transaction commits.
-    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    /// a column mapping (docs/fdw-adapter.md), read as `read_as` (default: the caller; trickle_admin for a
+    /// superuser). SECURITY INVOKER, so the caller's own rights decide what it may name. Takes effect when
+    /// the transaction commits.
+    #[pg_extern(name = "configure_fdw_store", volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
-    pub fn configure_fdw_store(relation: Option<&str>, mapping: Option<JsonB>) -> Result<(), ErrorReport> {
-        Ok(flows::configure_fdw_store(required(relation, "relation")?, required(mapping, "mapping")?)?)
+    pub fn configure_fdw_store_read_as(
+        relation: Option<&str>,
+        mapping: Option<JsonB>,
+        read_as: default!(Option<&str>, "NULL"),
+    ) -> Result<(), ErrorReport> {
+        let (relation, mapping) = (bounded(relation, "relation")?, required(mapping, "mapping")?);
+        let read_as = read_as.map(|r| bounded(Some(r), "read_as")).transpose()?;
+        Ok(as_owner(|caller| flows::configure_fdw_store(caller, relation, mapping, read_as))?)
+    }
+
+    /// The 0.2.0 entry point (SECURITY DEFINER, no reader role), kept for databases not yet updated.
+    #[pg_extern(sql = false)]
+    pub fn configure_fdw_store(_relation: Option<&str>, _mapping: Option<JsonB>) -> Result<(), ErrorReport> {
+        Err(not_updated().into())
+    }
+
+    fn not_updated() -> AuthError {
+        let (_, installed) = crate::pg::storage::extension_owner();
+        AuthError::ExtensionNotUpdated { library: env!("CARGO_PKG_VERSION"), installed }
+    }
+
+    /// Runs a SECURITY INVOKER function's work with the extension owner's rights, handing it the caller;
+    /// refused while the database still has an older pg_trickle's SQL objects (those ran SECURITY DEFINER).
+    fn as_owner<T>(work: impl FnOnce(pgrx::pg_sys::Oid) -> Result<T, AuthError>) -> Result<T, AuthError> {
+        let caller = crate::pg::privilege::current_role();
+        let (owner, installed) = crate::pg::storage::extension_owner();
+        if installed != env!("CARGO_PKG_VERSION") {
+            return Err(not_updated());
+        }
+        crate::pg::privilege::as_owner(owner, || work(caller))
     }
 
     /// An email as pg_trickle stores it (trimmed, NFC, lower-case), or NULL when it is not a valid
@@ -249,8 +342,9 @@ pub mod auth {
 
     /// Admin: hash-preserving bulk import (docs/bulk-import.md), from `source` with `mapping`, or from
     /// the configured FDW store when both are NULL. Re-running it never duplicates anyone nor
-    /// overwrites a user who has logged in, changed their password or been migrated.
-    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    /// overwrites a user who has logged in, changed their password or been migrated. SECURITY INVOKER:
+    /// `source` is read as the caller (trickle_admin for a superuser), never with more rights.
+    #[pg_extern(volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn import_users(
         source: default!(Option<&str>, "NULL"),
@@ -270,12 +364,10 @@ pub mod auth {
         >,
         ErrorReport,
     > {
-        let report = flows::import_users(
-            source,
-            mapping,
-            required(all_or_nothing, "all_or_nothing")?,
-            required(progress_every, "progress_every")?,
-        )?;
+        let source = source.map(|s| bounded(Some(s), "source")).transpose()?;
+        let (all_or_nothing, progress_every) =
+            (required(all_or_nothing, "all_or_nothing")?, required(progress_every, "progress_every")?);
+        let report = as_owner(|caller| flows::import_users(caller, source, mapping, all_or_nothing, progress_every))?;
         Ok(import_row(report))
     }
 
@@ -318,7 +410,7 @@ pub mod auth {
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn forget_user(email: Option<&str>) -> Result<i64, ErrorReport> {
-        Ok(flows::forget_user(required(email, "email")?)?)
+        Ok(flows::forget_user(bounded(email, "email")?)?)
     }
 
     /// Admin: how far the migration is (docs/operations.md).
@@ -414,7 +506,7 @@ pub mod auth {
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn repair_user(email: Option<&str>) -> Result<JsonB, ErrorReport> {
-        Ok(flows::repair_user(required(email, "email")?)?)
+        Ok(flows::repair_user(bounded(email, "email")?)?)
     }
 
     /// Admin: login counters since the last reset (or server start), shared by all backends; the

@@ -9,6 +9,7 @@ use crate::domain::legacy_hash;
 use crate::legacy_store::fdw::{ColumnMapping, HashFormat};
 use crate::legacy_store::http::{Contract, HttpAuth, HttpStore, HttpStoreConfig};
 use crate::legacy_store::{LegacyProfile, LoginAnswer, Rejection, StoreError};
+use crate::pg::privilege;
 use crate::pg::storage::{self, ImportConfigRow};
 use pgrx::pg_sys;
 use std::cell::RefCell;
@@ -26,6 +27,8 @@ pub struct FdwStore {
     pub mapping: ColumnMapping,
     /// As PostgreSQL prints the regclass (quoted where needed).
     pub relation: String,
+    /// The role the relation is read as (`pg::privilege::as_reader`): never a superuser.
+    pub reader: pg_sys::Oid,
     lookup_sql: String,
 }
 
@@ -40,12 +43,18 @@ impl LegacyStore {
     }
 }
 
-pub fn fdw_store_from_row(row: &ImportConfigRow) -> Result<FdwStore, StoreError> {
+pub fn fdw_store_from_row(row: &ImportConfigRow) -> Result<FdwStore, AuthError> {
     let relation = row.fdw_relation.as_deref().ok_or_else(|| StoreError::InvalidConfig("no FDW relation".into()))?;
     let mapping = row.fdw_mapping.as_ref().ok_or_else(|| StoreError::InvalidConfig("no FDW mapping".into()))?;
     let mapping = ColumnMapping::from_json(&mapping.0)?;
+    // Configured before 0.3.0 (read as the owner then), or the reader was dropped or made superuser since.
+    let reader = match row.fdw_reader.as_deref().map(storage::reader_role) {
+        None | Some(None) => return Err(AuthError::NoLegacyReader),
+        Some(Some((_, true))) => return Err(AuthError::LegacyRelationRefused("its reader role is a superuser")),
+        Some(Some((oid, false))) => oid,
+    };
     let lookup_sql = mapping.lookup_sql(relation);
-    Ok(FdwStore { mapping, relation: relation.to_string(), lookup_sql })
+    Ok(FdwStore { mapping, relation: relation.to_string(), reader, lookup_sql })
 }
 
 pub fn http_config_from_row(row: &ImportConfigRow) -> Result<HttpStoreConfig, StoreError> {
@@ -60,6 +69,7 @@ pub fn http_config_from_row(row: &ImportConfigRow) -> Result<HttpStoreConfig, St
         row.http_lookup_retries.into(),
         row.http_max_response_bytes.into(),
         row.http_ca_bundle.clone(),
+        row.http_allow_insecure,
     )
 }
 
@@ -118,7 +128,8 @@ pub fn count_users(store: &LegacyStore) -> Result<Option<i64>, AuthError> {
         LegacyStore::Off => Ok(None),
         LegacyStore::Http(config) => with_http_store(config, |s| s.count_users(&interrupt_pending)),
         LegacyStore::Fdw(fdw) => {
-            Ok(Some(storage::legacy_count(&format!("SELECT pg_catalog.count(*) FROM {}", fdw.relation))))
+            let sql = format!("SELECT pg_catalog.count(*) FROM {}", fdw.relation);
+            Ok(Some(privilege::as_reader(fdw.reader, || storage::legacy_count(&sql))))
         }
     }
 }
@@ -150,7 +161,7 @@ enum FdwLookup {
 }
 
 fn fdw_row(fdw: &FdwStore, email: &str) -> FdwLookup {
-    let mut rows = storage::legacy_rows(&fdw.lookup_sql, email);
+    let mut rows = privilege::as_reader(fdw.reader, || storage::legacy_rows(&fdw.lookup_sql, email));
     match rows.len() {
         0 => FdwLookup::Missing,
         1 => FdwLookup::Found(Box::new(rows.remove(0))),
@@ -202,8 +213,8 @@ fn fdw_login(fdw: &FdwStore, email: &str, password: &str) -> Result<LoginAnswer,
         HashFormat::Fixed(f) => f.as_str(),
         HashFormat::Column(_) => row.hash_format.as_deref().unwrap_or("auto"),
     };
-    let params = row.hash_params.as_ref().map(|p| p.0.clone()).unwrap_or(serde_json::Value::Null);
-    match legacy_hash::verify(password, hash, format, &params) {
+    let params = row.hash_params.as_ref().map(|p| p.0.clone()).unwrap_or_default();
+    match legacy_hash::verify(password, hash, format, &params, &crate::pg::settings::hash_budget()) {
         Ok(true) => Ok(LoginAnswer::Accepted(Box::new(profile_from_row(&row, email)?))),
         Ok(false) => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
         Err(err) => Ok(LoginAnswer::Rejected(Rejection::UnverifiableHash(err.class()))),

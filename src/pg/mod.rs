@@ -9,6 +9,7 @@
 pub mod auth_api;
 pub mod flows;
 pub mod legacy;
+pub mod privilege;
 pub mod settings;
 pub mod sqlstate;
 pub mod stats;

@@ -1,6 +1,8 @@
 //! Settings (GUCs) under `pg_trickle.*`. Every one is superuser-only (`Suset`): an application
 //! role must not be able to weaken hashing or lockout for its own session.
 
+use crate::domain::error::AuthError;
+use crate::domain::legacy_hash::Budget;
 use crate::domain::login::LockoutPolicy;
 use crate::domain::password::argon2id::{self, Argon2Params};
 use crate::domain::password::MAX_PASSWORD_BYTES;
@@ -15,6 +17,7 @@ static LOCKOUT_DURATION_S: GucSetting<i32> = GucSetting::<i32>::new(15 * 60);
 static RESET_TOKEN_TTL_S: GucSetting<i32> = GucSetting::<i32>::new(60 * 60);
 static REMIGRATE_DELETED_USERS: GucSetting<bool> = GucSetting::<bool>::new(true);
 static EVENT_RETENTION_S: GucSetting<i32> = GucSetting::<i32>::new(90 * 24 * 3600);
+static MAX_HASH_MEMORY_KIB: GucSetting<i32> = GucSetting::<i32>::new(256 * 1024);
 
 fn as_i32((lo, hi): (u32, u32)) -> (i32, i32) {
     (lo as i32, hi as i32)
@@ -104,6 +107,16 @@ pub fn register() {
         GucContext::Suset,
         GucFlags::UNIT_S,
     );
+    GucRegistry::define_int_guc(
+        c"pg_trickle.max_hash_memory",
+        c"Most memory one password verification may use (argon2, scrypt), imported and local hashes alike.",
+        c"A hash that needs more is refused before any work: a failed login, or a rejection at import.",
+        &MAX_HASH_MEMORY_KIB,
+        8 * 1024,
+        4 * 1024 * 1024,
+        GucContext::Suset,
+        GucFlags::UNIT_KB,
+    );
     GucRegistry::define_bool_guc(
         c"pg_trickle.remigrate_deleted_users",
         c"Whether a deleted migrated or imported user may be migrated again from the legacy store.",
@@ -122,9 +135,25 @@ pub fn remigrate_deleted_users() -> bool {
     REMIGRATE_DELETED_USERS.get()
 }
 
-pub fn argon2_params() -> Argon2Params {
-    Argon2Params::new(ARGON2_MEMORY_KIB.get() as u32, ARGON2_ITERATIONS.get() as u32, ARGON2_PARALLELISM.get() as u32)
-        .expect("the GUC bounds are the domain bounds")
+/// The argon2id parameters for new hashes; refused (22023) when together they exceed the work bound or
+/// pg_trickle.max_hash_memory, since such hashes could then not be verified.
+pub fn argon2_params() -> Result<Argon2Params, AuthError> {
+    let params = Argon2Params::new(
+        ARGON2_MEMORY_KIB.get() as u32,
+        ARGON2_ITERATIONS.get() as u32,
+        ARGON2_PARALLELISM.get() as u32,
+    )?;
+    if u64::from(params.memory_kib) > hash_budget().max_memory_kib {
+        return Err(AuthError::InvalidSetting(
+            "pg_trickle.argon2_memory_kib is above pg_trickle.max_hash_memory".into(),
+        ));
+    }
+    Ok(params)
+}
+
+/// What one verification may cost in memory.
+pub fn hash_budget() -> Budget {
+    Budget { max_memory_kib: MAX_HASH_MEMORY_KIB.get() as u64 }
 }
 
 pub fn password_min_length() -> usize {

@@ -15,6 +15,7 @@ impl From<AuthError> for ErrorReport {
         use PgSqlErrorCode::*;
         let (code, hint): (PgSqlErrorCode, Option<&str>) = match &err {
             AuthError::NullArgument(_) => (ERRCODE_NULL_VALUE_NOT_ALLOWED, None),
+            AuthError::ArgumentTooLong(_) => (ERRCODE_STRING_DATA_RIGHT_TRUNCATION, None),
             AuthError::InvalidEmail(_) => {
                 (ERRCODE_INVALID_PARAMETER_VALUE, Some("Pass an address like name@example.com."))
             }
@@ -32,6 +33,9 @@ impl From<AuthError> for ErrorReport {
             AuthError::InvalidSetting(_) => (ERRCODE_INVALID_PARAMETER_VALUE, None),
             AuthError::CorruptHash => {
                 (ERRCODE_DATA_CORRUPTED, Some("Reset the user's password with auth.set_password()."))
+            }
+            AuthError::OutOfMemory => {
+                (ERRCODE_OUT_OF_MEMORY, Some("Lower pg_trickle.argon2_memory_kib or pg_trickle.max_hash_memory."))
             }
             AuthError::LegacyStore(store) => store_error_code(store),
             AuthError::LegacyHash(_) => (ERRCODE_INVALID_PARAMETER_VALUE, Some("See auth.legacy_hash_formats().")),
@@ -63,6 +67,18 @@ impl From<AuthError> for ErrorReport {
                 ERRCODE_INVALID_PARAMETER_VALUE,
                 Some("Run without all_or_nothing to import the valid rows and get every rejection back."),
             ),
+            AuthError::NoLegacyReader => (
+                ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                Some("Configure it again: auth.configure_fdw_store(relation, mapping, read_as => 'a non-superuser role')."),
+            ),
+            AuthError::LegacyRelationRefused(_) => (
+                ERRCODE_INSUFFICIENT_PRIVILEGE,
+                Some("The legacy relation is read as a non-superuser role the caller belongs to; see docs/security.md."),
+            ),
+            AuthError::LegacyRelationUnfit(_) => (ERRCODE_WRONG_OBJECT_TYPE, None),
+            AuthError::ExtensionNotUpdated { .. } => {
+                (ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE, Some("Run ALTER EXTENSION pg_trickle UPDATE."))
+            }
             AuthError::MappingColumnMissing(_) => {
                 (ERRCODE_UNDEFINED_COLUMN, Some("Name the columns as the relation has them."))
             }

@@ -5,7 +5,7 @@
 //! A failing statement here is a bug in pg_trickle, raised as an internal error.
 
 use crate::legacy_store::LegacyProfile;
-use crate::pg::{settings, sqlstate};
+use crate::pg::{privilege, settings, sqlstate};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::{FromDatum, IntoDatum, JsonB, Uuid};
@@ -163,41 +163,120 @@ pub struct ImportConfigRow {
     pub http_lookup_retries: i32,
     pub http_max_response_bytes: i32,
     pub http_ca_bundle: Option<String>,
+    /// Whether a plain-http URL to a host other than loopback was allowed explicitly.
+    pub http_allow_insecure: bool,
     /// The relation as PostgreSQL prints a regclass (quoted where needed).
     pub fdw_relation: Option<String>,
     pub fdw_mapping: Option<JsonB>,
+    /// The role the relation is read as, as PostgreSQL prints a regrole; None before it was configured.
+    pub fdw_reader: Option<String>,
+}
+
+impl ImportConfigRow {
+    fn from_json(row: &serde_json::Value) -> Self {
+        let text = |key: &str| row.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        let int = |key: &str, default: i32| {
+            row.get(key).and_then(|v| v.as_i64()).and_then(|v| i32::try_from(v).ok()).unwrap_or(default)
+        };
+        let flag = |key: &str| row.get(key).and_then(|v| v.as_bool()).unwrap_or(false);
+        ImportConfigRow {
+            import_mode: flag("import_mode"),
+            store_kind: text("store_kind").unwrap_or_else(|| "none".into()),
+            http_base_url: text("http_base_url"),
+            http_contract: text("http_contract").unwrap_or_default(),
+            http_auth_kind: text("http_auth_kind").unwrap_or_default(),
+            http_auth_header: text("http_auth_header"),
+            http_auth_secret: text("http_auth_secret"),
+            http_hmac_secret: text("http_hmac_secret"),
+            http_connect_timeout_ms: int("http_connect_timeout_ms", 1000),
+            http_timeout_ms: int("http_timeout_ms", 5000),
+            http_lookup_retries: int("http_lookup_retries", 1),
+            http_max_response_bytes: int("http_max_response_bytes", 1 << 20),
+            http_ca_bundle: text("http_ca_bundle"),
+            http_allow_insecure: flag("http_allow_insecure"),
+            fdw_relation: text("fdw_relation"),
+            fdw_mapping: row.get("fdw_mapping").filter(|v| !v.is_null()).map(|v| JsonB(v.clone())),
+            fdw_reader: text("fdw_reader"),
+        }
+    }
 }
 
 pub fn load_import_config() -> Option<ImportConfigRow> {
-    let (name, sql) = query!("load_import_config");
+    read_one::<JsonB>(query!("load_import_config"), &[]).map(|row| ImportConfigRow::from_json(&row.0))
+}
+
+/// A configured reader role: its oid and whether it is a superuser; None when it no longer exists.
+pub fn reader_role(printed: &str) -> Option<(pg_sys::Oid, bool)> {
+    let (name, sql) = query!("reader_role");
     or_internal(
         name,
         Spi::connect(|c| {
-            let table = c.select(sql, Some(1), &[])?;
+            let table = c.select(sql, Some(1), &[printed.into()])?;
             if table.is_empty() {
                 return Ok(None);
             }
             let row = table.first();
-            let required = |v: Option<i32>| v.expect("NOT NULL column");
-            Ok(Some(ImportConfigRow {
-                import_mode: row.get::<bool>(1)?.unwrap_or(false),
-                store_kind: row.get::<String>(2)?.unwrap_or_default(),
-                http_base_url: row.get::<String>(3)?,
-                http_contract: row.get::<String>(4)?.unwrap_or_default(),
-                http_auth_kind: row.get::<String>(5)?.unwrap_or_default(),
-                http_auth_header: row.get::<String>(6)?,
-                http_auth_secret: row.get::<String>(7)?,
-                http_hmac_secret: row.get::<String>(8)?,
-                http_connect_timeout_ms: required(row.get::<i32>(9)?),
-                http_timeout_ms: required(row.get::<i32>(10)?),
-                http_lookup_retries: required(row.get::<i32>(11)?),
-                http_max_response_bytes: required(row.get::<i32>(12)?),
-                http_ca_bundle: row.get::<String>(13)?,
-                fdw_relation: row.get::<String>(14)?,
-                fdw_mapping: row.get::<JsonB>(15)?,
-            }))
+            let superuser = row.get::<bool>(2)?.unwrap_or(true);
+            Ok(row.get::<pg_sys::Oid>(1)?.map(|oid| (oid, superuser)))
         }),
     )
+}
+
+/// What decides whether `relation` may serve as a legacy users relation read by `reader` for `caller`.
+pub struct RelationFacts {
+    pub temporary: bool,
+    pub system: bool,
+    pub pg_trickle_own: bool,
+    pub caller_may_select: bool,
+    pub reader_may_select: bool,
+    pub caller_may_act_as_reader: bool,
+    pub reader_is_superuser: bool,
+}
+
+pub fn relation_facts(relation: pg_sys::Oid, caller: pg_sys::Oid, reader: pg_sys::Oid) -> RelationFacts {
+    let (name, sql) = query!("relation_facts");
+    or_internal(
+        name,
+        Spi::connect(|c| {
+            let row = c.select(sql, Some(1), &[relation.into(), caller.into(), reader.into()])?.first();
+            // A missing answer counts against the relation: each fact defaults to its refusing side.
+            let fact = |i: usize, refusing: bool| row.get::<bool>(i).map(|v| v.unwrap_or(refusing));
+            Ok(RelationFacts {
+                temporary: fact(1, true)?,
+                system: fact(2, true)?,
+                pg_trickle_own: fact(3, true)?,
+                caller_may_select: fact(4, false)?,
+                reader_may_select: fact(5, false)?,
+                caller_may_act_as_reader: fact(6, false)?,
+                reader_is_superuser: fact(7, true)?,
+            })
+        }),
+    )
+}
+
+/// Who owns pg_trickle's objects, and the SQL version installed in this database.
+pub fn extension_owner() -> (pg_sys::Oid, String) {
+    let (name, sql) = query!("extension_owner");
+    let (owner, version) = or_internal(name, Spi::get_two::<pg_sys::Oid, String>(sql));
+    (owner.unwrap_or(pg_sys::Oid::INVALID), version.unwrap_or_default())
+}
+
+/// A role's name as PostgreSQL prints a regrole, for log lines.
+pub fn role_name(role: pg_sys::Oid) -> String {
+    or_internal(
+        "role name",
+        Spi::get_one_with_args::<String>("SELECT $1::pg_catalog.regrole::pg_catalog.text", &[role.into()]),
+    )
+    .unwrap_or_default()
+}
+
+/// A role by name (42704 when there is none).
+pub fn role_oid(role: &str) -> pg_sys::Oid {
+    or_internal(
+        "role look-up",
+        Spi::get_one_with_args::<pg_sys::Oid>("SELECT $1::pg_catalog.regrole::pg_catalog.oid", &[role.into()]),
+    )
+    .unwrap_or(pg_sys::Oid::INVALID)
 }
 
 pub fn set_import_mode(enabled: bool) {
@@ -219,6 +298,7 @@ pub fn save_http_store(row: &ImportConfigRow) {
             row.http_lookup_retries.into(),
             row.http_max_response_bytes.into(),
             row.http_ca_bundle.as_deref().into(),
+            row.http_allow_insecure.into(),
         ],
     );
 }
@@ -254,8 +334,8 @@ pub fn insert_migrated_user(p: &LegacyProfile, password_hash: Option<&str>) -> O
     )
 }
 
-pub fn save_fdw_store(relation: pg_sys::Oid, mapping: JsonB) {
-    write(query!("save_fdw_store"), &[relation.into(), mapping.into()]);
+pub fn save_fdw_store(relation: pg_sys::Oid, mapping: JsonB, reader: pg_sys::Oid) {
+    write(query!("save_fdw_store"), &[relation.into(), mapping.into(), reader.into()]);
 }
 
 /// (column name, holds json/jsonb) for every column of a relation.
@@ -351,19 +431,54 @@ pub fn resolve_relation(name: &str) -> (pg_sys::Oid, String) {
     (oid.expect("regclass resolves to an oid"), text.expect("regclass has a name"))
 }
 
+/// Drops a staging table an earlier call in this transaction left (ON COMMIT DROP keeps it until commit).
+fn drop_staged(c: &mut pgrx::spi::SpiClient<'_>, table: &str) -> Result<(), pgrx::spi::Error> {
+    let staged = c.select(&format!("SELECT pg_catalog.to_regclass('pg_temp.{table}') IS NOT NULL"), None, &[])?;
+    if staged.first().get_one::<bool>()? == Some(true) {
+        c.update(&format!("DROP TABLE pg_temp.{table}"), None, &[])?;
+    }
+    Ok(())
+}
+
+/// Copies the rows of `scan_sql` (a legacy relation's select list, `ROW_COLUMNS` plus a preset reason) into
+/// pg_temp.pg_trickle_legacy_rows, reading the relation as `reader` in a security-restricted operation;
+/// returns the SQL that reads them back. The table is made before the switch (a restricted operation may not
+/// create temporary tables) and only INSERT on it is granted to the reader.
+pub fn stage_legacy_rows(scan_sql: &str, reader: pg_sys::Oid, columns: &str) -> &'static str {
+    or_internal(
+        "legacy rows staging",
+        Spi::connect_mut(|c| {
+            drop_staged(c, "pg_trickle_legacy_rows")?;
+            c.update(&format!("CREATE TEMP TABLE pg_trickle_legacy_rows ({columns}) ON COMMIT DROP"), None, &[])?;
+            let grantee = c
+                .select(
+                    "SELECT pg_catalog.quote_ident(rolname) FROM pg_catalog.pg_roles WHERE oid = $1",
+                    None,
+                    &[reader.into()],
+                )?
+                .first()
+                .get_one::<String>()?
+                .unwrap_or_else(|| "pg_trickle_missing_reader".into());
+            c.update(&format!("GRANT INSERT ON pg_temp.pg_trickle_legacy_rows TO {grantee}"), None, &[])?;
+            Ok(())
+        }),
+    );
+    let insert = format!("INSERT INTO pg_temp.pg_trickle_legacy_rows {scan_sql}");
+    privilege::as_reader(reader, || {
+        or_internal("legacy rows read", Spi::connect_mut(|c| c.update(&insert, None, &[]).map(drop)))
+    });
+    "SELECT * FROM pg_temp.pg_trickle_legacy_rows"
+}
+
 /// Stages a bulk import into pg_temp.pg_trickle_import (SQL from `legacy_store::fdw::staging_sql`).
-/// `$1`: the accepted hash format names; `$2`: the JSON rows of a file import (unused for a relation).
-pub fn stage_import(staging_sql: &str, formats: Vec<String>, rows: Option<JsonB>) {
+/// `$1`: the JSON rows of a file import (unused for a relation).
+pub fn stage_import(staging_sql: &str, rows: Option<JsonB>) {
     or_internal(
         "import staging",
         Spi::connect_mut(|c| {
             // A second import in one transaction replaces the first one's staging table.
-            let staged =
-                c.select("SELECT pg_catalog.to_regclass('pg_temp.pg_trickle_import') IS NOT NULL", None, &[])?;
-            if staged.first().get_one::<bool>()? == Some(true) {
-                c.update("DROP TABLE pg_temp.pg_trickle_import", None, &[])?;
-            }
-            c.update(staging_sql, None, &[formats.into(), rows.into()]).map(drop)
+            drop_staged(c, "pg_trickle_import")?;
+            c.update(staging_sql, None, &[rows.into()]).map(drop)
         }),
     );
 }

@@ -2,49 +2,56 @@
 //! phpass ($P$, $H$) and Drupal 7 ($S$) written here after their reference sources.
 
 use super::encoding::{self, to64};
-use super::{bounds, malformed, HashError};
+use super::{bounds, check, malformed, Check, HashError};
 use md5::{Digest, Md5};
 use sha2::Sha512;
 
 /// SHA-crypt after Ulrich Drepper's specification (glibc): `$5$`/`$6$`, optional `rounds=N$` (clamped to
 /// 1000..=999999999 as glibc does), a salt of up to 16 characters, and the digest in crypt's base64.
-pub fn sha_crypt(password: &str, hash: &str, format: &'static str) -> Result<bool, HashError> {
+pub fn sha_crypt(hash: String, format: &'static str) -> Result<Check<'static>, HashError> {
     let magic = if format == "sha256_crypt" { "$5$" } else { "$6$" };
-    let rest = hash.strip_prefix(magic).ok_or_else(|| malformed(format, "wrong prefix"))?;
+    let rest = hash.strip_prefix(magic).ok_or_else(|| malformed(format, "wrong prefix"))?.to_string();
     let (rounds, rest) = match rest.strip_prefix("rounds=").and_then(|r| r.split_once('$')) {
         Some((n, rest)) => (n.parse::<u64>().map_err(|_| malformed(format, "rounds is not a number"))?, rest),
-        None => (sha_crypt::ROUNDS_DEFAULT as u64, rest),
+        None => (sha_crypt::ROUNDS_DEFAULT as u64, rest.as_str()),
     };
     if rounds > bounds::SHA_CRYPT_ROUNDS {
         return Err(HashError::TooCostly { format, reason: format!("rounds={rounds}") });
     }
     let rounds = rounds.max(sha_crypt::ROUNDS_MIN as u64) as usize;
     let (salt, digest) = rest.rsplit_once('$').ok_or_else(|| malformed(format, "expected salt$hash"))?;
-    let salt = &salt.as_bytes()[..salt.len().min(16)];
-    let computed = if format == "sha256_crypt" {
-        sha_crypt::Sha256Params::new(rounds).and_then(|p| sha_crypt::sha256_crypt_b64(password.as_bytes(), salt, &p))
-    } else {
-        sha_crypt::Sha512Params::new(rounds).and_then(|p| sha_crypt::sha512_crypt_b64(password.as_bytes(), salt, &p))
-    }
-    .map_err(|_| malformed(format, "invalid salt or rounds"))?;
-    Ok(encoding::equal(computed.as_bytes(), digest.as_bytes()))
+    let salt = salt.as_bytes()[..salt.len().min(16)].to_vec();
+    let digest = digest.as_bytes().to_vec();
+    check(move |password: &str| {
+        let pw = password.as_bytes();
+        let computed = if format == "sha256_crypt" {
+            sha_crypt::Sha256Params::new(rounds).and_then(|p| sha_crypt::sha256_crypt_b64(pw, &salt, &p))
+        } else {
+            sha_crypt::Sha512Params::new(rounds).and_then(|p| sha_crypt::sha512_crypt_b64(pw, &salt, &p))
+        }
+        .map_err(|_| malformed(format, "invalid salt or rounds"))?;
+        Ok(encoding::equal(computed.as_bytes(), &digest))
+    })
 }
 
 /// Traditional DES crypt(3) through the pwhash crate (13 characters: 2 of salt, 11 of hash).
-pub fn des_crypt(password: &[u8], hash: &str) -> Result<bool, HashError> {
+pub fn des_crypt(hash: &str) -> Result<Check<'_>, HashError> {
     if hash.len() != 13 || !hash.bytes().all(|b| encoding::itoa64_index(b).is_some()) {
         return Err(malformed("des_crypt", "expected 13 characters of [./0-9A-Za-z]"));
     }
-    Ok(pwhash::unix_crypt::verify(password, hash))
+    check(move |password: &str| Ok(pwhash::unix_crypt::verify(password, hash)))
 }
 
 /// MD5-crypt, after Poul-Henning Kamp's FreeBSD crypt-md5.c; `$apr1$` is Apache's copy with another magic.
-pub fn md5_crypt(password: &[u8], hash: &str, format: &'static str) -> Result<bool, HashError> {
+pub fn md5_crypt(hash: String, format: &'static str) -> Result<Check<'static>, HashError> {
     let magic = if format == "apr1" { "$apr1$" } else { "$1$" };
     let rest = hash.strip_prefix(magic).ok_or_else(|| malformed(format, "wrong prefix"))?;
     let (salt, _) = rest.split_once('$').ok_or_else(|| malformed(format, "no salt terminator"))?;
-    let salt = &salt.as_bytes()[..salt.len().min(8)];
+    let salt = salt.as_bytes()[..salt.len().min(8)].to_vec();
+    check(move |password: &str| Ok(md5_crypt_matches(password.as_bytes(), &salt, magic, &hash)))
+}
 
+fn md5_crypt_matches(password: &[u8], salt: &[u8], magic: &str, hash: &str) -> bool {
     let alternate = Md5::new().chain_update(password).chain_update(salt).chain_update(password).finalize();
     let mut ctx = Md5::new().chain_update(password).chain_update(magic).chain_update(salt);
     let mut remaining = password.len();
@@ -90,12 +97,12 @@ pub fn md5_crypt(password: &[u8], hash: &str, format: &'static str) -> Result<bo
     }
     to64(&mut encoded, d(11), 2);
     let expected = format!("{magic}{}${encoded}", String::from_utf8_lossy(salt));
-    Ok(encoding::equal(expected.as_bytes(), hash.as_bytes()))
+    encoding::equal(expected.as_bytes(), hash.as_bytes())
 }
 
 /// phpass portable hashes (Openwall phpass 0.5, PasswordHash.php `crypt_private`) and Drupal 7's
 /// SHA-512 variant (includes/password.inc `_password_crypt`, truncated to 55 characters).
-pub fn phpass(password: &[u8], hash: &str, format: &'static str) -> Result<bool, HashError> {
+pub fn phpass<'a>(hash: &'a str, format: &'static str) -> Result<Check<'a>, HashError> {
     let bytes = hash.as_bytes();
     let prefix_ok = match format {
         "drupal7" => hash.starts_with("$S$"),
@@ -111,8 +118,14 @@ pub fn phpass(password: &[u8], hash: &str, format: &'static str) -> Result<bool,
     if log2 > bounds::PHPASS_LOG2 {
         return Err(HashError::TooCostly { format, reason: format!("2^{log2} iterations") });
     }
+    // Bytes, not characters: a multi-byte character inside the salt must not split a string slice.
+    let setting = &bytes[..12];
     let salt = &bytes[4..12];
     let count = 1u64 << log2;
+    check(move |password: &str| Ok(phpass_matches(password.as_bytes(), setting, salt, count, bytes, format)))
+}
+
+fn phpass_matches(password: &[u8], setting: &[u8], salt: &[u8], count: u64, hash: &[u8], format: &str) -> bool {
     let encoded = if format == "drupal7" {
         let mut digest = Sha512::new().chain_update(salt).chain_update(password).finalize();
         for _ in 0..count {
@@ -126,9 +139,9 @@ pub fn phpass(password: &[u8], hash: &str, format: &'static str) -> Result<bool,
         }
         encoding::phpass_encode64(&digest)
     };
-    let mut expected = format!("{}{encoded}", &hash[..12]);
+    let mut expected = [setting, encoded.as_bytes()].concat();
     if format == "drupal7" {
         expected.truncate(55);
     }
-    Ok(encoding::equal(expected.as_bytes(), hash.as_bytes()))
+    encoding::equal(&expected, hash)
 }

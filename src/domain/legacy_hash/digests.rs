@@ -1,7 +1,7 @@
 //! Fast digests: plain (optionally salted) MD5/SHA-1/SHA-256/SHA-512, HMAC, and LDAP's RFC 2307 schemes.
 //! Weak on their own; pg_trickle only verifies them once and replaces them with argon2id.
 
-use super::{encoding, malformed, HashError};
+use super::{check, encoding, malformed, Budget, Check, HashError};
 use hmac::{Hmac, Mac};
 use md5::{Digest, Md5};
 use serde_json::Value;
@@ -54,12 +54,7 @@ fn binary_param(
         "utf8" => Some(value.as_bytes().to_vec()),
         "base64" => encoding::base64_any(value),
         "hex" => hex::decode(value).ok(),
-        other => {
-            return Err(HashError::BadParam {
-                format,
-                reason: format!("{encoding_key} \"{other}\" (utf8, base64, hex)"),
-            })
-        }
+        _ => return Err(HashError::BadParam { format, reason: format!("{encoding_key} must be utf8, base64 or hex") }),
     };
     decoded
         .map(Some)
@@ -68,44 +63,47 @@ fn binary_param(
 
 /// `md5`, `sha1`, `sha256`, `sha512`: hex (either case) or base64 of digest(password), or with
 /// params {"salt": "...", "salt_position": "prefix" | "suffix"} of digest(salt + password) / digest(password + salt).
-pub fn plain(password: &[u8], hash: &str, format: &'static str, params: &Value) -> Result<bool, HashError> {
+pub fn plain(hash: &str, format: &'static str, params: &Value) -> Result<Check<'static>, HashError> {
     if let Some(rest) = hash.strip_prefix(&format!("${format}$")) {
-        return ory_digest(password, rest, format);
+        return ory_digest(rest, format);
     }
     let expected = encoding::hex_or_base64(hash, digest_len(format))
         .ok_or_else(|| malformed(format, format!("expected {} hex characters or base64", digest_len(format) * 2)))?;
     let salt = binary_param(params, "salt", "salt_encoding", format)?;
-    let actual = match (salt, string_param(params, "salt_position", format)?) {
-        (None, _) => digest_of(format, &[password]),
-        (Some(salt), Some("prefix")) => digest_of(format, &[&salt, password]),
-        (Some(salt), Some("suffix")) => digest_of(format, &[password, &salt]),
+    let salt_first = match (&salt, string_param(params, "salt_position", format)?) {
+        (None, _) => false,
+        (Some(_), Some("prefix")) => true,
+        (Some(_), Some("suffix")) => false,
         (Some(_), None) => return Err(HashError::MissingParam { format, param: "salt_position" }),
-        (Some(_), Some(other)) => {
-            return Err(HashError::BadParam { format, reason: format!("salt_position \"{other}\" (prefix, suffix)") })
+        (Some(_), Some(_)) => {
+            return Err(HashError::BadParam { format, reason: "salt_position must be prefix or suffix".into() })
         }
-    }
-    .expect("format names a digest");
-    Ok(encoding::equal(&actual, &expected))
+    };
+    check(move |password: &str| {
+        let (pw, salt) = (password.as_bytes(), salt.unwrap_or_default());
+        let parts: [&[u8]; 2] = if salt_first { [&salt, pw] } else { [pw, &salt] };
+        Ok(encoding::equal(&digest_of(format, &parts).expect("format names a digest"), &expected))
+    })
 }
 
 /// Ory Kratos's forms (hash/hash_comparator.go): `$md5$<b64 hash>`, or `$<digest>$pf=<b64 pattern>$<b64 salt>$<b64 hash>`
 /// where the pattern says how salt and password were joined, e.g. `{SALT}{PASSWORD}`.
-fn ory_digest(password: &[u8], rest: &str, format: &'static str) -> Result<bool, HashError> {
+fn ory_digest(rest: &str, format: &'static str) -> Result<Check<'static>, HashError> {
     let b64 =
         |s: &str, what: &str| encoding::base64_any(s).ok_or_else(|| malformed(format, format!("{what} is not base64")));
     let fields: Vec<&str> = rest.split('$').collect();
-    let (input, expected) = match fields.as_slice() {
-        [digest] if format == "md5" => (password.to_vec(), b64(digest, "hash")?),
+    let (pattern, salt, expected) = match fields.as_slice() {
+        [digest] if format == "md5" => (b"{PASSWORD}".to_vec(), Vec::new(), b64(digest, "hash")?),
         [pattern, salt, digest] => {
             let pattern = pattern.strip_prefix("pf=").ok_or_else(|| malformed(format, "expected pf=<pattern>"))?;
-            let pattern = b64(pattern, "pattern")?;
-            let salt = b64(salt, "salt")?;
-            (substitute(&pattern, &salt, password), b64(digest, "hash")?)
+            (b64(pattern, "pattern")?, b64(salt, "salt")?, b64(digest, "hash")?)
         }
         _ => return Err(malformed(format, "expected $<digest>$pf=..$salt$hash")),
     };
-    let actual = digest_of(format, &[&input]).expect("format names a digest");
-    Ok(encoding::equal(&actual, &expected))
+    check(move |password: &str| {
+        let input = substitute(&pattern, &salt, password.as_bytes());
+        Ok(encoding::equal(&digest_of(format, &[&input]).expect("format names a digest"), &expected))
+    })
 }
 
 /// Replaces `{SALT}` and `{PASSWORD}` in a salting pattern, in one left-to-right pass.
@@ -146,12 +144,11 @@ fn hmac_of(digest: &str, key: &[u8], message: &[u8]) -> Option<Vec<u8>> {
 
 /// `hmac`: hex or base64 of HMAC-<digest>(key, password), params {"digest": ..., "key": ...}; or Ory's
 /// `$hmac-<digest>$<b64>$<b64 key>`, where the base64 holds the MAC's lowercase hex text.
-pub fn hmac(password: &[u8], hash: &str, params: &Value) -> Result<bool, HashError> {
+pub fn hmac(hash: &str, params: &Value) -> Result<Check<'static>, HashError> {
     let format = "hmac";
-    let unknown = |d: &str| HashError::BadParam {
-        format,
-        reason: format!("digest \"{d}\" (md5, sha1, sha224, sha256, sha384, sha512)"),
-    };
+    let unknown =
+        || HashError::BadParam { format, reason: "digest must be md5, sha1, sha224, sha256, sha384 or sha512".into() };
+    let known = |d: &str| hmac_of(d, b"", b"").map(|probe| probe.len()).ok_or_else(unknown);
     if let Some(rest) = hash.strip_prefix("$hmac-") {
         let fields: Vec<&str> = rest.split('$').collect();
         let [digest, mac, key] = fields.as_slice() else {
@@ -160,21 +157,28 @@ pub fn hmac(password: &[u8], hash: &str, params: &Value) -> Result<bool, HashErr
         let b64 = |s: &str, what: &str| {
             encoding::base64_any(s).ok_or_else(|| malformed(format, format!("{what} is not base64")))
         };
-        let actual = hmac_of(digest, &b64(key, "key")?, password).ok_or_else(|| unknown(digest))?;
-        return Ok(encoding::equal(hex::encode(actual).as_bytes(), &b64(mac, "hash")?));
+        known(digest)?;
+        let (digest, key, expected) = (digest.to_string(), b64(key, "key")?, b64(mac, "hash")?);
+        return check(move |password: &str| {
+            let actual = hmac_of(&digest, &key, password.as_bytes()).ok_or_else(unknown)?;
+            Ok(encoding::equal(hex::encode(actual).as_bytes(), &expected))
+        });
     }
     let digest = string_param(params, "digest", format)?.ok_or(HashError::MissingParam { format, param: "digest" })?;
     let key =
         binary_param(params, "key", "key_encoding", format)?.ok_or(HashError::MissingParam { format, param: "key" })?;
-    let actual = hmac_of(digest, &key, password).ok_or_else(|| unknown(digest))?;
     let expected =
-        encoding::hex_or_base64(hash, actual.len()).ok_or_else(|| malformed(format, "expected hex or base64"))?;
-    Ok(encoding::equal(&actual, &expected))
+        encoding::hex_or_base64(hash, known(digest)?).ok_or_else(|| malformed(format, "expected hex or base64"))?;
+    let digest = digest.to_string();
+    check(move |password: &str| {
+        let actual = hmac_of(&digest, &key, password.as_bytes()).ok_or_else(unknown)?;
+        Ok(encoding::equal(&actual, &expected))
+    })
 }
 
 /// RFC 2307 userPassword values (OpenLDAP slappasswd): `{SCHEME}base64(digest [+ salt])`, or
 /// `{CRYPT}` followed by any crypt string this module detects.
-pub fn ldap(password: &str, hash: &str) -> Result<bool, HashError> {
+pub fn ldap<'a>(hash: &'a str, budget: &Budget) -> Result<Check<'a>, HashError> {
     let format = "ldap";
     let (scheme, rest) = hash
         .strip_prefix('{')
@@ -185,7 +189,9 @@ pub fn ldap(password: &str, hash: &str) -> Result<bool, HashError> {
         let inner = super::detect(rest)
             .filter(|f| *f != "ldap")
             .ok_or_else(|| malformed(format, "unsupported {CRYPT} value"))?;
-        return super::verify(password, rest, inner, &Value::Null);
+        static NO_PARAMS: Value = Value::Null;
+        let inner = super::dispatch(rest, inner, &NO_PARAMS, budget)?;
+        return check(move |password: &str| inner.verify(password));
     }
     let (salted, name) = match scheme.as_str() {
         "SHA" => (false, "sha1"),
@@ -196,14 +202,15 @@ pub fn ldap(password: &str, hash: &str) -> Result<bool, HashError> {
         "SSHA512" => (true, "sha512"),
         "MD5" => (false, "md5"),
         "SMD5" => (true, "md5"),
-        other => return Err(malformed(format, format!("unsupported scheme {{{other}}}"))),
+        _ => return Err(malformed(format, "unsupported scheme")),
     };
     let bytes = encoding::base64_any(rest).ok_or_else(|| malformed(format, "value is not base64"))?;
     let len = digest_len(name);
     if bytes.len() < len || (!salted && bytes.len() != len) {
         return Err(malformed(format, "value has the wrong length"));
     }
-    let (expected, salt) = bytes.split_at(len);
-    let actual = digest_of(name, &[password.as_bytes(), salt]).expect("known digest");
-    Ok(encoding::equal(&actual, expected))
+    check(move |password: &str| {
+        let (expected, salt) = bytes.split_at(len);
+        Ok(encoding::equal(&digest_of(name, &[password.as_bytes(), salt]).expect("known digest"), expected))
+    })
 }

@@ -1,36 +1,36 @@
 //! Argon2 (PHC strings, also Django's prefix) and scrypt as passlib writes it.
 
-use super::{bounds, encoding, malformed, HashError};
+use super::{bounds, check, encoding, malformed, Budget, Check, HashError};
 use crate::domain::password::argon2id;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::Params;
 use serde_json::Value;
 
-pub fn argon2(password: &str, hash: &str) -> Result<bool, HashError> {
+pub fn argon2<'a>(hash: &'a str, budget: &Budget) -> Result<Check<'a>, HashError> {
     let parsed = PasswordHash::new(hash).map_err(|_| malformed("argon2", "not a PHC string"))?;
     let params = Params::try_from(&parsed).map_err(|_| malformed("argon2", "invalid m/t/p parameters"))?;
-    if params.m_cost() > bounds::ARGON2_MEMORY_KIB
-        || params.t_cost() > bounds::ARGON2_ITERATIONS
-        || params.p_cost() > bounds::ARGON2_LANES
-    {
-        return Err(HashError::TooCostly {
-            format: "argon2",
-            reason: format!("m={} t={} p={}", params.m_cost(), params.t_cost(), params.p_cost()),
-        });
-    }
-    argon2id::verify_password(password, hash).map_err(|_| malformed("argon2", "unreadable PHC string"))
+    argon2id::admit(&params, "argon2", budget)?;
+    check(move |password: &str| {
+        argon2id::verify_password(password, hash, budget_of(&params))
+            .map_err(|_| malformed("argon2", "unreadable PHC string"))
+    })
+}
+
+/// The budget this hash was admitted under (its own memory), for the verification itself.
+fn budget_of(params: &Params) -> Budget {
+    Budget { max_memory_kib: u64::from(params.m_cost()) }
 }
 
 /// Django `argon2$argon2id$v=19$...`: the PHC string with Django's algorithm name in front
 /// (django.contrib.auth.hashers.Argon2PasswordHasher).
-pub fn django_argon2(password: &str, hash: &str) -> Result<bool, HashError> {
+pub fn django_argon2<'a>(hash: &'a str, budget: &Budget) -> Result<Check<'a>, HashError> {
     let phc = hash.strip_prefix("argon2").ok_or_else(|| malformed("django_argon2", "no argon2$ prefix"))?;
-    argon2(password, phc)
+    argon2(phc, budget)
 }
 
 /// passlib `$scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt>$<hash>`, salt and hash in passlib's adapted base64
 /// (passlib.handlers.scrypt).
-pub fn passlib_scrypt(password: &[u8], hash: &str) -> Result<bool, HashError> {
+pub fn passlib_scrypt(hash: &str, budget: &Budget) -> Result<Check<'static>, HashError> {
     let fail = |r: &str| malformed("scrypt", r);
     let mut fields = hash.strip_prefix("$scrypt$").ok_or_else(|| fail("no $scrypt$ prefix"))?.split('$');
     let (Some(settings), Some(salt), Some(digest), None) = (fields.next(), fields.next(), fields.next(), fields.next())
@@ -57,7 +57,8 @@ pub fn passlib_scrypt(password: &[u8], hash: &str) -> Result<bool, HashError> {
     if expected.is_empty() || expected.len() > 256 {
         return Err(fail("hash length"));
     }
-    Ok(encoding::equal(&scrypt_key(password, &salt, log_n, r, p, expected.len(), "scrypt")?, &expected))
+    let derive = scrypt_key(salt, log_n, r, p, expected.len(), "scrypt", budget)?;
+    check(move |password: &str| Ok(encoding::equal(&derive(password.as_bytes())?, &expected)))
 }
 
 /// passlib's adapted base64 ('.' for '+', unpadded) or standard base64 (Ory).
@@ -65,29 +66,38 @@ fn decode_either(s: &str) -> Option<Vec<u8>> {
     encoding::ab64_decode(s).or_else(|| encoding::base64_any(s))
 }
 
+/// Bounds scrypt's work (N·r·p) and memory (128·r·N bytes) before deferring the derivation.
 fn scrypt_key(
-    password: &[u8],
-    salt: &[u8],
+    salt: Vec<u8>,
     log_n: u8,
     r: u32,
     p: u32,
     len: usize,
     format: &'static str,
-) -> Result<Vec<u8>, HashError> {
-    if log_n > bounds::SCRYPT_LOG_N || u64::from(r) * u64::from(p) > bounds::SCRYPT_R_TIMES_P {
-        return Err(HashError::TooCostly { format, reason: format!("log2(N)={log_n} r={r} p={p}") });
+    budget: &Budget,
+) -> Result<impl FnOnce(&[u8]) -> Result<Vec<u8>, HashError>, HashError> {
+    let too_costly = || HashError::TooCostly { format, reason: format!("log2(N)={log_n} r={r} p={p}") };
+    if log_n == 0 || log_n > bounds::SCRYPT_LOG_N || r == 0 || p == 0 {
+        return Err(if log_n > bounds::SCRYPT_LOG_N { too_costly() } else { malformed(format, "invalid N/r/p") });
     }
+    let n_times_r = (1u64 << log_n) * u64::from(r);
+    if n_times_r.saturating_mul(u64::from(p)) > bounds::SCRYPT_WORK {
+        return Err(too_costly());
+    }
+    budget.admit(format, n_times_r * 128 / 1024)?;
     let params = scrypt::Params::new(log_n, r, p, len).map_err(|_| malformed(format, "invalid N/r/p"))?;
-    let mut key = vec![0u8; len];
-    scrypt::scrypt(password, salt, &params, &mut key).map_err(|_| malformed(format, "invalid output length"))?;
-    Ok(key)
+    Ok(move |password: &[u8]| {
+        let mut key = vec![0u8; len];
+        scrypt::scrypt(password, &salt, &params, &mut key).map_err(|_| malformed(format, "invalid output length"))?;
+        Ok(key)
+    })
 }
 
 /// Firebase Auth's modified scrypt (github.com/firebase/scrypt): key = scrypt(password, salt ‖ separator,
 /// N = 2^mem_cost, r = rounds, p = 1); the stored hash is AES-256-CTR(key, IV 0) of the project's signer key.
 /// Parameters come from `params` (as the Firebase console prints them), or from Ory's
 /// `$firescrypt$ln=<mem_cost>,r=<rounds>,p=<p>$<salt>$<hash>$<separator>$<signer key>`.
-pub fn firebase_scrypt(password: &[u8], hash: &str, params: &Value) -> Result<bool, HashError> {
+pub fn firebase_scrypt(hash: &str, params: &Value, budget: &Budget) -> Result<Check<'static>, HashError> {
     use aes::cipher::{KeyIvInit, StreamCipher};
     let f = "firebase_scrypt";
     let b64 =
@@ -140,9 +150,12 @@ pub fn firebase_scrypt(password: &[u8], hash: &str, params: &Value) -> Result<bo
             )
         };
     let log_n = u8::try_from(mem_cost).map_err(|_| malformed(f, "mem_cost"))?;
-    let key = scrypt_key(password, &[salt, separator].concat(), log_n, rounds, p, 32, f)?;
-    let mut cipher = ctr::Ctr128BE::<aes::Aes256>::new(key.as_slice().into(), &[0u8; 16].into());
-    let mut actual = signer_key;
-    cipher.apply_keystream(&mut actual);
-    Ok(encoding::equal(&actual, &expected))
+    let derive = scrypt_key([salt, separator].concat(), log_n, rounds, p, 32, f, budget)?;
+    check(move |password: &str| {
+        let key = derive(password.as_bytes())?;
+        let mut cipher = ctr::Ctr128BE::<aes::Aes256>::new(key.as_slice().into(), &[0u8; 16].into());
+        let mut actual = signer_key;
+        cipher.apply_keystream(&mut actual);
+        Ok(encoding::equal(&actual, &expected))
+    })
 }

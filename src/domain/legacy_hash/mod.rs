@@ -18,8 +18,8 @@ use thiserror::Error;
 /// Why a hash (or its parameters) cannot be verified. Never carries the password.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum HashError {
-    #[error("unknown legacy hash format \"{0}\" (see auth.legacy_hash_formats())")]
-    UnknownFormat(String),
+    #[error("unknown legacy hash format (see auth.legacy_hash_formats())")]
+    UnknownFormat,
     #[error("the hash matches no format that can be detected; name the format")]
     Undetectable,
     #[error("malformed {format} hash: {reason}")]
@@ -36,7 +36,7 @@ impl HashError {
     /// A short class for events and logs (never the hash).
     pub fn class(&self) -> &'static str {
         match self {
-            HashError::UnknownFormat(_) => "unknown_format",
+            HashError::UnknownFormat => "unknown_format",
             HashError::Undetectable => "undetectable",
             HashError::Malformed { .. } => "malformed",
             HashError::MissingParam { .. } => "missing_param",
@@ -50,17 +50,68 @@ pub(crate) fn malformed(format: &'static str, reason: impl Into<String>) -> Hash
     HashError::Malformed { format, reason: reason.into() }
 }
 
-/// Generous upper bounds on work factors, far above what any real store used.
+/// Upper bounds on work factors. Each keeps the most expensive accepted hash of its format at about two
+/// seconds of one core (measured worst cases in docs/legacy-hashes.md), far above what real stores use; memory
+/// is bounded apart, by the caller's [`Budget`]. Checked while parsing, before any work starts.
 pub mod bounds {
-    pub const BCRYPT_COST: u32 = 20;
-    pub const ARGON2_MEMORY_KIB: u32 = 1024 * 1024;
-    pub const ARGON2_ITERATIONS: u32 = 64;
-    pub const ARGON2_LANES: u32 = 64;
-    pub const PBKDF2_ITERATIONS: u32 = 10_000_000;
-    pub const SCRYPT_LOG_N: u8 = 22;
-    pub const SCRYPT_R_TIMES_P: u64 = 1 << 10;
-    pub const SHA_CRYPT_ROUNDS: u64 = 10_000_000;
-    pub const PHPASS_LOG2: u32 = 24;
+    pub const BCRYPT_COST: u32 = 15;
+    /// Memory (KiB) times passes: 256 MiB × 8 passes.
+    pub const ARGON2_WORK: u64 = 2 * 1024 * 1024;
+    pub const ARGON2_LANES: u32 = 16;
+    /// Iterations times output blocks of the PRF.
+    pub const PBKDF2_WORK: u64 = 4_000_000;
+    pub const PBKDF2_KEY_BYTES: usize = 1024;
+    pub const SCRYPT_LOG_N: u8 = 24;
+    /// N × r × p, the number of salsa20/8 block mixes.
+    pub const SCRYPT_WORK: u64 = 1 << 22;
+    pub const SHA_CRYPT_ROUNDS: u64 = 2_000_000;
+    pub const PHPASS_LOG2: u32 = 22;
+    /// A hash string (or its parameters' JSON) longer than this is refused unread.
+    pub const HASH_BYTES: usize = 4096;
+}
+
+/// What one verification may cost in memory, set by the caller (a superuser setting in the database).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub max_memory_kib: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget { max_memory_kib: 256 * 1024 }
+    }
+}
+
+impl Budget {
+    /// Refuses a hash whose verification would need more than the budget's memory.
+    pub(crate) fn admit(&self, format: &'static str, memory_kib: u64) -> Result<(), HashError> {
+        if memory_kib > self.max_memory_kib {
+            return Err(HashError::TooCostly {
+                format,
+                reason: format!("needs {memory_kib} KiB of memory, the limit is {} KiB", self.max_memory_kib),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The work of checking one password against an already parsed and bounded hash.
+pub(crate) type Check<'a> = Box<dyn FnOnce(&str) -> Result<bool, HashError> + 'a>;
+
+pub(crate) fn check<'a>(work: impl FnOnce(&str) -> Result<bool, HashError> + 'a) -> Result<Check<'a>, HashError> {
+    Ok(Box::new(work))
+}
+
+/// A hash parsed and admitted: its format, and the verification still to run.
+pub struct Prepared<'a> {
+    pub format: &'static str,
+    check: Check<'a>,
+}
+
+impl Prepared<'_> {
+    pub fn verify(self, password: &str) -> Result<bool, HashError> {
+        (self.check)(password)
+    }
 }
 
 pub struct FormatInfo {
@@ -141,39 +192,51 @@ fn ory_crypt_prefix(hash: &str) -> String {
     hash.to_string()
 }
 
-/// Verifies `password` against a legacy `hash`. `format` is a canonical name or `auto`.
-pub fn verify(password: &str, hash: &str, format: &str, params: &Value) -> Result<bool, HashError> {
+/// Parses `hash` in `format` (a canonical name or `auto`) and checks its costs against the bounds and
+/// `budget`, without verifying anything: what bulk import runs on every row.
+pub fn prepare<'a>(hash: &'a str, format: &str, params: &'a Value, budget: &Budget) -> Result<Prepared<'a>, HashError> {
+    if hash.len() > bounds::HASH_BYTES || params.to_string().len() > bounds::HASH_BYTES {
+        return Err(malformed("legacy", "longer than any supported hash"));
+    }
+    // No parser may panic (a panic's message would quote the hash); the fuzz tests hold them to that, and this
+    // turns a missed case into a rejection rather than an internal error.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(hash, format, params, budget)))
+        .unwrap_or_else(|_| Err(malformed("legacy", "unparseable")))
+}
+
+fn dispatch<'a>(hash: &'a str, format: &str, params: &'a Value, budget: &Budget) -> Result<Prepared<'a>, HashError> {
     let hash = hash.trim();
     let format = match format.trim().to_ascii_lowercase().as_str() {
         "auto" | "" => detect(hash).ok_or(HashError::Undetectable)?,
-        name => FORMATS
-            .iter()
-            .find(|f| f.name == name)
-            .map(|f| f.name)
-            .ok_or_else(|| HashError::UnknownFormat(name.to_string()))?,
+        name => FORMATS.iter().find(|f| f.name == name).map(|f| f.name).ok_or(HashError::UnknownFormat)?,
     };
-    let pw = password.as_bytes();
-    match format {
-        "bcrypt" => bcrypt_family::bcrypt(pw, hash),
-        "django_bcrypt_sha256" => bcrypt_family::django_bcrypt_sha256(pw, hash),
-        "wordpress" => bcrypt_family::wordpress(pw, hash),
-        "argon2" => memory_hard::argon2(password, hash),
-        "django_argon2" => memory_hard::django_argon2(password, hash),
-        "scrypt" => memory_hard::passlib_scrypt(pw, hash),
-        "sha256_crypt" | "sha512_crypt" => crypt_family::sha_crypt(password, &ory_crypt_prefix(hash), format),
-        "firebase_scrypt" => memory_hard::firebase_scrypt(pw, hash, params),
-        "md5_crypt" | "apr1" => crypt_family::md5_crypt(pw, &ory_crypt_prefix(hash), format),
-        "des_crypt" => crypt_family::des_crypt(pw, hash),
-        "phpass" | "drupal7" => crypt_family::phpass(pw, hash, format),
-        "pbkdf2" => pbkdf2_family::pbkdf2(pw, hash),
-        "django_pbkdf2_sha256" | "django_pbkdf2_sha1" => pbkdf2_family::django(pw, hash, format),
-        "aspnet_identity" => pbkdf2_family::aspnet_identity(pw, hash),
-        "keycloak" => pbkdf2_family::keycloak(pw, hash),
-        "ldap" => digests::ldap(password, hash),
-        "md5" | "sha1" | "sha256" | "sha512" => digests::plain(pw, hash, format, params),
-        "hmac" => digests::hmac(pw, hash, params),
-        other => unreachable!("format {other} is listed but not dispatched"),
-    }
+    let check = match format {
+        "bcrypt" => bcrypt_family::bcrypt(hash),
+        "django_bcrypt_sha256" => bcrypt_family::django_bcrypt_sha256(hash),
+        "wordpress" => bcrypt_family::wordpress(hash),
+        "argon2" => memory_hard::argon2(hash, budget),
+        "django_argon2" => memory_hard::django_argon2(hash, budget),
+        "scrypt" => memory_hard::passlib_scrypt(hash, budget),
+        "sha256_crypt" | "sha512_crypt" => crypt_family::sha_crypt(ory_crypt_prefix(hash), format),
+        "firebase_scrypt" => memory_hard::firebase_scrypt(hash, params, budget),
+        "md5_crypt" | "apr1" => crypt_family::md5_crypt(ory_crypt_prefix(hash), format),
+        "des_crypt" => crypt_family::des_crypt(hash),
+        "phpass" | "drupal7" => crypt_family::phpass(hash, format),
+        "pbkdf2" => pbkdf2_family::pbkdf2(hash),
+        "django_pbkdf2_sha256" | "django_pbkdf2_sha1" => pbkdf2_family::django(hash, format),
+        "aspnet_identity" => pbkdf2_family::aspnet_identity(hash),
+        "keycloak" => pbkdf2_family::keycloak(hash),
+        "ldap" => digests::ldap(hash, budget),
+        "md5" | "sha1" | "sha256" | "sha512" => digests::plain(hash, format, params),
+        "hmac" => digests::hmac(hash, params),
+        _ => Err(HashError::UnknownFormat),
+    }?;
+    Ok(Prepared { format, check })
+}
+
+/// Verifies `password` against a legacy `hash`. `format` is a canonical name or `auto`.
+pub fn verify(password: &str, hash: &str, format: &str, params: &Value, budget: &Budget) -> Result<bool, HashError> {
+    prepare(hash, format, params, budget)?.verify(password)
 }
 
 #[cfg(test)]

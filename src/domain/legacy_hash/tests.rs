@@ -31,7 +31,7 @@ fn every_reference_vector_verifies_as_its_implementation_says() {
     let vectors = vectors();
     assert!(vectors.len() > 1000);
     for v in &vectors {
-        let got = verify(&v.password, &v.hash, &v.format, &v.params);
+        let got = verify(&v.password, &v.hash, &v.format, &v.params, &Budget::default());
         assert_eq!(got, Ok(v.valid), "{} {:?} against {}", v.format, v.password, v.hash);
     }
 }
@@ -44,7 +44,7 @@ fn auto_detects_every_format_with_an_unambiguous_string_form() {
         |v: &Vector| v.format != "aspnet_identity" && (v.hash.starts_with('$') || !bare.contains(&v.format.as_str()));
     for v in vectors().iter().filter(|v| detectable(v)) {
         assert_eq!(detect(&v.hash), Some(v.format.as_str()), "{}", v.hash);
-        assert_eq!(verify(&v.password, &v.hash, "auto", &v.params), Ok(v.valid), "{}", v.hash);
+        assert_eq!(verify(&v.password, &v.hash, "auto", &v.params, &Budget::default()), Ok(v.valid), "{}", v.hash);
     }
 }
 
@@ -72,26 +72,26 @@ fn unknown_formats_and_malformed_hashes_are_errors_that_never_echo_the_password(
         ("$P$", "phpass"),
     ];
     for (hash, format) in cases {
-        let err = verify(secret, hash, format, &Value::Null).unwrap_err();
+        let err = verify(secret, hash, format, &Value::Null, &Budget::default()).unwrap_err();
         assert!(!err.to_string().contains(secret), "{err}");
     }
-    assert!(matches!(verify("x", "abc", "nosuch", &Value::Null), Err(HashError::UnknownFormat(_))));
-    assert_eq!(verify("x", "not a hash", "auto", &Value::Null), Err(HashError::Undetectable));
+    assert!(matches!(verify("x", "abc", "nosuch", &Value::Null, &Budget::default()), Err(HashError::UnknownFormat)));
+    assert_eq!(verify("x", "not a hash", "auto", &Value::Null, &Budget::default()), Err(HashError::Undetectable));
 }
 
 #[test]
 fn missing_and_bad_params_are_named() {
     let md5 = "0cc175b9c0f1b6a831c399e269772661";
     assert_eq!(
-        verify("a", md5, "md5", &json!({"salt": "s"})),
+        verify("a", md5, "md5", &json!({"salt": "s"}), &Budget::default()),
         Err(HashError::MissingParam { format: "md5", param: "salt_position" })
     );
     assert!(matches!(
-        verify("a", md5, "md5", &json!({"salt": "s", "salt_position": "middle"})),
+        verify("a", md5, "md5", &json!({"salt": "s", "salt_position": "middle"}), &Budget::default()),
         Err(HashError::BadParam { .. })
     ));
     assert_eq!(
-        verify("a", md5, "hmac", &json!({"key": "k"})),
+        verify("a", md5, "hmac", &json!({"key": "k"}), &Budget::default()),
         Err(HashError::MissingParam { format: "hmac", param: "digest" })
     );
 }
@@ -108,38 +108,137 @@ fn hostile_costs_are_refused_before_any_work() {
         ("$P$Qabcdefgh0123456789012345678901", "phpass"),
     ];
     for (hash, format) in too_costly {
-        assert!(matches!(verify("pw", hash, format, &Value::Null), Err(HashError::TooCostly { .. })), "{hash}");
+        assert!(
+            matches!(verify("pw", hash, format, &Value::Null, &Budget::default()), Err(HashError::TooCostly { .. })),
+            "{hash}"
+        );
     }
     assert!(started.elapsed() < std::time::Duration::from_secs(1));
 }
 
-/// Mutations of valid hashes (never touching digits, so costs stay as generated) must never panic.
+/// The attacks seen against 0.2.0: each is refused while parsing, before any work or allocation.
 #[test]
-fn mutated_hashes_never_panic() {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
+fn the_hostile_hashes_of_issue_11_are_refused_unread() {
+    let firebase =
+        json!({"salt": "c2FsdA==", "salt_separator": "Bw==", "signer_key": "a2V5", "rounds": 1024, "mem_cost": 22});
+    let cases = [
+        ("$scrypt$ln=22,r=1024,p=1$c2FsdA$aGFzaA", "scrypt", Value::Null),
+        ("$scrypt$ln=20,r=8,p=1$c2FsdA$aGFzaA", "scrypt", Value::Null),
+        ("aGFzaA==", "firebase_scrypt", firebase),
+        ("$2b$20$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234", "bcrypt", Value::Null),
+        (
+            "$argon2id$v=19$m=1048576,t=64,p=1$c29tZXNhbHQ$jacJHQ+PoBstB/ZoVNk8re3s1yzVABZujceGiwVNJnk",
+            "argon2",
+            Value::Null,
+        ),
+        (
+            "$argon2id$v=19$m=19456,t=1000,p=1$c29tZXNhbHQ$jacJHQ+PoBstB/ZoVNk8re3s1yzVABZujceGiwVNJnk",
+            "argon2",
+            Value::Null,
+        ),
+        ("$pbkdf2-sha512$i=10000000,l=1024$c2FsdA$aGFzaA", "pbkdf2", Value::Null),
+        ("$6$rounds=10000000$salt$hash", "sha512_crypt", Value::Null),
+        ("$S$Nabcdefgh0123456789012345678901234567890123456789012", "drupal7", Value::Null),
+    ];
+    for (hash, format, params) in &cases {
+        let refused = prepare(hash, format, params, &Budget::default());
+        assert!(matches!(refused, Err(HashError::TooCostly { .. })), "{hash}: {:?}", refused.err());
+    }
+    // A smaller memory budget refuses what the default admits.
+    let moderate = "$scrypt$ln=17,r=8,p=1$c2FsdA$aGFzaGhhc2hoYXNo";
+    assert!(prepare(moderate, "scrypt", &Value::Null, &Budget::default()).is_ok());
+    assert!(matches!(
+        prepare(moderate, "scrypt", &Value::Null, &Budget { max_memory_kib: 64 * 1024 }),
+        Err(HashError::TooCostly { .. })
+    ));
+}
+
+#[test]
+fn a_multi_byte_character_in_a_phpass_salt_is_malformed_not_a_panic() {
+    for hash in
+        ["$P$Babcdefé0123456789012345678901", "$S$Cabcdefgé1234567890123456789012345678901234567890123", "$P$B1234567é"]
+    {
+        let format = if hash.starts_with("$S$") { "drupal7" } else { "phpass" };
+        assert_eq!(verify("pw", hash, format, &Value::Null, &Budget::default()), Ok(false), "{hash}");
+    }
+}
+
+#[test]
+fn errors_never_quote_the_hash() {
+    let marker = "QQQQQQQQ";
+    let cases = [
+        (format!("{{{marker}}}abc"), "ldap"),
+        (format!("$pbkdf2-{marker}$1000$c2FsdA$aGFzaA"), "pbkdf2"),
+        (format!("{{\"secretData\": \"{{}}\", \"credentialData\": {{\"hashIterations\": 1, \"algorithm\": \"{marker}\"}}}}"), "keycloak"),
+        (format!("$hmac-{marker}$aGFzaA==$a2V5"), "hmac"),
+        (marker.to_string(), marker),
+    ];
+    for (hash, format) in &cases {
+        let err = prepare(hash, format, &Value::Null, &Budget::default()).err().expect("refused");
+        assert!(!err.to_string().contains(marker), "{err}");
+    }
+}
+
+fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
         state
-    };
-    const ALPHABET: &[u8] = b"$./+=,{}abcdefxyzABCXYZ\"\\: \x00\xff";
-    let seeds: Vec<Vector> = vectors().into_iter().filter(|v| v.valid && v.password.len() < 20).collect();
-    for round in 0..4000 {
-        let seed = &seeds[(next() as usize) % seeds.len()];
-        let mut bytes = seed.hash.as_bytes().to_vec();
-        for _ in 0..1 + next() % 3 {
-            let at = (next() as usize) % (bytes.len() + 1);
-            match next() % 3 {
-                0 if at < bytes.len() && !bytes[at].is_ascii_digit() => {
-                    bytes[at] = ALPHABET[(next() as usize) % ALPHABET.len()]
-                }
-                1 => bytes.truncate(at),
-                _ => bytes.insert(at.min(bytes.len()), ALPHABET[(next() as usize) % ALPHABET.len()]),
+    }
+}
+
+/// How many mutations the fuzz tests try: a short run in `make test`, a long one in `make fuzz`.
+fn fuzz_rounds(default: usize) -> usize {
+    std::env::var("PG_TRICKLE_FUZZ_ROUNDS").ok().and_then(|n| n.parse().ok()).unwrap_or(default)
+}
+
+const ALPHABET: &[&str] =
+    &["$", ".", "/", "+", "=", ",", "{", "}", "a", "Z", "\"", "\\", ":", " ", "\u{0}", "é", "✓", "9", "0", "ln=", "i="];
+
+fn mutate(next: &mut impl FnMut() -> u64, hash: &str, digits_too: bool) -> String {
+    let mut chars: Vec<String> = hash.chars().map(String::from).collect();
+    for _ in 0..1 + next() % 3 {
+        let at = (next() as usize) % (chars.len() + 1);
+        let piece = ALPHABET[(next() as usize) % ALPHABET.len()].to_string();
+        match next() % 3 {
+            0 if at < chars.len() && (digits_too || !chars[at].chars().all(|c| c.is_ascii_digit())) => {
+                chars[at] = piece
             }
+            1 => chars.truncate(at),
+            _ => chars.insert(at.min(chars.len()), piece),
         }
-        let hash = String::from_utf8_lossy(&bytes);
+    }
+    chars.concat()
+}
+
+/// Mutations of valid hashes, multi-byte characters included, never panic in any parser; costs may change
+/// (digits too), so only parsing runs.
+#[test]
+fn mutated_hashes_never_panic_while_parsing() {
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+    let seeds: Vec<Vector> = vectors().into_iter().filter(|v| v.valid).collect();
+    for round in 0..fuzz_rounds(20_000) {
+        let seed = &seeds[(next() as usize) % seeds.len()];
+        let hash = mutate(&mut next, &seed.hash, true);
         let format = if round % 2 == 0 { "auto" } else { seed.format.as_str() };
-        let _ = verify(&seed.password, &hash, format, &seed.params);
+        let outcome = std::panic::catch_unwind(|| dispatch(&hash, format, &seed.params, &Budget::default()).map(drop));
+        assert!(outcome.is_ok(), "the {format} parser panicked on {hash:?}");
+    }
+}
+
+/// Mutations that leave every digit (so every cost) as generated are verified in full: never a panic.
+#[test]
+fn mutated_hashes_never_panic_while_verifying() {
+    let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+    let seeds: Vec<Vector> = vectors().into_iter().filter(|v| v.valid && v.password.len() < 20).collect();
+    for round in 0..fuzz_rounds(4000) {
+        let seed = &seeds[(next() as usize) % seeds.len()];
+        let hash = mutate(&mut next, &seed.hash, false);
+        let format = if round % 2 == 0 { "auto" } else { seed.format.as_str() };
+        let outcome = std::panic::catch_unwind(|| {
+            dispatch(&hash, format, &seed.params, &Budget::default()).and_then(|p| p.verify(&seed.password))
+        });
+        assert!(outcome.is_ok(), "the {format} verifier panicked on {hash:?}");
     }
 }

@@ -1,6 +1,7 @@
 //! Argon2id (RFC 9106) hashing, verification and the rehash decision, in PHC string form.
 
 use crate::domain::error::AuthError;
+use crate::domain::legacy_hash::{bounds, Budget, HashError};
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::engine::general_purpose::STANDARD_NO_PAD;
@@ -43,6 +44,12 @@ impl Argon2Params {
                 MEMORY_KIB_RANGE, ITERATIONS_RANGE, PARALLELISM_RANGE
             )));
         }
+        if u64::from(memory_kib) * u64::from(iterations) > bounds::ARGON2_WORK {
+            return Err(AuthError::InvalidSetting(format!(
+                "argon2 parameters m={memory_kib} t={iterations} cost more than the bound m × t ≤ {}",
+                bounds::ARGON2_WORK
+            )));
+        }
         if memory_kib < 8 * parallelism {
             return Err(AuthError::InvalidSetting("argon2 memory must be at least 8 KiB per lane".into()));
         }
@@ -63,13 +70,12 @@ impl Argon2Params {
 }
 
 /// Hashes with a fresh random salt; returns the PHC string (`$argon2id$v=19$m=..,t=..,p=..$salt$hash`).
-pub fn hash_password(password: &str, params: Argon2Params) -> String {
+pub fn hash_password(password: &str, params: Argon2Params) -> Result<String, AuthError> {
     let salt = random_salt();
     let mut output = [0u8; OUTPUT_LEN];
     let hasher = params.hasher();
-    compute(&hasher, params.block_count(), password.as_bytes(), &salt, &mut output)
-        .expect("argon2id with validated parameters, a 16-byte salt and a password under 1 KiB cannot fail");
-    phc_string(params, &salt, &output)
+    compute(&hasher, params.block_count(), password.as_bytes(), &salt, &mut output)?;
+    Ok(phc_string(params, &salt, &output))
 }
 
 const SALT_LEN: usize = 16;
@@ -103,35 +109,51 @@ thread_local! {
 }
 
 /// Computes the raw argon2 output into `out`, reusing this thread's working memory when it is small enough.
-fn compute(hasher: &Argon2<'_>, blocks: usize, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
-    if blocks > REUSABLE_MEMORY_KIB {
-        return hasher.hash_password_into(password, salt, out);
-    }
-    WORK_MEMORY.with(|memory| {
-        let mut memory = memory.borrow_mut();
+/// Memory is reserved fallibly: a server short of memory gets an error, never an aborted process.
+fn compute(hasher: &Argon2<'_>, blocks: usize, password: &[u8], salt: &[u8], out: &mut [u8]) -> Result<(), AuthError> {
+    let mut run = |memory: &mut Vec<Block>| -> Result<(), AuthError> {
         if memory.len() != blocks {
             memory.clear();
             memory.shrink_to_fit();
+            memory.try_reserve_exact(blocks).map_err(|_| AuthError::OutOfMemory)?;
             memory.resize(blocks, Block::default());
         }
-        hasher.hash_password_into_with_memory(password, salt, out, &mut memory[..])
-    })
+        hasher.hash_password_into_with_memory(password, salt, out, &mut memory[..]).map_err(|_| AuthError::CorruptHash)
+    };
+    if blocks > REUSABLE_MEMORY_KIB {
+        return run(&mut Vec::new());
+    }
+    WORK_MEMORY.with(|memory| run(&mut memory.borrow_mut()))
+}
+
+/// Refuses argon2 parameters whose verification would cost more than the bounds and the budget allow.
+pub fn admit(params: &Params, format: &'static str, budget: &Budget) -> Result<(), HashError> {
+    let work = u64::from(params.m_cost()) * u64::from(params.t_cost());
+    if work > bounds::ARGON2_WORK || params.p_cost() > bounds::ARGON2_LANES {
+        return Err(HashError::TooCostly {
+            format,
+            reason: format!("m={} t={} p={}", params.m_cost(), params.t_cost(), params.p_cost()),
+        });
+    }
+    budget.admit(format, u64::from(params.m_cost()))
 }
 
 /// Verifies a password against a stored argon2 PHC string (argon2id, argon2i or argon2d, v=16 or
-/// v=19), with the parameters the string names. The outputs are compared in constant time.
-pub fn verify_password(password: &str, phc: &str) -> Result<bool, AuthError> {
+/// v=19), with the parameters the string names once they are within `budget`. The outputs are compared
+/// in constant time.
+pub fn verify_password(password: &str, phc: &str, budget: Budget) -> Result<bool, AuthError> {
     let parsed = PasswordHash::new(phc).map_err(|_| AuthError::CorruptHash)?;
     let algorithm = Algorithm::try_from(parsed.algorithm.as_str()).map_err(|_| AuthError::CorruptHash)?;
     let version = Version::try_from(parsed.version.unwrap_or(0x10)).map_err(|_| AuthError::CorruptHash)?;
     let params = Params::try_from(&parsed).map_err(|_| AuthError::CorruptHash)?;
+    admit(&params, FORMAT_NAME, &budget)?;
     let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
         return Err(AuthError::CorruptHash);
     };
     let blocks = params.block_count();
     let hasher = Argon2::new(algorithm, version, params);
     let mut actual = vec![0u8; expected.len()];
-    compute(&hasher, blocks, password.as_bytes(), salt.as_ref(), &mut actual).map_err(|_| AuthError::CorruptHash)?;
+    compute(&hasher, blocks, password.as_bytes(), salt.as_ref(), &mut actual)?;
     Ok(bool::from(actual.ct_eq(expected.as_bytes())))
 }
 
@@ -169,16 +191,16 @@ mod tests {
 
     #[test]
     fn hash_then_verify() {
-        let phc = hash_password("correct horse", fast());
+        let phc = hash_password("correct horse", fast()).unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=8192,t=1,p=1$"), "{phc}");
-        assert!(verify_password("correct horse", &phc).unwrap());
-        assert!(!verify_password("correct horsf", &phc).unwrap());
-        assert!(!verify_password("", &phc).unwrap());
+        assert!(verify_password("correct horse", &phc, Budget::default()).unwrap());
+        assert!(!verify_password("correct horsf", &phc, Budget::default()).unwrap());
+        assert!(!verify_password("", &phc, Budget::default()).unwrap());
     }
 
     #[test]
     fn salts_differ() {
-        assert_ne!(hash_password("same", fast()), hash_password("same", fast()));
+        assert_ne!(hash_password("same", fast()).unwrap(), hash_password("same", fast()).unwrap());
     }
 
     /// Produced by the C reference libargon2 (through argon2-cffi): tests/vectors/argon2_reference.py.
@@ -194,21 +216,21 @@ mod tests {
             ),
         ];
         for (password, phc) in vectors {
-            assert!(verify_password(password, phc).unwrap(), "{phc}");
-            assert!(!verify_password(&format!("{password}x"), phc).unwrap());
+            assert!(verify_password(password, phc, Budget::default()).unwrap(), "{phc}");
+            assert!(!verify_password(&format!("{password}x"), phc, Budget::default()).unwrap());
         }
     }
 
     #[test]
     fn corrupt_hash_is_an_error_not_a_panic() {
         for bad in ["", "$argon2id$", "not a hash", "$argon2id$v=19$m=x,t=1,p=1$abc$def"] {
-            assert_eq!(verify_password("x", bad), Err(AuthError::CorruptHash), "{bad:?}");
+            assert_eq!(verify_password("x", bad, Budget::default()), Err(AuthError::CorruptHash), "{bad:?}");
         }
     }
 
     #[test]
     fn rehash_when_parameters_change() {
-        let phc = hash_password("pw", fast());
+        let phc = hash_password("pw", fast()).unwrap();
         assert!(!needs_rehash(&phc, fast()));
         assert!(needs_rehash(&phc, Argon2Params::new(16 * 1024, 1, 1).unwrap()));
         assert!(needs_rehash(&phc, Argon2Params::new(8 * 1024, 2, 1).unwrap()));
@@ -224,8 +246,8 @@ mod tests {
     fn dummy_hash_matches_nothing_and_costs_a_real_verify() {
         let dummy = dummy_hash(fast());
         assert!(!needs_rehash(&dummy, fast()), "dummy must use the current parameters");
-        assert!(!verify_password("", &dummy).unwrap());
-        assert!(!verify_password("anything", &dummy).unwrap());
+        assert!(!verify_password("", &dummy, Budget::default()).unwrap());
+        assert!(!verify_password("anything", &dummy, Budget::default()).unwrap());
     }
 
     #[test]
@@ -236,5 +258,18 @@ mod tests {
         assert!(Argon2Params::new(19_456, 0, 1).is_err());
         assert!(Argon2Params::new(19_456, 17, 1).is_err());
         assert!(Argon2Params::new(19_456, 2, 9).is_err());
+        assert!(Argon2Params::new(1024 * 1024, 2, 1).is_ok());
+        assert!(Argon2Params::new(1024 * 1024, 3, 1).is_err(), "over the work bound");
+    }
+
+    #[test]
+    fn stored_parameters_beyond_the_bounds_are_refused_before_hashing() {
+        let started = std::time::Instant::now();
+        let costly = "$argon2id$v=19$m=19456,t=1000,p=1$c29tZXNhbHQ$jacJHQ+PoBstB/ZoVNk8re3s1yzVABZujceGiwVNJnk";
+        assert!(matches!(verify_password("pw", costly, Budget::default()), Err(AuthError::LegacyHash(_))));
+        let phc = hash_password("pw", Argon2Params::new(64 * 1024, 1, 1).unwrap()).unwrap();
+        let small = Budget { max_memory_kib: 32 * 1024 };
+        assert!(matches!(verify_password("pw", &phc, small), Err(AuthError::LegacyHash(_))), "over the memory budget");
+        assert!(started.elapsed() < std::time::Duration::from_millis(500));
     }
 }

@@ -16,7 +16,8 @@ impl Contract {
         match name {
             "pg_trickle" => Ok(Contract::Trickle),
             "keycloak" => Ok(Contract::Keycloak),
-            other => Err(StoreError::InvalidConfig(format!("unknown contract \"{other}\" (pg_trickle, keycloak)"))),
+            // Fixed messages for enumerated arguments: a value given in the wrong argument (a secret) is never echoed.
+            _ => Err(StoreError::InvalidConfig("unknown contract (pg_trickle, keycloak)".into())),
         }
     }
 }
@@ -41,7 +42,7 @@ impl HttpAuth {
             secret
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
-                .ok_or_else(|| StoreError::InvalidConfig(format!("auth kind \"{kind}\" needs a secret")))
+                .ok_or_else(|| StoreError::InvalidConfig("this auth kind needs a secret".into()))
         };
         match kind {
             "none" => Ok(HttpAuth::None),
@@ -59,9 +60,7 @@ impl HttpAuth {
                 })?;
                 Ok(HttpAuth::Header { name: name.to_string(), value: secret()? })
             }
-            other => {
-                Err(StoreError::InvalidConfig(format!("unknown auth kind \"{other}\" (none, bearer, basic, header)")))
-            }
+            _ => Err(StoreError::InvalidConfig("unknown auth kind (none, bearer, basic, header)".into())),
         }
     }
 }
@@ -93,6 +92,8 @@ pub struct HttpStoreConfig {
     pub max_response_bytes: usize,
     /// PEM bundle that replaces the system's roots for https.
     pub ca_bundle: Option<String>,
+    /// Plain http to a host other than loopback, allowed explicitly by the admin.
+    pub allow_insecure: bool,
 }
 
 impl HttpStoreConfig {
@@ -107,13 +108,15 @@ impl HttpStoreConfig {
         lookup_retries: i64,
         max_response_bytes: i64,
         ca_bundle: Option<String>,
+        allow_insecure: bool,
     ) -> Result<Self, StoreError> {
         let url = Url::parse(base_url.trim()).or_else(|_| bad("base URL is not a valid URL"))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return bad(format!("base URL scheme \"{}\" is not allowed (http, https)", url.scheme()));
+            return bad("base URL scheme is not allowed (http, https)");
         }
-        if url.host_str().is_none() {
-            return bad("base URL has no host");
+        let Some(host) = url.host() else { return bad("base URL has no host") };
+        if url.scheme() == "http" && !allow_insecure && !is_loopback(&host) {
+            return bad("plain http is refused for a host other than loopback: use https, or allow_insecure => true");
         }
         if !url.username().is_empty() || url.password().is_some() {
             return bad("base URL must not carry credentials; use the auth settings");
@@ -153,7 +156,17 @@ impl HttpStoreConfig {
             lookup_retries: lookup_retries as u32,
             max_response_bytes: max_response_bytes as usize,
             ca_bundle,
+            allow_insecure,
         })
+    }
+}
+
+/// 127.0.0.0/8, ::1 and `localhost`: where plain http never leaves the machine.
+fn is_loopback(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
     }
 }
 
@@ -162,7 +175,37 @@ mod tests {
     use super::*;
 
     fn config(url: &str, connect: i64, total: i64) -> Result<HttpStoreConfig, StoreError> {
-        HttpStoreConfig::new(url, Contract::Trickle, HttpAuth::None, None, connect, total, 1, 1 << 20, None)
+        HttpStoreConfig::new(url, Contract::Trickle, HttpAuth::None, None, connect, total, 1, 1 << 20, None, true)
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback_unless_allowed() {
+        let strict = |url: &str| {
+            HttpStoreConfig::new(url, Contract::Trickle, HttpAuth::None, None, 1000, 5000, 1, 1 << 20, None, false)
+        };
+        for ok in [
+            "http://127.0.0.1:8080/",
+            "http://127.9.9.9/",
+            "http://[::1]:80/",
+            "http://LocalHost/",
+            "https://legacy.example.org/",
+        ] {
+            assert!(strict(ok).is_ok(), "{ok}");
+        }
+        for refused in ["http://legacy.example.org/", "http://10.0.0.1/", "http://localhost.example.org/"] {
+            assert!(
+                matches!(strict(refused), Err(StoreError::InvalidConfig(m)) if m.contains("allow_insecure")),
+                "{refused}"
+            );
+        }
+        assert!(config("http://legacy.example.org/", 1000, 5000).is_ok(), "allowed explicitly");
+    }
+
+    #[test]
+    fn a_value_in_the_wrong_argument_is_never_echoed() {
+        let secret = "sk_live_0123456789";
+        assert!(!HttpAuth::parse(secret, None, None).unwrap_err().to_string().contains(secret));
+        assert!(!Contract::parse(secret).unwrap_err().to_string().contains(secret));
     }
 
     #[test]

@@ -3,11 +3,11 @@
 
 use super::migration::*;
 use crate::domain::error::AuthError;
-use crate::domain::legacy_hash;
 use crate::legacy_store::auth0;
 use crate::legacy_store::fdw;
 use crate::pg::legacy;
 use crate::pg::storage;
+use pgrx::pg_sys::Oid;
 use pgrx::JsonB;
 
 pub struct ImportReport {
@@ -21,35 +21,39 @@ pub struct ImportReport {
 /// Admin: hash-preserving bulk import from a relation with a mapping, or (both NULL) from the
 /// configured FDW store. Idempotent; see sql/queries/import_batch.sql for what is never overwritten.
 pub fn import_users(
+    caller: Oid,
     source: Option<&str>,
     mapping: Option<JsonB>,
     all_or_nothing: bool,
     progress_every: i32,
 ) -> Result<ImportReport, AuthError> {
-    let scan = match (source, mapping) {
-        (Some(relation), Some(mapping)) => validated_mapping(relation, &mapping)?.1,
+    let (scan, reader) = match (source, mapping) {
+        (Some(relation), Some(mapping)) => {
+            let reader = legacy_reader(caller, None);
+            let checked = validated_mapping(caller, reader, relation, &mapping)?;
+            (checked.mapping.scan_sql(&checked.relation_name), reader)
+        }
         (None, None) => match storage::load_import_config() {
             Some(row) if row.store_kind == "fdw" => {
                 let store = legacy::fdw_store_from_row(&row)?;
-                store.mapping.scan_sql(row.fdw_relation.as_deref().unwrap_or_default())
+                (store.mapping.scan_sql(&store.relation), store.reader)
             }
             _ => return Err(AuthError::NoImportSource),
         },
         _ => return Err(AuthError::NoImportSource),
     };
-    run_import(&fdw::staging_sql(&scan), None, all_or_nothing, progress_every)
+    if progress_every < 1 {
+        return Err(AuthError::InvalidSetting("progress_every must be at least 1".into()));
+    }
+    let staged = storage::stage_legacy_rows(&scan, reader, &fdw::row_columns_ddl());
+    run_import(&fdw::staging_sql(staged), None, all_or_nothing, progress_every)
 }
 
 /// Admin: bulk import of a JSON array in Auth0's bulk-import user schema.
 pub fn import_users_json(users: JsonB, all_or_nothing: bool, progress_every: i32) -> Result<ImportReport, AuthError> {
     let serde_json::Value::Array(list) = &users.0 else { return Err(AuthError::NotAnArray("users")) };
     let rows = serde_json::Value::Array(list.iter().map(auth0::import_row).collect());
-    let columns: Vec<String> = fdw::ROW_COLUMNS
-        .iter()
-        .map(|c| format!("{c} {}", fdw::row_column_type(c)))
-        .chain(std::iter::once("preset_reason text".to_string()))
-        .collect();
-    let scan = format!("SELECT * FROM pg_catalog.jsonb_to_recordset($2) AS r({})", columns.join(", "));
+    let scan = format!("SELECT * FROM pg_catalog.jsonb_to_recordset($1) AS r({})", fdw::row_columns_ddl());
     run_import(&fdw::staging_sql(&scan), Some(JsonB(rows)), all_or_nothing, progress_every)
 }
 
@@ -62,9 +66,7 @@ fn run_import(
     if progress_every < 1 {
         return Err(AuthError::InvalidSetting("progress_every must be at least 1".into()));
     }
-    let formats =
-        legacy_hash::FORMATS.iter().map(|f| f.name.to_string()).chain(std::iter::once("auto".into())).collect();
-    storage::stage_import(staging_sql, formats, rows);
+    storage::stage_import(staging_sql, rows);
     let (total, importable, rejections) = storage::import_summary();
     let rejected = total - importable;
     if all_or_nothing && rejected > 0 {

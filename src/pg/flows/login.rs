@@ -55,7 +55,8 @@ pub(super) enum Verdict {
 /// Wrong credentials are a result, not an error, so the failure count survives the caller's transaction.
 pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict, AuthError> {
     check_length_limit(password)?;
-    let params = settings::argon2_params();
+    let params = settings::argon2_params()?;
+    let budget = settings::hash_budget();
     let stored = storage::find_credentials(email);
     let facts = stored.as_ref().map(|c| StoredCredentials {
         password_hash: c.password_hash.as_deref(),
@@ -69,14 +70,16 @@ pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict,
             store => return migrate_on_login(&store, email, password, stored.as_ref()),
         },
         LoginStep::DummyVerify => dummy_verify(password, params),
-        LoginStep::VerifyArgon2id(phc) => argon2id::verify_password(password, phc).unwrap_or_else(|_| {
+        LoginStep::VerifyArgon2id(phc) => argon2id::verify_password(password, phc, budget).unwrap_or_else(|err| {
             let user_id = stored.as_ref().map(|c| c.user_id.to_string()).unwrap_or_default();
-            pgrx::log!("pg_trickle: user {user_id} has an unreadable argon2 hash; treated as a failed login");
+            let why =
+                if matches!(err, AuthError::LegacyHash(_)) { "is beyond the cost bounds" } else { "is unreadable" };
+            pgrx::log!("pg_trickle: the argon2 hash of user {user_id} {why}; treated as a failed login");
             false
         }),
         LoginStep::VerifyLegacy { hash, format } => {
             let hash_params = stored.as_ref().and_then(|c| c.password_params.as_ref()).map(|p| p.0.clone());
-            match legacy_hash::verify(password, hash, format, &hash_params.unwrap_or(serde_json::Value::Null)) {
+            match legacy_hash::verify(password, hash, format, &hash_params.unwrap_or_default(), &budget) {
                 Ok(verified) => verified,
                 Err(err) => {
                     record_event(
@@ -98,7 +101,7 @@ pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict,
     if verified {
         // An imported legacy hash (any format but argon2id) is replaced on its first successful login.
         let upgraded_hash = match facts.as_ref().and_then(|f| f.password_hash) {
-            Some(phc) if argon2id::needs_rehash(phc, params) => Some(argon2id::hash_password(password, params)),
+            Some(phc) if argon2id::needs_rehash(phc, params) => Some(argon2id::hash_password(password, params)?),
             _ => None,
         };
         return Ok(Verdict::Authenticated { user_id: user.user_id, upgraded_hash });
@@ -109,7 +112,7 @@ pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict,
 
 /// Same cost as a real verification, so an unknown email takes as long as a wrong password.
 fn dummy_verify(password: &str, params: argon2id::Argon2Params) -> bool {
-    let _ = argon2id::verify_password(password, &argon2id::dummy_hash(params));
+    let _ = argon2id::verify_password(password, &argon2id::dummy_hash(params), settings::hash_budget());
     false
 }
 
@@ -161,7 +164,7 @@ fn migrate_on_login(
         event("tombstoned", None);
         return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
     }
-    let hash = argon2id::hash_password(password, settings::argon2_params());
+    let hash = argon2id::hash_password(password, settings::argon2_params()?)?;
     let verdict = if let Some(user) = existing {
         // The profile moved earlier (admin migrate, password reset); now the password follows.
         let profile = storage::record_login_success(user.user_id, Some(&hash));

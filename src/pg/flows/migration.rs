@@ -8,8 +8,9 @@ use crate::legacy_store::fdw::ColumnMapping;
 use crate::legacy_store::{LegacyProfile, Rejection};
 use crate::pg::legacy::{self, LegacyStore};
 use crate::pg::storage;
-use crate::pg::{settings, stats};
+use crate::pg::{privilege, settings, stats};
 use pgrx::pg_sys::panic::CaughtError;
+use pgrx::pg_sys::Oid;
 use pgrx::{JsonB, PgSqlErrorCode, PgTryBuilder};
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
@@ -159,18 +160,75 @@ pub fn set_import_mode(enabled: bool) {
 }
 
 /// Admin: points import mode at a legacy users relation (table, view or foreign table) with a column
-/// mapping, validated against the relation's columns and planned once; takes effect at commit.
-pub fn configure_fdw_store(relation: &str, mapping: JsonB) -> Result<(), AuthError> {
-    let (oid, _) = validated_mapping(relation, &mapping)?;
-    storage::save_fdw_store(oid, mapping);
+/// mapping, validated against the relation's columns and planned once; takes effect at commit. The relation
+/// is read as `read_as` from then on (see `legacy_reader`).
+pub fn configure_fdw_store(
+    caller: Oid,
+    relation: &str,
+    mapping: JsonB,
+    read_as: Option<&str>,
+) -> Result<(), AuthError> {
+    let reader = legacy_reader(caller, read_as);
+    let checked = validated_mapping(caller, reader, relation, &mapping)?;
+    storage::save_fdw_store(checked.relation, mapping, reader);
+    pgrx::log!(
+        "pg_trickle: {} configured the FDW legacy store: relation {}, read as {}",
+        storage::role_name(caller),
+        checked.relation_name,
+        storage::role_name(reader)
+    );
     Ok(())
 }
 
-/// Checks a mapping against the relation's columns and plans its look-up once (a cast that cannot
-/// work is PostgreSQL's own error); returns the relation's oid and the scan for a bulk import.
-pub(super) fn validated_mapping(relation: &str, mapping: &JsonB) -> Result<(pgrx::pg_sys::Oid, String), AuthError> {
+/// The role a legacy relation is read as: the one named, else the caller — or, for a superuser caller,
+/// trickle_admin, since a superuser is never a reader.
+pub(super) fn legacy_reader(caller: Oid, read_as: Option<&str>) -> Oid {
+    match read_as {
+        Some(role) => storage::role_oid(role),
+        None if privilege::is_superuser(caller) => storage::role_oid("trickle_admin"),
+        None => caller,
+    }
+}
+
+/// A legacy relation checked for use: its oid, printed name and how to read it.
+pub(super) struct CheckedRelation {
+    pub relation: Oid,
+    pub relation_name: String,
+    pub mapping: ColumnMapping,
+}
+
+/// Checks that `relation` may be read as `reader` for `caller` (see `storage::relation_facts`), then the mapping
+/// against its columns, and plans its look-up once as the reader (a cast that cannot work is PostgreSQL's own
+/// error).
+pub(super) fn validated_mapping(
+    caller: Oid,
+    reader: Oid,
+    relation: &str,
+    mapping: &JsonB,
+) -> Result<CheckedRelation, AuthError> {
     let parsed = ColumnMapping::from_json(&mapping.0)?;
     let (oid, relation_name) = storage::resolve_relation(relation);
+    let facts = storage::relation_facts(oid, caller, reader);
+    let refusal = if facts.temporary {
+        Some(AuthError::LegacyRelationUnfit("it is a temporary relation"))
+    } else if facts.system {
+        Some(AuthError::LegacyRelationUnfit("it is a system catalog"))
+    } else if facts.pg_trickle_own {
+        Some(AuthError::LegacyRelationUnfit("it belongs to pg_trickle"))
+    } else if !facts.caller_may_select {
+        Some(AuthError::LegacyRelationRefused("the calling role may not SELECT it"))
+    } else if facts.reader_is_superuser {
+        Some(AuthError::LegacyRelationRefused("its reader role is a superuser"))
+    } else if !facts.caller_may_act_as_reader {
+        Some(AuthError::LegacyRelationRefused("the calling role is not a member of the reader role"))
+    } else if !facts.reader_may_select {
+        Some(AuthError::LegacyRelationRefused("the reader role may not SELECT it"))
+    } else {
+        None
+    };
+    if let Some(refusal) = refusal {
+        return Err(refusal);
+    }
     let columns = storage::relation_columns(oid);
     for (column, must_be_json) in parsed.columns() {
         match columns.iter().find(|(name, _)| name == column) {
@@ -181,14 +239,22 @@ pub(super) fn validated_mapping(relation: &str, mapping: &JsonB) -> Result<(pgrx
             Some(_) => {}
         }
     }
-    storage::check_legacy_lookup(&parsed.lookup_sql(&relation_name));
-    Ok((oid, parsed.scan_sql(&relation_name)))
+    let lookup = parsed.lookup_sql(&relation_name);
+    privilege::as_reader(reader, || storage::check_legacy_lookup(&lookup));
+    Ok(CheckedRelation { relation: oid, relation_name, mapping: parsed })
 }
 
 /// Admin: validates and stores the HTTP legacy store; takes effect when the transaction commits.
 pub fn configure_http_store(row: storage::ImportConfigRow) -> Result<(), AuthError> {
     legacy::http_config_from_row(&row)?;
     storage::save_http_store(&row);
+    // Where future first-login passwords go is worth a line in the server log, for superusers to see.
+    pgrx::log!(
+        "pg_trickle: {} configured the HTTP legacy store: {}{}",
+        storage::role_name(crate::pg::privilege::current_role()),
+        row.http_base_url.as_deref().unwrap_or_default(),
+        if row.http_allow_insecure { " (plain http allowed explicitly)" } else { "" }
+    );
     Ok(())
 }
 

@@ -37,19 +37,22 @@ pub fn migration_progress() -> Result<Progress, AuthError> {
     let store = legacy::configured_store(false)?;
     let legacy_total = legacy::count_users(&store)?;
     let legacy_remaining = match &store {
-        LegacyStore::Fdw(fdw) => {
-            Some(storage::legacy_count(&fdw::unmigrated_sql(&fdw.mapping.scan_sql(&fdw.relation), true)))
-        }
+        LegacyStore::Fdw(fdw) => Some(storage::legacy_count(&fdw::unmigrated_sql(staged_legacy_rows(&fdw), true))),
         _ => legacy_total.map(|t| (t - local.migrated - local.imported_pending - local.imported_logged_in).max(0)),
     };
     Ok(Progress { local, legacy_total, legacy_remaining })
 }
 
 /// Admin (FDW stores): legacy users with no local user yet, `limit` at most.
+/// The FDW store's rows, copied as its reader into a temporary table that the rest is joined with as the owner.
+fn staged_legacy_rows(fdw: &legacy::FdwStore) -> &'static str {
+    storage::stage_legacy_rows(&fdw.mapping.scan_sql(&fdw.relation), fdw.reader, &fdw::row_columns_ddl())
+}
+
 pub fn unmigrated_users(limit: i64) -> Result<Vec<storage::UnmigratedUser>, AuthError> {
     match legacy::configured_store(false)? {
         LegacyStore::Fdw(fdw) => {
-            Ok(storage::unmigrated(&fdw::unmigrated_sql(&fdw.mapping.scan_sql(&fdw.relation), false), limit.max(0)))
+            Ok(storage::unmigrated(&fdw::unmigrated_sql(staged_legacy_rows(&fdw), false), limit.max(0)))
         }
         _ => Err(AuthError::NotAnFdwStore),
     }

@@ -367,7 +367,8 @@ impl LegacyDb {
         connect_as(&self.name, "postgres").expect("connect to the legacy database")
     }
 
-    /// Makes the legacy tables visible in `db` under schema `legacy` (postgres_fdw, loopback TCP).
+    /// Makes the legacy tables visible in `db` under schema `legacy` (postgres_fdw, loopback TCP), readable by
+    /// trickle_admin, the role a superuser's configuration reads them as.
     pub fn attach_to(&self, db: &TestDb) {
         let port = cluster_port();
         db.superuser()
@@ -375,9 +376,12 @@ impl LegacyDb {
                 "CREATE EXTENSION IF NOT EXISTS postgres_fdw;
                  CREATE SERVER legacy_server FOREIGN DATA WRAPPER postgres_fdw
                      OPTIONS (host '127.0.0.1', port '{port}', dbname '{name}');
-                 CREATE USER MAPPING FOR CURRENT_USER SERVER legacy_server OPTIONS (user 'postgres');
+                 CREATE USER MAPPING FOR PUBLIC SERVER legacy_server
+                     OPTIONS (user 'postgres', password_required 'false');
                  CREATE SCHEMA legacy;
-                 IMPORT FOREIGN SCHEMA public FROM SERVER legacy_server INTO legacy;",
+                 IMPORT FOREIGN SCHEMA public FROM SERVER legacy_server INTO legacy;
+                 GRANT USAGE ON SCHEMA legacy TO trickle_admin;
+                 GRANT SELECT ON ALL TABLES IN SCHEMA legacy TO trickle_admin;",
                 name = self.name
             ))
             .expect("attach legacy database through postgres_fdw");
