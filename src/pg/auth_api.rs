@@ -22,7 +22,7 @@ pub mod auth {
     }
 
     /// Text arguments longer than any valid value are refused before any other work (emails have their own,
-    /// lower limit before normalisation; passwords theirs before hashing).
+    /// lower limit before normalisation, with 22023; passwords theirs before hashing).
     const MAX_TEXT_ARGUMENT_BYTES: usize = 8192;
 
     fn bounded<'a>(value: Option<&'a str>, name: &'static str) -> Result<&'a str, AuthError> {
@@ -58,7 +58,7 @@ pub mod auth {
         >,
         ErrorReport,
     > {
-        let result = flows::login(bounded(email, "email")?, required(password, "password")?)?;
+        let result = flows::login(required(email, "email")?, required(password, "password")?)?;
         let ok = result.status.is_ok();
         Ok(TableIterator::once((ok, result.status.as_str().to_string(), result.user_id, result.email, result.profile)))
     }
@@ -71,7 +71,7 @@ pub mod auth {
         user_metadata: default!(Option<JsonB>, "'{}'"),
     ) -> Result<Uuid, ErrorReport> {
         Ok(flows::signup(
-            bounded(email, "email")?,
+            required(email, "email")?,
             required(password, "password")?,
             required(user_metadata, "user_metadata")?,
         )?)
@@ -86,7 +86,7 @@ pub mod auth {
         new_password: Option<&str>,
     ) -> Result<bool, ErrorReport> {
         Ok(flows::change_password(
-            bounded(email, "email")?,
+            required(email, "email")?,
             required(old_password, "old_password")?,
             required(new_password, "new_password")?,
         )?)
@@ -96,14 +96,14 @@ pub mod auth {
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn set_password(email: Option<&str>, new_password: Option<&str>) -> Result<(), ErrorReport> {
-        Ok(flows::set_password(bounded(email, "email")?, required(new_password, "new_password")?)?)
+        Ok(flows::set_password(required(email, "email")?, required(new_password, "new_password")?)?)
     }
 
     /// A single-use token to mail to the user; returned for unknown emails too (it never works).
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn create_password_reset(email: Option<&str>) -> Result<String, ErrorReport> {
-        Ok(flows::create_password_reset(bounded(email, "email")?)?)
+        Ok(flows::create_password_reset(required(email, "email")?)?)
     }
 
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
@@ -116,47 +116,47 @@ pub mod auth {
     #[pg_extern(security_definer, stable, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn get_user(email: Option<&str>) -> Result<Option<JsonB>, ErrorReport> {
-        Ok(flows::get_user(bounded(email, "email")?)?)
+        Ok(flows::get_user(required(email, "email")?)?)
     }
 
     /// Shallow-merges `patch` into user_metadata (null values remove keys); returns the result.
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn update_user_metadata(email: Option<&str>, patch: Option<JsonB>) -> Result<JsonB, ErrorReport> {
-        Ok(flows::update_user_metadata(bounded(email, "email")?, required(patch, "patch")?)?)
+        Ok(flows::update_user_metadata(required(email, "email")?, required(patch, "patch")?)?)
     }
 
     /// Admin: like update_user_metadata, for app_metadata (roles, plans: what users must not set).
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn update_app_metadata(email: Option<&str>, patch: Option<JsonB>) -> Result<JsonB, ErrorReport> {
-        Ok(flows::update_app_metadata(bounded(email, "email")?, required(patch, "patch")?)?)
+        Ok(flows::update_app_metadata(required(email, "email")?, required(patch, "patch")?)?)
     }
 
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn change_email(email: Option<&str>, new_email: Option<&str>) -> Result<(), ErrorReport> {
-        Ok(flows::change_email(bounded(email, "email")?, bounded(new_email, "new_email")?)?)
+        Ok(flows::change_email(required(email, "email")?, required(new_email, "new_email")?)?)
     }
 
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn set_email_verified(email: Option<&str>, verified: Option<bool>) -> Result<(), ErrorReport> {
-        Ok(flows::set_email_verified(bounded(email, "email")?, required(verified, "verified")?)?)
+        Ok(flows::set_email_verified(required(email, "email")?, required(verified, "verified")?)?)
     }
 
     /// true when a user was deleted.
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn delete_user(email: Option<&str>) -> Result<bool, ErrorReport> {
-        Ok(flows::delete_user(bounded(email, "email")?)?)
+        Ok(flows::delete_user(required(email, "email")?)?)
     }
 
     /// Admin: clears a lockout and the failure count.
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn unlock_user(email: Option<&str>) -> Result<(), ErrorReport> {
-        Ok(flows::unlock_user(bounded(email, "email")?)?)
+        Ok(flows::unlock_user(required(email, "email")?)?)
     }
 
     /// Admin: import mode on or off. Takes effect when the transaction commits.
@@ -215,23 +215,37 @@ pub mod auth {
         Ok(flows::configure_http_store(row)?)
     }
 
-    /// The 0.2.0 entry point (eleven arguments, no `allow_insecure`), kept for databases not yet updated.
+    /// The 0.2.0 entry point (eleven arguments, no `allow_insecure`), kept for databases not yet updated; it
+    /// keeps their rule that plain http needs a loopback host.
     #[allow(clippy::too_many_arguments)]
     #[pg_extern(sql = false)]
     pub fn configure_http_store(
-        _base_url: Option<&str>,
-        _contract: Option<&str>,
-        _auth_kind: Option<&str>,
-        _auth_secret: Option<&str>,
-        _auth_header: Option<&str>,
-        _hmac_secret: Option<&str>,
-        _connect_timeout_ms: Option<i32>,
-        _timeout_ms: Option<i32>,
-        _lookup_retries: Option<i32>,
-        _max_response_bytes: Option<i32>,
-        _ca_bundle: Option<&str>,
+        base_url: Option<&str>,
+        contract: Option<&str>,
+        auth_kind: Option<&str>,
+        auth_secret: Option<&str>,
+        auth_header: Option<&str>,
+        hmac_secret: Option<&str>,
+        connect_timeout_ms: Option<i32>,
+        timeout_ms: Option<i32>,
+        lookup_retries: Option<i32>,
+        max_response_bytes: Option<i32>,
+        ca_bundle: Option<&str>,
     ) -> Result<(), ErrorReport> {
-        Err(not_updated().into())
+        configure_http_store_checked(
+            base_url,
+            contract,
+            auth_kind,
+            auth_secret,
+            auth_header,
+            hmac_secret,
+            connect_timeout_ms,
+            timeout_ms,
+            lookup_retries,
+            max_response_bytes,
+            ca_bundle,
+            Some(false),
+        )
     }
 
     /// Admin: moves a legacy user's profile (no password) into auth.users ahead of any login;
@@ -239,7 +253,7 @@ pub mod auth {
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn migrate(email: Option<&str>) -> Result<JsonB, ErrorReport> {
-        Ok(flows::migrate(bounded(email, "email")?)?)
+        Ok(flows::migrate(required(email, "email")?)?)
     }
 
     /// Admin: verifies a password against a legacy hash (docs/legacy-hashes.md). `format` is a name from
@@ -326,11 +340,18 @@ pub mod auth {
     /// refused while the database still has an older pg_trickle's SQL objects (those ran SECURITY DEFINER).
     fn as_owner<T>(work: impl FnOnce(pgrx::pg_sys::Oid) -> Result<T, AuthError>) -> Result<T, AuthError> {
         let caller = crate::pg::privilege::current_role();
+        let owner = current_sql()?;
+        crate::pg::privilege::as_owner(owner, || work(caller))
+    }
+
+    /// The extension owner, once the installed SQL objects are this library's (functions whose SQL changed
+    /// refuse to run over an older release's).
+    fn current_sql() -> Result<pgrx::pg_sys::Oid, AuthError> {
         let (owner, installed) = crate::pg::storage::extension_owner();
         if installed != env!("CARGO_PKG_VERSION") {
             return Err(not_updated());
         }
-        crate::pg::privilege::as_owner(owner, || work(caller))
+        Ok(owner)
     }
 
     /// An email as pg_trickle stores it (trimmed, NFC, lower-case), or NULL when it is not a valid
@@ -391,6 +412,7 @@ pub mod auth {
         >,
         ErrorReport,
     > {
+        current_sql()?;
         let report = flows::import_users_json(
             required(users, "users")?,
             required(all_or_nothing, "all_or_nothing")?,
@@ -410,7 +432,7 @@ pub mod auth {
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn forget_user(email: Option<&str>) -> Result<i64, ErrorReport> {
-        Ok(flows::forget_user(bounded(email, "email")?)?)
+        Ok(flows::forget_user(required(email, "email")?)?)
     }
 
     /// Admin: how far the migration is (docs/operations.md).
@@ -506,7 +528,7 @@ pub mod auth {
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn repair_user(email: Option<&str>) -> Result<JsonB, ErrorReport> {
-        Ok(flows::repair_user(bounded(email, "email")?)?)
+        Ok(flows::repair_user(required(email, "email")?)?)
     }
 
     /// Admin: login counters since the last reset (or server start), shared by all backends; the

@@ -298,9 +298,11 @@ pub fn save_http_store(row: &ImportConfigRow) {
             row.http_lookup_retries.into(),
             row.http_max_response_bytes.into(),
             row.http_ca_bundle.as_deref().into(),
-            row.http_allow_insecure.into(),
         ],
     );
+    if extension_owner().1 == env!("CARGO_PKG_VERSION") {
+        write(query!("set_http_allow_insecure"), &[row.http_allow_insecure.into()]);
+    }
 }
 
 /// Inserts a user moved over from the legacy store; None when a concurrent migration (or another

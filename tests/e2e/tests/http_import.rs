@@ -168,7 +168,10 @@ fn store_faults_are_clear_bounded_and_spare_local_users() {
 
     // A name that cannot resolve (RFC 2606 reserves .invalid): a class 08 error within the timeouts,
     // whether the resolver answers at once or times out (this sandbox may have no DNS at all).
-    db.import_from("http://legacy-store.invalid:8080/", "timeout_ms => 400, connect_timeout_ms => 200");
+    db.import_from(
+        "http://legacy-store.invalid:8080/",
+        "timeout_ms => 400, connect_timeout_ms => 200, allow_insecure => true",
+    );
     let started = Instant::now();
     let err = app.query_one("SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&ADA_PASSWORD]).unwrap_err();
     assert!(sqlstate(&err).starts_with("08"), "{err}");

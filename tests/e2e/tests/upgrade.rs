@@ -109,8 +109,21 @@ fn fill_release(old: &str, store: &LegacyHttpStore) -> FilledRelease {
         app.query_one("SELECT auth.create_password_reset('resets@example.org')", &[]).unwrap().get(0);
     assert_eq!(login(&mut app, "ann@legacy.test", "ann-password"), (true, "migrated".into()));
     assert_eq!(login(&mut app, "native@example.org", "wrong"), (false, "invalid_credentials".into()));
-    let imported = json!([{"email": "imported@example.org", "user_id": "i1", "password_hash": bcrypt_hash}]);
-    su.query_one("SELECT inserted FROM auth.import_users_json($1)", &[&imported]).unwrap();
+    // What the release's bulk import wrote (the library installed here refuses to import over older SQL).
+    su.execute(
+        "INSERT INTO auth.users (email, external_id, password_hash, password_format, source)
+         VALUES ('imported@example.org', 'i1', $1, 'bcrypt', 'imported')",
+        &[&bcrypt_hash],
+    )
+    .unwrap();
+    // The old definitions of the functions that read caller-named relations ran with the owner's rights: over
+    // older SQL, this library refuses them until the update.
+    for refused in
+        ["SELECT auth.configure_fdw_store('pg_catalog.pg_authid', '{}')", "SELECT * FROM auth.import_users()"]
+    {
+        let err = su.batch_execute(refused).unwrap_err();
+        assert_eq!(err.as_db_error().map(|e| e.code().code()), Some("55000"), "{old}: {refused}");
+    }
     let configuration = su.query_one("SELECT to_jsonb(c) FROM auth.import_configuration AS c", &[]).unwrap().get(0);
     let events = su.query_one("SELECT count(*) FROM auth.migration_events", &[]).unwrap().get(0);
     FilledRelease { db, reset_token, bcrypt_password, configuration, events }
