@@ -37,7 +37,7 @@ pub fn migration_progress() -> Result<Progress, AuthError> {
     let store = legacy::configured_store(false)?;
     let legacy_total = legacy::count_users(&store)?;
     let legacy_remaining = match &store {
-        LegacyStore::Fdw(fdw) => Some(storage::legacy_count(&fdw::unmigrated_sql(staged_legacy_rows(&fdw), true))),
+        LegacyStore::Fdw(fdw) => Some(storage::legacy_count(&fdw::unmigrated_sql(staged_legacy_rows(fdw), true))),
         _ => legacy_total.map(|t| (t - local.migrated - local.imported_pending - local.imported_logged_in).max(0)),
     };
     Ok(Progress { local, legacy_total, legacy_remaining })
