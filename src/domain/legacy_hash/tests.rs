@@ -242,3 +242,44 @@ fn mutated_hashes_never_panic_while_verifying() {
         assert!(outcome.is_ok(), "the {format} verifier panicked on {hash:?}");
     }
 }
+
+/// The most expensive hash each bound admits, timed: `make fuzz` runs it, docs/legacy-hashes.md quotes it.
+#[test]
+#[ignore = "slow: measures the worst admitted case of every bounded format"]
+fn worst_admitted_cost_of_each_format() {
+    let budget = Budget::default();
+    let bcrypt = vectors().into_iter().find(|v| v.format == "bcrypt" && v.hash.starts_with("$2b$")).expect("a vector");
+    let worst = [
+        ("bcrypt", format!("$2b${}{}", bounds::BCRYPT_COST, &bcrypt.hash[6..]), Value::Null),
+        (
+            "argon2",
+            "$argon2id$v=19$m=262144,t=8,p=1$c29tZXNhbHQ$jacJHQ+PoBstB/ZoVNk8re3s1yzVABZujceGiwVNJnk".into(),
+            Value::Null,
+        ),
+        ("pbkdf2", format!("$pbkdf2-sha512$i={},l=64$c2FsdA$aGFzaA", bounds::PBKDF2_WORK), Value::Null),
+        ("pbkdf2", format!("$pbkdf2-sha256$i={},l=32$c2FsdA$aGFzaA", bounds::PBKDF2_WORK), Value::Null),
+        ("scrypt", "$scrypt$ln=18,r=8,p=1$c2FsdA$aGFzaGhhc2hoYXNo".into(), Value::Null),
+        ("scrypt", "$scrypt$ln=14,r=8,p=32$c2FsdA$aGFzaGhhc2hoYXNo".into(), Value::Null),
+        ("sha512_crypt", format!("$6$rounds={}$salt$hash", bounds::SHA_CRYPT_ROUNDS), Value::Null),
+        ("sha256_crypt", format!("$5$rounds={}$salt$hash", bounds::SHA_CRYPT_ROUNDS), Value::Null),
+        (
+            "phpass",
+            format!("$P${}abcdefgh0123456789012345678901", encoding::ITOA64[bounds::PHPASS_LOG2 as usize] as char),
+            Value::Null,
+        ),
+        (
+            "drupal7",
+            format!(
+                "$S${}abcdefgh0123456789012345678901234567890123456789012",
+                encoding::ITOA64[bounds::PHPASS_LOG2 as usize] as char
+            ),
+            Value::Null,
+        ),
+    ];
+    for (format, hash, params) in &worst {
+        let prepared = prepare(hash, format, params, &budget).unwrap_or_else(|e| panic!("{format}: {e}"));
+        let started = std::time::Instant::now();
+        let _ = prepared.verify("a password");
+        println!("worst admitted {format:<14} {:>7.0} ms  {hash:.60}", started.elapsed().as_secs_f64() * 1000.0);
+    }
+}
