@@ -54,7 +54,7 @@ pub(crate) fn malformed(format: &'static str, reason: impl Into<String>) -> Hash
 /// seconds of one core (measured worst cases in docs/legacy-hashes.md), far above what real stores use; memory
 /// is bounded apart, by the caller's [`Budget`]. Checked while parsing, before any work starts.
 pub mod bounds {
-    pub const BCRYPT_COST: u32 = 15;
+    pub const BCRYPT_COST: u32 = 14;
     /// Memory (KiB) times passes: 256 MiB × 8 passes.
     pub const ARGON2_WORK: u64 = 2 * 1024 * 1024;
     pub const ARGON2_LANES: u32 = 16;
