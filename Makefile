@@ -3,6 +3,7 @@
 #   make stop   stop the demo cluster
 #   make test   the same setup, then lint and every test tier
 #   make bench  benchmarks (ratios against baselines measured in the same run)
+#   make fuzz   a long fuzz of the legacy-hash parsers and the worst admitted hash costs
 
 SHELL := /bin/bash
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
@@ -17,7 +18,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # cargo pgrx test refuses root unless told which user runs the server.
 RUNAS_FLAG := $(shell [ "$$(id -u)" -eq 0 ] && echo --runas postgres)
 
-.PHONY: setup install run stop test lint test-unit test-pg test-e2e bench
+.PHONY: setup install run stop test lint test-unit test-pg test-e2e bench fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -65,3 +66,9 @@ test: lint test-unit test-pg test-e2e
 
 bench: install
 	@bash scripts/bench.sh
+
+# The legacy-hash parsers under a long mutation fuzz (make test runs a short one), then the worst admitted cost
+# of every bounded format, timed in a release build.
+fuzz: setup
+	PG_TRICKLE_FUZZ_ROUNDS=500000 cargo test --release -p pg_trickle --lib -- domain::legacy_hash::tests::mutated
+	cargo test --release -p pg_trickle --lib -- --ignored worst_admitted --nocapture
