@@ -12,6 +12,10 @@ pub enum AuthError {
     NullArgument(&'static str),
     #[error("argument \"{0}\" is too long")]
     ArgumentTooLong(&'static str),
+    #[error(
+        "argument \"{0}\" cannot be read: JSON nested deeper than 128 levels, or a number beyond double precision"
+    )]
+    UnreadableJson(&'static str),
     #[error("invalid email address: {0}")]
     InvalidEmail(&'static str),
     #[error("password is too short: at least {min} characters are required")]

@@ -13,12 +13,17 @@ use pgrx::prelude::*;
 pub mod auth {
     use crate::domain::error::AuthError;
     use crate::pg::flows;
+    use crate::pg::json_argument::JsonArgument;
     use pgrx::pg_sys::panic::ErrorReport;
     use pgrx::prelude::*;
     use pgrx::{JsonB, Uuid};
 
     fn required<T>(value: Option<T>, name: &'static str) -> Result<T, AuthError> {
         value.ok_or(AuthError::NullArgument(name))
+    }
+
+    fn json(value: Option<JsonArgument>, name: &'static str) -> Result<JsonB, AuthError> {
+        required(value, name)?.read(name)
     }
 
     /// Text arguments longer than any valid value are refused before any other work (emails have their own,
@@ -68,12 +73,12 @@ pub mod auth {
     pub fn signup(
         email: Option<&str>,
         password: Option<&str>,
-        user_metadata: default!(Option<JsonB>, "'{}'"),
+        user_metadata: default!(Option<JsonArgument>, "'{}'"),
     ) -> Result<Uuid, ErrorReport> {
         Ok(flows::signup(
             required(email, "email")?,
             required(password, "password")?,
-            required(user_metadata, "user_metadata")?,
+            json(user_metadata, "user_metadata")?,
         )?)
     }
 
@@ -122,15 +127,15 @@ pub mod auth {
     /// Shallow-merges `patch` into user_metadata (null values remove keys); returns the result.
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
-    pub fn update_user_metadata(email: Option<&str>, patch: Option<JsonB>) -> Result<JsonB, ErrorReport> {
-        Ok(flows::update_user_metadata(required(email, "email")?, required(patch, "patch")?)?)
+    pub fn update_user_metadata(email: Option<&str>, patch: Option<JsonArgument>) -> Result<JsonB, ErrorReport> {
+        Ok(flows::update_user_metadata(required(email, "email")?, json(patch, "patch")?)?)
     }
 
     /// Admin: like update_user_metadata, for app_metadata (roles, plans: what users must not set).
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
-    pub fn update_app_metadata(email: Option<&str>, patch: Option<JsonB>) -> Result<JsonB, ErrorReport> {
-        Ok(flows::update_app_metadata(required(email, "email")?, required(patch, "patch")?)?)
+    pub fn update_app_metadata(email: Option<&str>, patch: Option<JsonArgument>) -> Result<JsonB, ErrorReport> {
+        Ok(flows::update_app_metadata(required(email, "email")?, json(patch, "patch")?)?)
     }
 
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
@@ -264,19 +269,13 @@ pub mod auth {
         password: Option<&str>,
         hash: Option<&str>,
         format: default!(Option<&str>, "'auto'"),
-        params: default!(Option<JsonB>, "'{}'"),
+        params: default!(Option<JsonArgument>, "'{}'"),
     ) -> Result<bool, ErrorReport> {
         let password = required(password, "password")?;
         crate::domain::password::check_length_limit(password)?;
-        let params = required(params, "params")?;
-        Ok(crate::domain::legacy_hash::verify(
-            password,
-            required(hash, "hash")?,
-            required(format, "format")?,
-            &params.0,
-            &crate::pg::settings::hash_budget(),
-        )
-        .map_err(AuthError::from)?)
+        let params = json(params, "params")?;
+        let (hash, format) = (required(hash, "hash")?, required(format, "format")?);
+        Ok(crate::pg::legacy::verify_hash(password, hash, format, &params.0).map_err(AuthError::from)?)
     }
 
     /// For bulk import: the canonical format of a legacy hash that can be verified within the bounds and
@@ -285,9 +284,12 @@ pub mod auth {
     pub fn check_legacy_hash(
         hash: Option<&str>,
         format: Option<&str>,
-        params: Option<JsonB>,
+        params: Option<JsonArgument>,
     ) -> TableIterator<'static, (name!(hash_format, Option<&'static str>), name!(problem, Option<&'static str>))> {
-        let params = params.map(|p| p.0).unwrap_or_default();
+        let Ok(params) = params.map(|p| p.read("params").map(|p| p.0)).transpose() else {
+            return TableIterator::once((None, Some("bad_param")));
+        };
+        let params = params.unwrap_or_default();
         let checked = crate::domain::legacy_hash::prepare(
             hash.unwrap_or_default(),
             format.unwrap_or("auto"),
@@ -317,10 +319,10 @@ pub mod auth {
     #[search_path(pg_catalog, pg_temp)]
     pub fn configure_fdw_store_read_as(
         relation: Option<&str>,
-        mapping: Option<JsonB>,
+        mapping: Option<JsonArgument>,
         read_as: default!(Option<&str>, "NULL"),
     ) -> Result<(), ErrorReport> {
-        let (relation, mapping) = (bounded(relation, "relation")?, required(mapping, "mapping")?);
+        let (relation, mapping) = (bounded(relation, "relation")?, json(mapping, "mapping")?);
         let read_as = read_as.map(|r| bounded(Some(r), "read_as")).transpose()?;
         Ok(as_owner(|caller| flows::configure_fdw_store(caller, relation, mapping, read_as))?)
     }
@@ -369,7 +371,7 @@ pub mod auth {
     #[search_path(pg_catalog, pg_temp)]
     pub fn import_users(
         source: default!(Option<&str>, "NULL"),
-        mapping: default!(Option<JsonB>, "NULL"),
+        mapping: default!(Option<JsonArgument>, "NULL"),
         all_or_nothing: default!(Option<bool>, false),
         progress_every: default!(Option<i32>, 10000),
     ) -> Result<
@@ -386,6 +388,7 @@ pub mod auth {
         ErrorReport,
     > {
         let source = source.map(|s| bounded(Some(s), "source")).transpose()?;
+        let mapping = mapping.map(|m| m.read("mapping")).transpose()?;
         let (all_or_nothing, progress_every) =
             (required(all_or_nothing, "all_or_nothing")?, required(progress_every, "progress_every")?);
         let report = as_owner(|caller| flows::import_users(caller, source, mapping, all_or_nothing, progress_every))?;
@@ -396,7 +399,7 @@ pub mod auth {
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
     pub fn import_users_json(
-        users: Option<JsonB>,
+        users: Option<JsonArgument>,
         all_or_nothing: default!(Option<bool>, false),
         progress_every: default!(Option<i32>, 10000),
     ) -> Result<
@@ -414,7 +417,7 @@ pub mod auth {
     > {
         current_sql()?;
         let report = flows::import_users_json(
-            required(users, "users")?,
+            json(users, "users")?,
             required(all_or_nothing, "all_or_nothing")?,
             required(progress_every, "progress_every")?,
         )?;

@@ -95,12 +95,27 @@ thread_local! {
 
 /// True once PostgreSQL wants this backend to stop what it is doing. Only reads the flags; raising
 /// the error is left to `check_for_interrupts!` on the way out.
-fn interrupt_pending() -> bool {
+pub fn interrupt_pending() -> bool {
     // SAFETY: volatile reads of sig_atomic_t flags that signal handlers set, on the backend's own thread.
     unsafe {
         std::ptr::read_volatile(std::ptr::addr_of!(pg_sys::QueryCancelPending)) != 0
             || std::ptr::read_volatile(std::ptr::addr_of!(pg_sys::ProcDiePending)) != 0
     }
+}
+
+/// Verifies a legacy hash within pg_trickle.max_hash_memory; a cancel or timeout during the work that can be
+/// split is raised here by PostgreSQL (57014), as it is during a wait on the legacy store.
+pub fn verify_hash(
+    password: &str,
+    hash: &str,
+    format: &str,
+    params: &serde_json::Value,
+) -> Result<bool, legacy_hash::HashError> {
+    let result = legacy_hash::verify(password, hash, format, params, &crate::pg::settings::hash_budget());
+    if matches!(result, Err(legacy_hash::HashError::Interrupted)) {
+        pgrx::check_for_interrupts!();
+    }
+    result
 }
 
 fn with_http_store<T>(
@@ -214,7 +229,7 @@ fn fdw_login(fdw: &FdwStore, email: &str, password: &str) -> Result<LoginAnswer,
         HashFormat::Column(_) => row.hash_format.as_deref().unwrap_or("auto"),
     };
     let params = row.hash_params.as_ref().map(|p| p.0.clone()).unwrap_or_default();
-    match legacy_hash::verify(password, hash, format, &params, &crate::pg::settings::hash_budget()) {
+    match verify_hash(password, hash, format, &params) {
         Ok(true) => Ok(LoginAnswer::Accepted(Box::new(profile_from_row(&row, email)?))),
         Ok(false) => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
         Err(err) => Ok(LoginAnswer::Rejected(Rejection::UnverifiableHash(err.class()))),

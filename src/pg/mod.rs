@@ -8,6 +8,7 @@
 
 pub mod auth_api;
 pub mod flows;
+pub mod json_argument;
 pub mod legacy;
 pub mod privilege;
 pub mod settings;

@@ -153,7 +153,7 @@ pub fn argon2_params() -> Result<Argon2Params, AuthError> {
 
 /// What one verification may cost in memory.
 pub fn hash_budget() -> Budget {
-    Budget { max_memory_kib: MAX_HASH_MEMORY_KIB.get() as u64 }
+    Budget { max_memory_kib: MAX_HASH_MEMORY_KIB.get() as u64, interrupted: crate::pg::legacy::interrupt_pending }
 }
 
 pub fn password_min_length() -> usize {

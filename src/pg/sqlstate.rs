@@ -16,6 +16,7 @@ impl From<AuthError> for ErrorReport {
         let (code, hint): (PgSqlErrorCode, Option<&str>) = match &err {
             AuthError::NullArgument(_) => (ERRCODE_NULL_VALUE_NOT_ALLOWED, None),
             AuthError::ArgumentTooLong(_) => (ERRCODE_STRING_DATA_RIGHT_TRUNCATION, None),
+            AuthError::UnreadableJson(_) => (ERRCODE_INVALID_PARAMETER_VALUE, None),
             AuthError::InvalidEmail(_) => {
                 (ERRCODE_INVALID_PARAMETER_VALUE, Some("Pass an address like name@example.com."))
             }

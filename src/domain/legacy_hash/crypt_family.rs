@@ -2,7 +2,7 @@
 //! phpass ($P$, $H$) and Drupal 7 ($S$) written here after their reference sources.
 
 use super::encoding::{self, to64};
-use super::{bounds, check, malformed, Check, HashError};
+use super::{bounds, check, malformed, Budget, Check, HashError, ITERATIONS_PER_POLL};
 use md5::{Digest, Md5};
 use sha2::Sha512;
 
@@ -102,7 +102,7 @@ fn md5_crypt_matches(password: &[u8], salt: &[u8], magic: &str, hash: &str) -> b
 
 /// phpass portable hashes (Openwall phpass 0.5, PasswordHash.php `crypt_private`) and Drupal 7's
 /// SHA-512 variant (includes/password.inc `_password_crypt`, truncated to 55 characters).
-pub fn phpass<'a>(hash: &'a str, format: &'static str) -> Result<Check<'a>, HashError> {
+pub fn phpass<'a>(hash: &'a str, format: &'static str, budget: &Budget) -> Result<Check<'a>, HashError> {
     let bytes = hash.as_bytes();
     let prefix_ok = match format {
         "drupal7" => hash.starts_with("$S$"),
@@ -122,23 +122,36 @@ pub fn phpass<'a>(hash: &'a str, format: &'static str) -> Result<Check<'a>, Hash
     let setting = &bytes[..12];
     let salt = &bytes[4..12];
     let count = 1u64 << log2;
-    check(move |password: &str| Ok(phpass_matches(password.as_bytes(), setting, salt, count, bytes, format)))
+    let interrupted = budget.interrupted;
+    check(move |password: &str| {
+        let pw = password.as_bytes();
+        let encoded = if format == "drupal7" {
+            stretch::<Sha512>(salt, pw, count, interrupted)?
+        } else {
+            stretch::<Md5>(salt, pw, count, interrupted)?
+        };
+        Ok(phpass_matches(setting, &encoded, bytes, format))
+    })
 }
 
-fn phpass_matches(password: &[u8], setting: &[u8], salt: &[u8], count: u64, hash: &[u8], format: &str) -> bool {
-    let encoded = if format == "drupal7" {
-        let mut digest = Sha512::new().chain_update(salt).chain_update(password).finalize();
-        for _ in 0..count {
-            digest = Sha512::new().chain_update(digest).chain_update(password).finalize();
+/// phpass's stretching: digest(salt ‖ password), then `count` times digest(previous ‖ password); encoded.
+fn stretch<D: Digest>(
+    salt: &[u8],
+    password: &[u8],
+    count: u64,
+    interrupted: fn() -> bool,
+) -> Result<String, HashError> {
+    let mut digest = D::new().chain_update(salt).chain_update(password).finalize();
+    for n in 0..count {
+        if n % ITERATIONS_PER_POLL == 0 && interrupted() {
+            return Err(HashError::Interrupted);
         }
-        encoding::phpass_encode64(&digest)
-    } else {
-        let mut digest = Md5::new().chain_update(salt).chain_update(password).finalize();
-        for _ in 0..count {
-            digest = Md5::new().chain_update(digest).chain_update(password).finalize();
-        }
-        encoding::phpass_encode64(&digest)
-    };
+        digest = D::new().chain_update(&digest).chain_update(password).finalize();
+    }
+    Ok(encoding::phpass_encode64(&digest))
+}
+
+fn phpass_matches(setting: &[u8], encoded: &str, hash: &[u8], format: &str) -> bool {
     let mut expected = [setting, encoded.as_bytes()].concat();
     if format == "drupal7" {
         expected.truncate(55);

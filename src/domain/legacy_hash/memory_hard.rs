@@ -10,15 +10,10 @@ pub fn argon2<'a>(hash: &'a str, budget: &Budget) -> Result<Check<'a>, HashError
     let parsed = PasswordHash::new(hash).map_err(|_| malformed("argon2", "not a PHC string"))?;
     let params = Params::try_from(&parsed).map_err(|_| malformed("argon2", "invalid m/t/p parameters"))?;
     argon2id::admit(&params, "argon2", budget)?;
+    let budget = *budget;
     check(move |password: &str| {
-        argon2id::verify_password(password, hash, budget_of(&params))
-            .map_err(|_| malformed("argon2", "unreadable PHC string"))
+        argon2id::verify_password(password, hash, budget).map_err(|_| malformed("argon2", "unreadable PHC string"))
     })
-}
-
-/// The budget this hash was admitted under (its own memory), for the verification itself.
-fn budget_of(params: &Params) -> Budget {
-    Budget { max_memory_kib: u64::from(params.m_cost()) }
 }
 
 /// Django `argon2$argon2id$v=19$...`: the PHC string with Django's algorithm name in front

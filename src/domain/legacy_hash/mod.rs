@@ -30,6 +30,8 @@ pub enum HashError {
     BadParam { format: &'static str, reason: String },
     #[error("{format} cost is beyond the accepted bound: {reason}")]
     TooCostly { format: &'static str, reason: String },
+    #[error("the verification was interrupted")]
+    Interrupted,
 }
 
 impl HashError {
@@ -42,6 +44,7 @@ impl HashError {
             HashError::MissingParam { .. } => "missing_param",
             HashError::BadParam { .. } => "bad_param",
             HashError::TooCostly { .. } => "too_costly",
+            HashError::Interrupted => "interrupted",
         }
     }
 }
@@ -70,17 +73,23 @@ pub mod bounds {
     pub const HASH_BYTES: usize = 4096;
 }
 
-/// What one verification may cost in memory, set by the caller (a superuser setting in the database).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What one verification may cost in memory, set by the caller (a superuser setting in the database), and how
+/// the work that can be split learns that the caller wants it stopped (a query cancel, a timeout).
+#[derive(Debug, Clone, Copy)]
 pub struct Budget {
     pub max_memory_kib: u64,
+    /// Polled between slices of PBKDF2 and phpass work; true stops it with `HashError::Interrupted`.
+    pub interrupted: fn() -> bool,
 }
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget { max_memory_kib: 256 * 1024 }
+        Budget { max_memory_kib: 256 * 1024, interrupted: || false }
     }
 }
+
+/// How many iterations run between two polls of `Budget::interrupted`.
+pub(crate) const ITERATIONS_PER_POLL: u64 = 4096;
 
 impl Budget {
     /// Refuses a hash whose verification would need more than the budget's memory.
@@ -221,11 +230,11 @@ fn dispatch<'a>(hash: &'a str, format: &str, params: &'a Value, budget: &Budget)
         "firebase_scrypt" => memory_hard::firebase_scrypt(hash, params, budget),
         "md5_crypt" | "apr1" => crypt_family::md5_crypt(ory_crypt_prefix(hash), format),
         "des_crypt" => crypt_family::des_crypt(hash),
-        "phpass" | "drupal7" => crypt_family::phpass(hash, format),
-        "pbkdf2" => pbkdf2_family::pbkdf2(hash),
-        "django_pbkdf2_sha256" | "django_pbkdf2_sha1" => pbkdf2_family::django(hash, format),
-        "aspnet_identity" => pbkdf2_family::aspnet_identity(hash),
-        "keycloak" => pbkdf2_family::keycloak(hash),
+        "phpass" | "drupal7" => crypt_family::phpass(hash, format, budget),
+        "pbkdf2" => pbkdf2_family::pbkdf2(hash, budget),
+        "django_pbkdf2_sha256" | "django_pbkdf2_sha1" => pbkdf2_family::django(hash, format, budget),
+        "aspnet_identity" => pbkdf2_family::aspnet_identity(hash, budget),
+        "keycloak" => pbkdf2_family::keycloak(hash, budget),
         "ldap" => digests::ldap(hash, budget),
         "md5" | "sha1" | "sha256" | "sha512" => digests::plain(hash, format, params),
         "hmac" => digests::hmac(hash, params),

@@ -267,7 +267,7 @@ mod tests {
         let costly = "$argon2id$v=19$m=19456,t=1000,p=1$c29tZXNhbHQ$jacJHQ+PoBstB/ZoVNk8re3s1yzVABZujceGiwVNJnk";
         assert!(matches!(verify_password("pw", costly, Budget::default()), Err(AuthError::LegacyHash(_))));
         let phc = hash_password("pw", Argon2Params::new(64 * 1024, 1, 1).unwrap()).unwrap();
-        let small = Budget { max_memory_kib: 32 * 1024 };
+        let small = Budget { max_memory_kib: 32 * 1024, ..Budget::default() };
         assert!(matches!(verify_password("pw", &phc, small), Err(AuthError::LegacyHash(_))), "over the memory budget");
     }
 }

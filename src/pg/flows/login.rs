@@ -4,7 +4,6 @@
 use super::migration::*;
 use crate::domain::email::normalize_email;
 use crate::domain::error::AuthError;
-use crate::domain::legacy_hash;
 use crate::domain::login::{self, LoginStatus, LoginStep, StoredCredentials};
 use crate::domain::password::{argon2id, check_length_limit};
 use crate::domain::stats::StatEvent;
@@ -79,7 +78,7 @@ pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict,
         }),
         LoginStep::VerifyLegacy { hash, format } => {
             let hash_params = stored.as_ref().and_then(|c| c.password_params.as_ref()).map(|p| p.0.clone());
-            match legacy_hash::verify(password, hash, format, &hash_params.unwrap_or_default(), &budget) {
+            match legacy::verify_hash(password, hash, format, &hash_params.unwrap_or_default()) {
                 Ok(verified) => verified,
                 Err(err) => {
                     record_event(

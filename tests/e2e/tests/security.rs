@@ -294,7 +294,37 @@ fn oversized_input_is_refused_before_any_work() {
     assert_eq!(state, "22023", "{}", &message[..message.len().min(200)]);
     let padded = format!("{}ada@example.org", " ".repeat(2000));
     assert_eq!(error(app.query_one("SELECT * FROM auth.login($1, 'pw')", &[&padded])).0, "22023");
+    // jsonb that PostgreSQL accepts but no JSON library reads as is: deep nesting, a number beyond a double.
+    let deep = format!("{}1{}", "[".repeat(5000), "]".repeat(5000));
+    for patch in [format!("{{\"a\": {deep}}}"), r#"{"a": 1e1000}"#.to_string()] {
+        let attack = app.query_one("SELECT auth.update_user_metadata('ada@example.org', $1::text::jsonb)", &[&patch]);
+        let (state, message) = error(attack);
+        assert_eq!(state, "22023", "{message}");
+        let signup =
+            app.query_one("SELECT auth.signup('ada@example.org', 'a-long-password', $1::text::jsonb)", &[&patch]);
+        assert_eq!(error(signup).0, "22023");
+    }
     let long_token = "t".repeat(10_000);
     assert_eq!(error(app.execute("SELECT auth.reset_password($1, 'new-password-1')", &[&long_token])).0, "22001");
+    both_survive(&mut app, &db);
+}
+
+/// PBKDF2 and phpass work is split, so statement_timeout and pg_cancel_backend stop a costly verification.
+#[test]
+fn a_costly_admitted_hash_gives_way_to_statement_timeout() {
+    let db = TestDb::new("sec_cancel");
+    let digest = "A".repeat(86); // 64 bytes of base64: a well-formed hash no password matches
+    let hash = format!("$pbkdf2-sha512$i=1999999,l=64$c2FsdHNhbHQ${digest}");
+    db.superuser()
+        .execute(
+            "INSERT INTO auth.users (email, password_hash, password_format, source) VALUES ('slow@example.org', $1, 'pbkdf2', 'imported')",
+            &[&hash],
+        )
+        .unwrap();
+    let mut app = db.member_of("trickle_app");
+    app.batch_execute("SET statement_timeout = '200ms'").unwrap();
+    let (state, _) = error(app.query_one("SELECT * FROM auth.login('slow@example.org', 'guess')", &[]));
+    assert_eq!(state, "57014", "the verification stopped at the timeout");
+    app.batch_execute("RESET statement_timeout").unwrap();
     both_survive(&mut app, &db);
 }
