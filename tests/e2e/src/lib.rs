@@ -31,6 +31,15 @@ fn unique_name(prefix: &str) -> String {
     format!("{prefix}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
 }
 
+/// The test cluster's server log so far (scripts/cluster.sh starts the server with `-l <dir>/server.log`, beside
+/// its data directory), read through the server as a superuser.
+pub fn server_log() -> String {
+    let mut su = connect_as("postgres", "postgres").expect("connect to the test cluster");
+    su.query_one("SELECT pg_read_file(current_setting('data_directory') || '/../server.log')", &[])
+        .expect("read the server log")
+        .get(0)
+}
+
 /// The SQLSTATE of an error from the server (panics on a client-side error: that is a harness bug).
 pub fn sqlstate(err: &postgres::Error) -> String {
     err.as_db_error().map(|e| e.code().code().to_string()).unwrap_or_else(|| panic!("not a server error: {err}"))

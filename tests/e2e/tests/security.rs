@@ -4,7 +4,7 @@
 //! comes back.
 
 use pg_trickle_e2e::postgres::Client;
-use pg_trickle_e2e::{connect_as, sqlstate, LegacyDb, TestDb};
+use pg_trickle_e2e::{connect_as, server_log, sqlstate, LegacyDb, TestDb};
 use serde_json::{json, Value};
 
 /// A login role of its own for one test (roles are cluster-wide; tests run in parallel).
@@ -327,4 +327,36 @@ fn a_costly_admitted_hash_gives_way_to_statement_timeout() {
     assert_eq!(state, "57014", "the verification stopped at the timeout");
     app.batch_execute("RESET statement_timeout").unwrap();
     both_survive(&mut app, &db);
+}
+
+/// Secrets passed as bind parameters, as docs/security.md asks of applications, reach no log line: not in
+/// pg_trickle's own LOG lines, not in the messages of the errors they cause.
+#[test]
+fn secrets_reach_no_log_line() {
+    let db = TestDb::new("sec_log");
+    let mut su = db.superuser();
+    let marker = format!("MARKER{}x", std::process::id());
+    let secret = format!("secret-{marker}");
+    su.execute(
+        "SELECT auth.configure_http_store('http://127.0.0.1:9/', auth_kind => 'bearer', auth_secret => $1)",
+        &[&secret],
+    )
+    .unwrap();
+    let wrong_place =
+        su.execute("SELECT auth.configure_http_store('http://127.0.0.1:9/', auth_kind => $1)", &[&secret]);
+    assert!(wrong_place.is_err());
+    let hostile = format!("$P$B{marker}ééé");
+    su.execute(
+        "INSERT INTO auth.users (email, password_hash, password_format, source) VALUES ('logged@example.org', $1, 'phpass', 'imported')",
+        &[&hostile],
+    )
+    .unwrap();
+    let mut app = db.member_of("trickle_app");
+    let password = format!("password-{marker}");
+    app.query_one("SELECT * FROM auth.login('logged@example.org', $1)", &[&password]).unwrap();
+    let _ = su.query_one("SELECT auth.verify_legacy_hash($1, $2)", &[&password, &hostile]);
+    let _ = app.query_one("SELECT * FROM auth.login($1, $2)", &[&format!("{marker}@"), &password]);
+    let log = server_log();
+    assert!(log.contains("configured the HTTP legacy store"), "pg_trickle logs store configurations");
+    assert!(!log.contains(&marker), "a secret, password or hash reached the server log");
 }
