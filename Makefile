@@ -4,6 +4,7 @@
 #   make test   the same setup, then lint and every test tier
 #   make bench  benchmarks (ratios against baselines measured in the same run)
 #   make fuzz   a long fuzz of the legacy-hash parsers and the worst admitted hash costs
+#   make package  a Debian package of the release build (target/postgresql-15-pg-trickle_<version>_<arch>.deb)
 
 SHELL := /bin/bash
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
@@ -12,24 +13,32 @@ export PG_CONFIG
 
 RUN_PORT ?= 28815
 E2E_PORT ?= 28816
-PGTEST_DIR ?= /tmp/pg_trickle-pgtest
-SUDO_FLAG := $(shell [ "$$(id -u)" -eq 0 ] || echo --sudo)
-SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
-# cargo pgrx test refuses root unless told which user runs the server.
-RUNAS_FLAG := $(shell [ "$$(id -u)" -eq 0 ] && echo --runas postgres)
+INSTALL_TEST_PORT ?= 28819
+PACKAGE_TEST_PORT ?= 28820
+USER_NAME := $(shell id -un)
+# Scratch space is per user: another user's leftovers there cannot be removed.
+PGTEST_DIR ?= /tmp/pg_trickle-$(USER_NAME)-pgtest
+# Extra arguments for the end-to-end run, e.g. E2E_ARGS="--test security" for one file.
+E2E_ARGS ?=
+# cargo pgrx test refuses root unless told which user runs the server; an ordinary user runs it as themself
+# (pgrx then installs through sudo).
+RUNAS_FLAG := --runas $(shell [ "$$(id -u)" -eq 0 ] && echo postgres || echo $(USER_NAME))
 
-.PHONY: setup install run stop test lint test-unit test-pg test-e2e bench fuzz
+.PHONY: setup install run stop test lint test-unit test-pg test-e2e test-install package test-package bench fuzz
 
 setup:
 	@bash scripts/setup.sh
 
+# The package tree holds the library, this version's script and the update scripts (sql/pg_trickle--A--B.sql);
+# the install scripts of earlier releases let CREATE EXTENSION ... VERSION make an old version to update from.
+# scripts/install.sh renames each file into place: running servers that have the library loaded survive.
 install: setup
-	@echo "==> building and installing pg_trickle into $$($(PG_CONFIG) --pkglibdir)"
-	cargo pgrx install --pg-config $(PG_CONFIG) $(SUDO_FLAG)
-	@# cargo pgrx installs this version's script and the update scripts (sql/pg_trickle--A--B.sql); the install
-	@# scripts of earlier releases let CREATE EXTENSION ... VERSION make an old version to update from.
+	@echo "==> building pg_trickle and installing it into $$($(PG_CONFIG) --pkglibdir) (each file renamed into place)"
+	@rm -rf target/install-tree
+	cargo pgrx package --debug --pg-config $(PG_CONFIG) --out-dir target/install-tree
+	bash scripts/install.sh target/install-tree
 	@echo "==> installing the install scripts of earlier releases (sql/releases/)"
-	$(SUDO) install -m 644 sql/releases/pg_trickle--*.sql "$$($(PG_CONFIG) --sharedir)/extension/"
+	bash scripts/install.sh --releases
 
 run: install
 	@bash scripts/cluster.sh start run $(RUN_PORT) shared_preload_libraries=pg_trickle
@@ -53,15 +62,29 @@ test-unit: setup
 # Tier 2: #[pg_test] inside a backend (plus tier 1 again, which cargo pgrx test runs alongside).
 test-pg: setup
 	@rm -rf $(PGTEST_DIR)
+	@# cargo pgrx test copies the library over the installed one; give that file a fresh inode first, so the
+	@# copy cannot write into a library a running server has loaded.
+	bash scripts/install.sh --detach
 	cargo pgrx test pg15 $(RUNAS_FLAG) --pgdata $(PGTEST_DIR)
 
 # Tier 3: end-to-end over the wire against the installed extension, with the legacy stores.
 test-e2e: install
 	@bash scripts/cluster.sh start e2e $(E2E_PORT) fsync=off max_connections=200 shared_preload_libraries=pg_trickle
-	@PG_TRICKLE_E2E_PORT=$(E2E_PORT) cargo test -p pg_trickle_e2e; rc=$$?; \
+	@PG_TRICKLE_E2E_PORT=$(E2E_PORT) cargo test -p pg_trickle_e2e $(E2E_ARGS); rc=$$?; \
 	  bash scripts/cluster.sh stop e2e; exit $$rc
 
-test: lint test-unit test-pg test-e2e
+# A running server with pg_trickle preloaded, and a session on it, survive `make install`.
+test-install: install
+	@bash scripts/test-install.sh $(INSTALL_TEST_PORT)
+
+package: setup
+	@bash scripts/package.sh
+
+# The package installs with apt and works: CREATE EXTENSION and a login on a cluster of its own.
+test-package: package
+	@bash scripts/test-package.sh $(PACKAGE_TEST_PORT)
+
+test: lint test-unit test-pg test-e2e test-install test-package
 	@echo "==> all test tiers passed"
 
 bench: install

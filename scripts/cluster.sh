@@ -27,7 +27,7 @@ choose_dir() {
   if sudo -u postgres test -w "$preferred"; then
     echo "$preferred"
   else
-    local fallback="/tmp/pg_trickle-$name"
+    local fallback="/tmp/pg_trickle-$(id -un)-$name"
     mkdir -p "$fallback"
     chown postgres: "$fallback"
     echo "$fallback"
@@ -47,13 +47,18 @@ case "$cmd" in
     # A preloaded library is inherited by every backend: a server started before the last install
     # would go on running the old pg_trickle. The installed library's identity joins the options.
     library="$("$PG_CONFIG" --pkglibdir)/pg_trickle.so"
-    started_with="$opts $(stat -c '%s %Y' "$library" 2>/dev/null || echo no-library)"
+    # Its content, not its date: every install writes a new file, a rebuild of the same code the same bytes.
+    library_id=$(sha256sum "$library" 2>/dev/null | cut -d' ' -f1 || echo no-library)
     if as_server_user "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-      if [ "$(cat "$dir/options" 2>/dev/null)" = "$started_with" ]; then
+      if [ "$(cat "$dir/options" 2>/dev/null)" = "$opts" ] && [ "$(cat "$dir/library" 2>/dev/null)" = "$library_id" ]; then
         say "cluster '$name' already running in $dir"
         exit 0
       fi
-      say "cluster '$name' runs with other options or an older pg_trickle: restarting it"
+      if [ "$(cat "$dir/options" 2>/dev/null)" != "$opts" ]; then
+        say "cluster '$name' runs with other options: restarting it"
+      else
+        say "cluster '$name' runs a pg_trickle library that has since been replaced: restarting it"
+      fi
       as_server_user "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     fi
     if [ ! -f "$dir/data/PG_VERSION" ]; then
@@ -64,7 +69,8 @@ case "$cmd" in
     as_server_user mkdir -p "$dir/socket"
     say "starting cluster '$name' on 127.0.0.1:$port (socket directory $dir/socket)"
     as_server_user "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$opts" start >/dev/null
-    echo "$started_with" > "$dir/options"
+    echo "$opts" > "$dir/options"
+    echo "$library_id" > "$dir/library"
     ;;
   stop)
     [ -f "$pointer" ] || { say "cluster '$name' was never started"; exit 0; }

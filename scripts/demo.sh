@@ -36,11 +36,16 @@ say "running the demo session (sql/demo/demo.sql)"
 "$psql" "${conn[@]}" -d trickle_demo -v ON_ERROR_STOP=1 -v legacy_url="http://127.0.0.1:$legacy_port" \
   -v pg_port="$port" -e -f "$top/sql/demo/demo.sql"
 
+if [ "$(id -u)" -eq 0 ]; then
+  server_note="run as root, so the server itself runs as the 'postgres' user"
+else
+  server_note="the server runs as you, $(id -un)"
+fi
 cat <<TXT
 
 ==> the demo cluster is running. Connect with:
       psql -h 127.0.0.1 -p $port -U postgres trickle_demo
-    (as root: the server itself runs as the 'postgres' user; data in $(bash "$top/scripts/cluster.sh" dir run))
+    ($server_note; data in $(bash "$top/scripts/cluster.sh" dir run))
     The demo legacy store listens on http://127.0.0.1:$legacy_port (users in scripts/demo/legacy_users.json).
     Stop both with: make stop
 TXT
