@@ -29,7 +29,7 @@ PY
 store_log=$(mktemp /tmp/pg_trickle-bench-store.XXXXXX)
 target/release/legacy-store --users "$users_file" --port "$store_port" > "$store_log" 2>&1 &
 store_pid=$!
-bash scripts/cluster.sh start bench "$port"
+bash scripts/cluster.sh start bench "$port" shared_preload_libraries=pg_trickle
 cleanup() { kill "$store_pid" 2>/dev/null || true; rm -f "$users_file" "$store_log"; bash scripts/cluster.sh stop bench; }
 trap cleanup EXIT
 for _ in $(seq 50); do grep -q listening "$store_log" && break; sleep 0.1; done

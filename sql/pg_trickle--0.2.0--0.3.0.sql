@@ -43,7 +43,12 @@ GRANT SELECT (id, email, email_verified, password_format, username, name, given_
               user_metadata, app_metadata, external_id, source, metadata_incomplete, created_at, updated_at,
               migrated_at, last_login_at, password_changed_at)
     ON auth.users TO trickle_admin;
-GRANT SELECT ON auth.login_attempts TO trickle_admin;
+
+-- Lockout moves to shared memory (src/pg/lockout.rs): failures count whatever the caller's transaction does, in
+-- read-only transactions and on standbys, per email whether or not it has a local user. Counts and locks of
+-- the old table are not carried over: every email starts afresh. The table stays, unused: dropping it would
+-- lock auth.users (its foreign key) for the update's length.
+COMMENT ON TABLE auth.login_attempts IS 'pg_trickle: unused since 0.3.0 (lockout is in shared memory, see auth.locked_users())';
 
 -- New arguments, new C symbols; the 0.2.0 symbols stay in the library and refuse to run (55000).
 DROP FUNCTION auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text);
@@ -98,3 +103,16 @@ STABLE PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'check_legacy_hash_wrapper';
 REVOKE ALL ON FUNCTION auth.check_legacy_hash(text, text, jsonb) FROM PUBLIC;
+
+-- This node's failed attempts and locks, for admins.
+CREATE FUNCTION auth."locked_users"() RETURNS TABLE (
+	"email" TEXT,  /* String */
+	"failures" INT,  /* i32 */
+	"locked_until" timestamp with time zone  /* Option < TimestampWithTimeZone > */
+)
+STRICT VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'locked_users_wrapper';
+REVOKE ALL ON FUNCTION auth.locked_users() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.locked_users() TO trickle_admin;

@@ -26,6 +26,7 @@ GRANT EXECUTE ON FUNCTION
     auth.set_password(text, text),
     auth.update_app_metadata(text, jsonb),
     auth.unlock_user(text),
+    auth.locked_users(),
     auth.set_import_mode(boolean),
     auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text, boolean),
     auth.migrate(text),

@@ -7,13 +7,16 @@ CREATE SCHEMA auth;
 
 DO $roles$
 BEGIN
-    -- Cluster-wide group roles; they outlive the extension on purpose (other databases may use them).
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'trickle_app') THEN
+    -- Cluster-wide group roles; they outlive the extension on purpose (other databases may use them). Two
+    -- databases may run CREATE EXTENSION at once: the second to create a role finds it made, and that is fine.
+    BEGIN
         CREATE ROLE trickle_app NOLOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'trickle_admin') THEN
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
+    BEGIN
         CREATE ROLE trickle_admin NOLOGIN;
-    END IF;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
 END
 $roles$;
 
@@ -59,19 +62,18 @@ WITH (fillfactor = 90);
 
 COMMENT ON TABLE auth.users IS 'pg_trickle: local users (native, migrated from the legacy store, or bulk-imported)';
 
--- Lockout bookkeeping, apart from the users on purpose: it is UNLOGGED, so counting a failed login
--- writes no WAL and its commit waits for no disk flush. A wrong password then costs what an unknown
--- email costs (one verification), and timing does not reveal which accounts exist. The price: a
--- server crash resets failure counts and lockouts, and standbys do not see them.
+-- Lockout bookkeeping lives in shared memory (src/pg/lockout.rs), outside every transaction: see
+-- auth.locked_users(). This table held it until 0.2.0 and is no longer read or written. It stays for now because
+-- dropping it (its foreign key) would lock auth.users while an update runs, and updates never block logins; a
+-- later release drops it with a note to update at a quiet time.
 CREATE UNLOGGED TABLE auth.login_attempts (
     user_id            uuid        PRIMARY KEY REFERENCES auth.users (id) ON DELETE CASCADE,
-    -- Consecutive failures since the last success (or since the last lock expired).
     failed_count       integer     NOT NULL,
     locked_until       timestamptz,
     last_failure_at    timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
 
-COMMENT ON TABLE auth.login_attempts IS 'pg_trickle: consecutive failed logins and lockouts (unlogged: reset by a crash)';
+COMMENT ON TABLE auth.login_attempts IS 'pg_trickle: unused since 0.3.0 (lockout is in shared memory, see auth.locked_users())';
 
 CREATE TABLE auth.password_reset_tokens (
     -- SHA-256 of the token; the token itself is never stored.
@@ -186,7 +188,6 @@ GRANT SELECT (id, email, email_verified, password_format, username, name, given_
               user_metadata, app_metadata, external_id, source, metadata_incomplete, created_at, updated_at,
               migrated_at, last_login_at, password_changed_at)
     ON auth.users TO trickle_admin;
-GRANT SELECT ON auth.login_attempts TO trickle_admin;
 GRANT SELECT, DELETE ON auth.migration_events TO trickle_admin;
 GRANT SELECT ON auth.deleted_users TO trickle_admin;
 GRANT SELECT ON auth.import_configuration TO trickle_admin;

@@ -18,6 +18,7 @@ pgrx::extension_sql_file!("../sql/privileges.sql", name = "privileges", finalize
 pub extern "C-unwind" fn _PG_init() {
     pg::settings::register();
     pg::stats::init();
+    pg::lockout::init();
 }
 
 /// Required by `cargo pgrx test`.
@@ -27,6 +28,7 @@ pub mod pg_test {
 
     #[must_use]
     pub fn postgresql_conf_options() -> Vec<&'static str> {
-        vec![]
+        // Lockout lives in shared memory: without preloading, logins are refused.
+        vec!["shared_preload_libraries = 'pg_trickle'"]
     }
 }

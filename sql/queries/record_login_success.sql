@@ -1,7 +1,4 @@
 -- $2: a new argon2id hash when the stored one used other parameters or a legacy format, else NULL.
-WITH cleared AS (
-    DELETE FROM auth.login_attempts WHERE user_id = $1
-)
 UPDATE auth.users
    SET last_login_at   = pg_catalog.now(),
        password_hash   = COALESCE($2, password_hash),

@@ -1,8 +1,7 @@
--- A new password also clears lockout and voids every outstanding reset token of the user.
+-- A new password voids every outstanding reset token of the user; returns the email, whose lockout the caller
+-- then clears.
 WITH voided AS (
     DELETE FROM auth.password_reset_tokens WHERE user_id = $1
-), unlocked AS (
-    DELETE FROM auth.login_attempts WHERE user_id = $1
 )
 UPDATE auth.users
    SET password_hash       = $2,
@@ -11,3 +10,4 @@ UPDATE auth.users
        password_changed_at = pg_catalog.now(),
        updated_at          = pg_catalog.now()
  WHERE id = $1
+RETURNING email

@@ -60,6 +60,8 @@ pub enum AuthError {
     NothingDisconnected,
     #[error("login statistics need pg_trickle in shared_preload_libraries")]
     StatsUnavailable,
+    #[error("lockout needs pg_trickle in shared_preload_libraries; logins are refused without it")]
+    LockoutUnavailable,
     #[error("name both a source relation and a mapping, or neither to import from the configured FDW store")]
     NoImportSource,
     #[error("{0} must be a JSON array")]

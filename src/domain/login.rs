@@ -33,7 +33,6 @@ impl LoginStatus {
 pub struct StoredCredentials<'a> {
     pub password_hash: Option<&'a str>,
     pub password_format: Option<&'a str>,
-    pub locked: bool,
 }
 
 /// The work a login must do next.
@@ -44,8 +43,6 @@ pub enum LoginStep<'a> {
     NoLocalPassword,
     /// A stored hash nobody can log in with here: burn one verification, answer `invalid_credentials`.
     DummyVerify,
-    /// Locked accounts are refused without verifying (so lockout also caps the hashing an attacker causes).
-    RefuseLocked,
     /// Verify against the stored argon2id hash.
     VerifyArgon2id(&'a str),
     /// Verify an imported legacy hash; on success it is replaced by argon2id.
@@ -56,9 +53,6 @@ pub fn plan<'a>(stored: Option<&StoredCredentials<'a>>) -> LoginStep<'a> {
     let Some(user) = stored else {
         return LoginStep::NoLocalPassword;
     };
-    if user.locked {
-        return LoginStep::RefuseLocked;
-    }
     match (user.password_hash, user.password_format) {
         (None, _) => LoginStep::NoLocalPassword,
         (Some(hash), Some(crate::domain::password::argon2id::FORMAT_NAME)) => LoginStep::VerifyArgon2id(hash),
@@ -68,25 +62,19 @@ pub fn plan<'a>(stored: Option<&StoredCredentials<'a>>) -> LoginStep<'a> {
     }
 }
 
-/// Consecutive failures before an account locks; 0 disables lockout.
+/// Consecutive failed logins before an identifier locks (0 disables lockout), and for how long.
 #[derive(Debug, Clone, Copy)]
 pub struct LockoutPolicy {
     pub threshold: u32,
-}
-
-impl LockoutPolicy {
-    /// Whether the failure that brings the count to `failures_including_this` locks the account.
-    pub fn locks_at(self, failures_including_this: u32) -> bool {
-        self.threshold > 0 && failures_including_this >= self.threshold
-    }
+    pub duration_secs: u32,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn user<'a>(hash: Option<&'a str>, format: Option<&'a str>, locked: bool) -> StoredCredentials<'a> {
-        StoredCredentials { password_hash: hash, password_format: format, locked }
+    fn user<'a>(hash: Option<&'a str>, format: Option<&'a str>) -> StoredCredentials<'a> {
+        StoredCredentials { password_hash: hash, password_format: format }
     }
 
     #[test]
@@ -95,43 +83,26 @@ mod tests {
     }
 
     #[test]
-    fn locked_user_is_refused_before_verifying() {
-        assert_eq!(plan(Some(&user(Some("$argon2id$x"), Some("argon2id"), true))), LoginStep::RefuseLocked);
-    }
-
-    #[test]
     fn argon2id_user_is_verified() {
-        assert_eq!(
-            plan(Some(&user(Some("$argon2id$x"), Some("argon2id"), false))),
-            LoginStep::VerifyArgon2id("$argon2id$x")
-        );
+        assert_eq!(plan(Some(&user(Some("$argon2id$x"), Some("argon2id")))), LoginStep::VerifyArgon2id("$argon2id$x"));
     }
 
     #[test]
     fn profile_without_password_waits_for_the_legacy_store() {
-        assert_eq!(plan(Some(&user(None, None, false))), LoginStep::NoLocalPassword);
+        assert_eq!(plan(Some(&user(None, None))), LoginStep::NoLocalPassword);
     }
 
     #[test]
     fn imported_legacy_hash_is_verified_in_its_format() {
         assert_eq!(
-            plan(Some(&user(Some("$P$abc"), Some("phpass"), false))),
+            plan(Some(&user(Some("$P$abc"), Some("phpass")))),
             LoginStep::VerifyLegacy { hash: "$P$abc", format: "phpass" }
         );
     }
 
     #[test]
     fn hash_without_format_costs_a_dummy_verification() {
-        assert_eq!(plan(Some(&user(Some("x"), None, false))), LoginStep::DummyVerify);
-        assert_ne!(plan(Some(&user(Some("$P$abc"), Some("phpass"), false))), LoginStep::DummyVerify);
-    }
-
-    #[test]
-    fn lockout_threshold() {
-        let policy = LockoutPolicy { threshold: 3 };
-        assert!(!policy.locks_at(2));
-        assert!(policy.locks_at(3));
-        assert!(policy.locks_at(4));
-        assert!(!LockoutPolicy { threshold: 0 }.locks_at(1_000));
+        assert_eq!(plan(Some(&user(Some("x"), None))), LoginStep::DummyVerify);
+        assert_ne!(plan(Some(&user(Some("$P$abc"), Some("phpass")))), LoginStep::DummyVerify);
     }
 }

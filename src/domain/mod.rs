@@ -7,6 +7,7 @@
 pub mod email;
 pub mod error;
 pub mod legacy_hash;
+pub mod lockout;
 pub mod login;
 pub mod password;
 pub mod reset_token;

@@ -164,6 +164,24 @@ pub mod auth {
         Ok(flows::unlock_user(required(email, "email")?)?)
     }
 
+    /// Admin: this node's emails (local users, legacy users and unknown ones alike) with failed attempts or a
+    /// lock, from shared memory. 55000 without pg_trickle in shared_preload_libraries.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn locked_users() -> Result<
+        TableIterator<
+            'static,
+            (name!(email, String), name!(failures, i32), name!(locked_until, Option<TimestampWithTimeZone>)),
+        >,
+        ErrorReport,
+    > {
+        let rows = flows::locked_users()?.into_iter().map(|e| {
+            let until = e.locked_until.map(|secs| to_timestamp(secs * 1_000_000));
+            (e.identifier, e.failures.min(i32::MAX as u32) as i32, until)
+        });
+        Ok(TableIterator::new(rows.collect::<Vec<_>>()))
+    }
+
     /// Admin: import mode on or off. Takes effect when the transaction commits.
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]

@@ -161,11 +161,7 @@ pub fn password_min_length() -> usize {
 }
 
 pub fn lockout_policy() -> LockoutPolicy {
-    LockoutPolicy { threshold: LOCKOUT_THRESHOLD.get() as u32 }
-}
-
-pub fn lockout_duration_secs() -> i32 {
-    LOCKOUT_DURATION_S.get()
+    LockoutPolicy { threshold: LOCKOUT_THRESHOLD.get() as u32, duration_secs: LOCKOUT_DURATION_S.get() as u32 }
 }
 
 pub fn reset_token_ttl_secs() -> i32 {

@@ -64,6 +64,10 @@ impl From<AuthError> for ErrorReport {
                 Some("Add pg_trickle to shared_preload_libraries and restart the server."),
             ),
             AuthError::NotAnArray(_) => (ERRCODE_INVALID_PARAMETER_VALUE, None),
+            AuthError::LockoutUnavailable => (
+                ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                Some("Add pg_trickle to shared_preload_libraries and restart, or set pg_trickle.lockout_threshold = 0."),
+            ),
             AuthError::ImportRejected { .. } => (
                 ERRCODE_INVALID_PARAMETER_VALUE,
                 Some("Run without all_or_nothing to import the valid rows and get every rejection back."),

@@ -56,7 +56,6 @@ pub struct Credentials {
     pub user_id: Uuid,
     pub password_hash: Option<String>,
     pub password_format: Option<String>,
-    pub locked: bool,
     /// Parameters of an imported legacy hash.
     pub password_params: Option<JsonB>,
 }
@@ -75,8 +74,7 @@ pub fn find_credentials(email: &str) -> Option<Credentials> {
                 user_id: row.get::<Uuid>(1)?.expect("users.id is NOT NULL"),
                 password_hash: row.get::<String>(2)?,
                 password_format: row.get::<String>(3)?,
-                locked: row.get::<bool>(4)?.unwrap_or(false),
-                password_params: row.get::<JsonB>(5)?,
+                password_params: row.get::<JsonB>(4)?,
             }))
         }),
     )
@@ -86,16 +84,6 @@ pub fn find_credentials(email: &str) -> Option<Credentials> {
 pub fn record_login_success(user_id: Uuid, upgraded_hash: Option<&str>) -> JsonB {
     write_one(query!("record_login_success"), &[user_id.into(), upgraded_hash.into()])
         .expect("the user row was just read in this transaction")
-}
-
-/// Returns the number of consecutive failures including this one.
-pub fn record_login_failure(user_id: Uuid) -> u32 {
-    let count: i32 = write_one(query!("record_login_failure"), &[user_id.into()]).unwrap_or(0);
-    count.max(0) as u32
-}
-
-pub fn lock_user(user_id: Uuid, seconds: i32) {
-    write(query!("lock_user"), &[user_id.into(), seconds.into()]);
 }
 
 pub fn profile_by_email(email: &str) -> Option<JsonB> {
@@ -111,8 +99,9 @@ pub fn insert_native_user(email: &str, password_hash: &str, user_metadata: JsonB
     write_one(query!("insert_native_user"), &[email.into(), password_hash.into(), user_metadata.into()])
 }
 
-pub fn set_password_hash(user_id: Uuid, password_hash: &str) {
-    write(query!("set_password_hash"), &[user_id.into(), password_hash.into()]);
+/// Returns the user's email (None: the user is gone).
+pub fn set_password_hash(user_id: Uuid, password_hash: &str) -> Option<String> {
+    write_one(query!("set_password_hash"), &[user_id.into(), password_hash.into()])
 }
 
 pub fn create_reset_token(email: &str, digest: Vec<u8>, ttl_secs: i32) {
@@ -142,10 +131,6 @@ pub fn set_email_verified(email: &str, verified: bool) -> Option<Uuid> {
 
 pub fn delete_user(email: &str) -> Option<Uuid> {
     write_one(query!("delete_user"), &[email.into()])
-}
-
-pub fn unlock_user(email: &str) -> Option<Uuid> {
-    write_one(query!("unlock_user"), &[email.into()])
 }
 
 /// `auth.import_config` as stored (validated again by `pg::legacy` before use).

@@ -7,8 +7,8 @@ use crate::domain::email::normalize_email;
 use crate::domain::error::AuthError;
 use crate::domain::password::{argon2id, check_new_password};
 use crate::domain::reset_token;
-use crate::pg::settings;
 use crate::pg::storage;
+use crate::pg::{lockout, settings};
 use pgrx::{JsonB, Uuid};
 
 fn require_object(value: &JsonB, what: &'static str) -> Result<(), AuthError> {
@@ -49,8 +49,15 @@ pub fn change_password(raw_email: &str, old_password: &str, new_password: &str) 
         | Verdict::Migrated { user_id, .. }
         | Verdict::MigratedConcurrently { user_id } => user_id,
     };
-    storage::set_password_hash(user_id, &new_password_hash(new_password)?);
+    set_password_hash(user_id, &new_password_hash(new_password)?);
     Ok(true)
+}
+
+/// A new password also clears the email's lockout.
+fn set_password_hash(user_id: Uuid, hash: &str) {
+    if let Some(email) = storage::set_password_hash(user_id, hash) {
+        lockout::forgive(&email);
+    }
 }
 
 pub(super) fn existing_user(email: &str) -> Result<Uuid, AuthError> {
@@ -59,7 +66,7 @@ pub(super) fn existing_user(email: &str) -> Result<Uuid, AuthError> {
 
 pub fn set_password(raw_email: &str, new_password: &str) -> Result<(), AuthError> {
     let user_id = existing_user(&normalize_email(raw_email)?)?;
-    storage::set_password_hash(user_id, &new_password_hash(new_password)?);
+    set_password_hash(user_id, &new_password_hash(new_password)?);
     Ok(())
 }
 
@@ -81,7 +88,7 @@ pub fn reset_password(token: &str, new_password: &str) -> Result<(), AuthError> 
     // Policy first: a rejected new password must not burn the token.
     let hash = new_password_hash(new_password)?;
     let user_id = storage::consume_reset_token(reset_token::digest(token)).ok_or(AuthError::InvalidResetToken)?;
-    storage::set_password_hash(user_id, &hash);
+    set_password_hash(user_id, &hash);
     Ok(())
 }
 
@@ -125,6 +132,14 @@ pub fn delete_user(raw_email: &str) -> Result<bool, AuthError> {
     Ok(storage::delete_user(&normalize_email(raw_email)?).is_some())
 }
 
+/// Admin: clears an email's failures and lock, whether or not it has a local user yet (a legacy user locks
+/// before migrating).
 pub fn unlock_user(raw_email: &str) -> Result<(), AuthError> {
-    storage::unlock_user(&normalize_email(raw_email)?).map(drop).ok_or(AuthError::UserNotFound)
+    lockout::forgive(&normalize_email(raw_email)?);
+    Ok(())
+}
+
+/// Admin: this node's emails with failed attempts or a lock.
+pub fn locked_users() -> Result<Vec<crate::domain::lockout::Entry>, AuthError> {
+    lockout::entries()
 }

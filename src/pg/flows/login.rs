@@ -9,6 +9,7 @@ use crate::domain::password::{argon2id, check_length_limit};
 use crate::domain::stats::StatEvent;
 use crate::legacy_store::{LoginAnswer, Rejection};
 use crate::pg::legacy::{self, LegacyStore};
+use crate::pg::lockout::{self, Gate};
 use crate::pg::storage::{self, Credentials};
 use crate::pg::{settings, stats};
 use pgrx::{JsonB, Uuid};
@@ -49,21 +50,40 @@ pub(super) enum Verdict {
     Refused(LoginStatus),
 }
 
-/// Verifies `password` for `email` (already normalised): locally, or — for a user the local store
-/// has no password for, in import mode — by asking the legacy store and migrating on success.
-/// Wrong credentials are a result, not an error, so the failure count survives the caller's transaction.
+/// Verifies `password` for `email` (already normalised), under lockout: the attempt is counted for the email —
+/// local user, legacy user or nobody — in shared memory before anything is verified, so neither the caller's
+/// transaction nor concurrent guesses can get past the threshold, and a locked email never reaches the legacy
+/// store. Wrong credentials are a result, not an error.
 pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict, AuthError> {
     check_length_limit(password)?;
     let params = settings::argon2_params()?;
+    let reservation = match lockout::attempt(email)? {
+        Gate::Open(reservation) => reservation,
+        Gate::Locked => {
+            // As long as a wrong password takes: a lock tells nothing about the account.
+            dummy_verify(password, params);
+            return Ok(Verdict::Refused(LoginStatus::Locked));
+        }
+    };
+    // An error on the way (the store is down, a cancel) drops the reservation: it counts neither way.
+    let verdict = check_password(email, password, params)?;
+    match verdict {
+        Verdict::Refused(_) => reservation.failed(),
+        _ => reservation.succeeded(),
+    }
+    Ok(verdict)
+}
+
+/// Checks the password locally, or — for a user the local store has no password for, in import mode — by asking
+/// the legacy store and migrating on success.
+fn check_password(email: &str, password: &str, params: argon2id::Argon2Params) -> Result<Verdict, AuthError> {
     let budget = settings::hash_budget();
     let stored = storage::find_credentials(email);
     let facts = stored.as_ref().map(|c| StoredCredentials {
         password_hash: c.password_hash.as_deref(),
         password_format: c.password_format.as_deref(),
-        locked: c.locked,
     });
     let verified = match login::plan(facts.as_ref()) {
-        LoginStep::RefuseLocked => return Ok(Verdict::Refused(LoginStatus::Locked)),
         LoginStep::NoLocalPassword => match legacy::current_store()? {
             LegacyStore::Off => dummy_verify(password, params),
             store => return migrate_on_login(&store, email, password, stored.as_ref()),
@@ -105,7 +125,6 @@ pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict,
         };
         return Ok(Verdict::Authenticated { user_id: user.user_id, upgraded_hash });
     }
-    record_failure(user.user_id);
     Ok(Verdict::Refused(LoginStatus::InvalidCredentials))
 }
 
@@ -113,16 +132,6 @@ pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict,
 fn dummy_verify(password: &str, params: argon2id::Argon2Params) -> bool {
     let _ = argon2id::verify_password(password, &argon2id::dummy_hash(params), settings::hash_budget());
     false
-}
-
-fn record_failure(user_id: Uuid) {
-    if storage::transaction_is_read_only() {
-        return;
-    }
-    let failures = storage::record_login_failure(user_id);
-    if settings::lockout_policy().locks_at(failures) {
-        storage::lock_user(user_id, settings::lockout_duration_secs());
-    }
 }
 
 /// The trickle migration: the legacy store checks the password; on success the user gets an argon2id
@@ -150,9 +159,6 @@ fn migrate_on_login(
                 _ => None,
             };
             event(reason.outcome(), class);
-            if let Some(user) = existing {
-                record_failure(user.user_id);
-            }
             return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
         }
     };

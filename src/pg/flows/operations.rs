@@ -11,7 +11,9 @@ use pgrx::JsonB;
 /// Admin: removes every trace of an email — user, tokens, lockout state, events, tombstone. Returns
 /// how many rows went.
 pub fn forget_user(raw_email: &str) -> Result<i64, AuthError> {
-    Ok(storage::forget_user(&normalize_email(raw_email)?))
+    let email = normalize_email(raw_email)?;
+    crate::pg::lockout::forgive(&email);
+    Ok(storage::forget_user(&email))
 }
 
 pub struct Progress {

@@ -1,0 +1,189 @@
+//! The lockout table (`crate::domain::lockout`) in shared memory, and the background worker that keeps it across
+//! restarts.
+//!
+//! Shared memory is outside every transaction: a failed attempt counts whatever the caller's transaction does
+//! (ROLLBACK, READ ONLY) and on a hot standby, where nothing can be written. Each node has its own table. The
+//! worker writes the table to `<data directory>/pg_trickle_lockouts.json` every few seconds and when the server
+//! stops, and reads it back when the server starts: a clean restart keeps every count and lock, a crash loses what
+//! changed since the last write.
+//!
+//! Without `shared_preload_libraries = 'pg_trickle'` there is no shared memory: logins are then refused (55000)
+//! while `pg_trickle.lockout_threshold` is above 0, rather than run without brute-force protection.
+
+use crate::domain::error::AuthError;
+use crate::domain::lockout::{Admission, Entry, LockoutTable};
+use crate::pg::settings;
+use pgrx::bgworkers::{BackgroundWorker, BackgroundWorkerBuilder, BgWorkerStartTime, SignalWakeFlags};
+use pgrx::lwlock::PgLwLock;
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use pgrx::shmem::PGRXSharedMemory;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+// SAFETY: LockoutTable is plain old data (integers and byte arrays), valid for any bit pattern.
+unsafe impl PGRXSharedMemory for LockoutTable {}
+
+// SAFETY: the name is unique to pg_trickle; the lock is initialised by pg_shmem_init! in _PG_init.
+static LOCKOUTS: PgLwLock<LockoutTable> = unsafe { PgLwLock::new(c"pg_trickle_lockouts") };
+
+/// Set in the postmaster while preloading; forked backends inherit it.
+static AVAILABLE: AtomicBool = AtomicBool::new(false);
+
+/// How often the worker writes the table: what a crash can lose at most.
+const FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+const STATE_FILE: &str = "pg_trickle_lockouts.json";
+
+/// From _PG_init: claims the shared memory and registers the worker when pg_trickle is being preloaded.
+pub fn init() {
+    // SAFETY: a plain read of a global PostgreSQL sets before loading preload libraries.
+    if unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
+        pgrx::pg_shmem_init!(LOCKOUTS = LockoutTable::EMPTY);
+        AVAILABLE.store(true, Ordering::Relaxed);
+        BackgroundWorkerBuilder::new("pg_trickle lockout keeper")
+            .set_library("pg_trickle")
+            .set_function("pg_trickle_lockout_keeper")
+            .enable_shmem_access(None)
+            .set_start_time(BgWorkerStartTime::PostmasterStart)
+            .set_restart_time(Some(Duration::from_secs(1)))
+            .load();
+    }
+}
+
+pub fn available() -> bool {
+    AVAILABLE.load(Ordering::Relaxed)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Each database is a user store of its own: its oid goes in front of the email.
+fn identifier(email: &str) -> String {
+    // SAFETY: a backend-local global, set at connection.
+    format!("{}/{email}", unsafe { pg_sys::MyDatabaseId }.to_u32())
+}
+
+/// What a login may do: verify (holding a reservation), or answer `locked` without verifying.
+pub enum Gate {
+    Open(Reservation),
+    Locked,
+}
+
+/// An attempt reserved in the table until it is reported; dropped unreported (an error, a cancel), it is
+/// released and counts neither way.
+pub struct Reservation {
+    /// None while lockout is off.
+    identifier: Option<String>,
+}
+
+impl Reservation {
+    pub fn failed(mut self) {
+        if let Some(id) = self.identifier.take() {
+            LOCKOUTS.exclusive().failed(&id, settings::lockout_policy(), now());
+        }
+    }
+
+    pub fn succeeded(mut self) {
+        if let Some(id) = self.identifier.take() {
+            LOCKOUTS.exclusive().succeeded(&id);
+        }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if let Some(id) = self.identifier.take() {
+            LOCKOUTS.exclusive().released(&id);
+        }
+    }
+}
+
+/// How long an attempt waits for attempts of the same email in flight before it is answered `locked`.
+const MAX_WAIT: Duration = Duration::from_secs(10);
+
+/// Reserves a login attempt for `email` (normalised) before its password is verified.
+pub fn attempt(email: &str) -> Result<Gate, AuthError> {
+    let policy = settings::lockout_policy();
+    if policy.threshold == 0 {
+        return Ok(Gate::Open(Reservation { identifier: None }));
+    }
+    if !available() {
+        return Err(AuthError::LockoutUnavailable);
+    }
+    let id = identifier(email);
+    let deadline = std::time::Instant::now() + MAX_WAIT;
+    loop {
+        match LOCKOUTS.exclusive().attempt(&id, policy, now()) {
+            Admission::Verify => return Ok(Gate::Open(Reservation { identifier: Some(id) })),
+            Admission::Locked { .. } => return Ok(Gate::Locked),
+            Admission::Wait if std::time::Instant::now() >= deadline => return Ok(Gate::Locked),
+            Admission::Wait => {
+                std::thread::sleep(Duration::from_millis(2));
+                pgrx::check_for_interrupts!();
+            }
+        }
+    }
+}
+
+/// A new password or an admin's unlock: the email's failures and lock are forgotten.
+pub fn forgive(email: &str) {
+    if available() {
+        LOCKOUTS.exclusive().forgive(&identifier(email));
+    }
+}
+
+/// Emails of this database with failures or a lock on this node.
+pub fn entries() -> Result<Vec<Entry>, AuthError> {
+    if !available() {
+        return Err(AuthError::LockoutUnavailable);
+    }
+    let prefix = identifier("");
+    let mine = LOCKOUTS.share().entries(now()).into_iter().filter_map(|e| {
+        let email = e.identifier.strip_prefix(&prefix)?.to_string();
+        Some(Entry { identifier: email, ..e })
+    });
+    Ok(mine.collect())
+}
+
+fn state_path() -> std::path::PathBuf {
+    // SAFETY: DataDir is set before any worker starts and never changes.
+    let data_dir = unsafe { std::ffi::CStr::from_ptr(pg_sys::DataDir) };
+    std::path::Path::new(&*data_dir.to_string_lossy()).join(STATE_FILE)
+}
+
+/// Writes the table beside the data (a temporary file renamed over the last one: never half a file).
+fn save() {
+    let rows = LOCKOUTS.share().export();
+    let path = state_path();
+    let tmp = path.with_extension("json.tmp");
+    let written = serde_json::to_vec(&rows)
+        .map_err(std::io::Error::other)
+        .and_then(|bytes| std::fs::write(&tmp, bytes))
+        .and_then(|()| std::fs::rename(&tmp, &path));
+    if let Err(err) = written {
+        pgrx::warning!("pg_trickle: cannot save the lockout table to {}: {err}", path.display());
+    }
+}
+
+fn restore() {
+    let path = state_path();
+    let Ok(bytes) = std::fs::read(&path) else { return };
+    match serde_json::from_slice::<Vec<(String, u32, i64)>>(&bytes) {
+        Ok(rows) => LOCKOUTS.exclusive().import(&rows, now()),
+        Err(_) => pgrx::warning!("pg_trickle: ignoring an unreadable lockout table in {}", path.display()),
+    }
+}
+
+/// The background worker: restores the table, then saves it every few seconds and once more when the server
+/// stops.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub extern "C-unwind" fn pg_trickle_lockout_keeper(_arg: pg_sys::Datum) {
+    BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
+    restore();
+    while BackgroundWorker::wait_latch(Some(FLUSH_INTERVAL)) {
+        save();
+    }
+    save();
+}
