@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Throwaway PostgreSQL clusters owned by this project (never the system's).
 #   scripts/cluster.sh start NAME PORT [extra postgres -c options...]
+#   scripts/cluster.sh standby NAME PORT PRIMARY_PORT [options...]
+#                                      (a streaming hot standby of the cluster on PRIMARY_PORT, made anew)
 #   scripts/cluster.sh stop NAME
 #   scripts/cluster.sh dir NAME        (prints the cluster directory)
 # As root the server runs as `postgres`, so the directory must be reachable by that user:
@@ -82,11 +84,24 @@ case "$cmd" in
       say "cluster '$name' is not running"
     fi
     ;;
+  standby)
+    port=${3:?port}
+    primary_port=${4:?primary port}
+    shift 4
+    if [ -f "$pointer" ]; then bash "$0" stop "$name" >/dev/null; fi
+    dir=$(choose_dir)
+    echo "$dir" > "$pointer"
+    as_server_user rm -rf "$dir/data"
+    say "pg_basebackup of 127.0.0.1:$primary_port into $dir/data (a streaming standby)"
+    as_server_user "$bindir/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$dir/data" -R -X stream \
+      -c fast >/dev/null
+    exec bash "$0" start "$name" "$port" "$@"
+    ;;
   dir)
     cat "$pointer"
     ;;
   *)
-    echo "usage: cluster.sh start|stop|dir NAME [PORT]" >&2
+    echo "usage: cluster.sh start|standby|stop|dir NAME [PORT]" >&2
     exit 2
     ;;
 esac

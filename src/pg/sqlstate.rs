@@ -122,6 +122,18 @@ fn store_error_code(err: &StoreError) -> (PgSqlErrorCode, Option<&'static str>) 
     }
 }
 
+/// A write where nothing can be written: a read-only transaction, or a hot standby.
+pub fn read_only(what: &str) -> ErrorReport {
+    ErrorReport::new(
+        PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION,
+        format!("pg_trickle: cannot write ({what}) in a read-only transaction or on a standby"),
+        FUNCNAME,
+    )
+    .set_hint(
+        "Send signups, password changes and first logins of legacy users to the primary, in a read-write transaction.",
+    )
+}
+
 /// Failures of our own SQL (a bug, not bad input) surface as internal errors with the statement's name.
 pub fn internal(what: &str, err: impl std::fmt::Display) -> ErrorReport {
     ErrorReport::new(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("pg_trickle: {what} failed: {err}"), FUNCNAME)

@@ -34,16 +34,43 @@ fn first_value<T: FromDatum + IntoDatum>(table: pgrx::spi::SpiTupleTable) -> Res
     }
 }
 
+/// Every write to pg_trickle's tables goes through here. Where nothing can be written (a read-only transaction,
+/// a hot standby) it is refused up front with 25006 and a hint: on a standby PostgreSQL itself would fail later,
+/// with an internal error about transaction ids.
+fn writing<R>(
+    name: &str,
+    work: impl FnOnce(&mut pgrx::spi::SpiClient<'_>) -> Result<R, pgrx::spi::Error>,
+) -> Result<R, pgrx::spi::Error> {
+    refuse_if(transaction_is_read_only(), name);
+    Spi::connect_mut(work)
+}
+
+/// Writes to temporary tables only: fine in a read-only transaction, impossible on a standby.
+fn writing_temporary<R>(
+    name: &str,
+    work: impl FnOnce(&mut pgrx::spi::SpiClient<'_>) -> Result<R, pgrx::spi::Error>,
+) -> Result<R, pgrx::spi::Error> {
+    // SAFETY: a plain read of backend state on the backend's own thread.
+    refuse_if(unsafe { pg_sys::RecoveryInProgress() }, name);
+    Spi::connect_mut(work)
+}
+
+fn refuse_if(read_only: bool, name: &str) {
+    if read_only {
+        sqlstate::read_only(name).report(PgLogLevel::ERROR);
+    }
+}
+
 fn read_one<T: FromDatum + IntoDatum>((name, sql): Query, args: &[DatumWithOid]) -> Option<T> {
     or_internal(name, Spi::connect(|c| first_value(c.select(sql, Some(1), args)?)))
 }
 
 fn write_one<T: FromDatum + IntoDatum>((name, sql): Query, args: &[DatumWithOid]) -> Option<T> {
-    or_internal(name, Spi::connect_mut(|c| first_value(c.update(sql, None, args)?)))
+    or_internal(name, writing(name, |c| first_value(c.update(sql, None, args)?)))
 }
 
 fn write((name, sql): Query, args: &[DatumWithOid]) {
-    or_internal(name, Spi::connect_mut(|c| c.update(sql, None, args).map(drop)))
+    or_internal(name, writing(name, |c| c.update(sql, None, args).map(drop)))
 }
 
 /// Local logins must work where nothing can be written (read-only transaction, hot standby).
@@ -248,20 +275,12 @@ pub fn extension_owner() -> (pg_sys::Oid, String) {
 
 /// A role's name as PostgreSQL prints a regrole, for log lines.
 pub fn role_name(role: pg_sys::Oid) -> String {
-    or_internal(
-        "role name",
-        Spi::get_one_with_args::<String>("SELECT $1::pg_catalog.regrole::pg_catalog.text", &[role.into()]),
-    )
-    .unwrap_or_default()
+    read_one(query!("role_name"), &[role.into()]).unwrap_or_default()
 }
 
 /// A role by name (42704 when there is none).
 pub fn role_oid(role: &str) -> pg_sys::Oid {
-    or_internal(
-        "role look-up",
-        Spi::get_one_with_args::<pg_sys::Oid>("SELECT $1::pg_catalog.regrole::pg_catalog.oid", &[role.into()]),
-    )
-    .unwrap_or(pg_sys::Oid::INVALID)
+    read_one(query!("role_oid"), &[role.into()]).unwrap_or(pg_sys::Oid::INVALID)
 }
 
 pub fn set_import_mode(enabled: bool) {
@@ -310,7 +329,7 @@ pub fn insert_migrated_user(p: &LegacyProfile, password_hash: Option<&str>) -> O
     ];
     or_internal(
         name,
-        Spi::connect_mut(|c| {
+        writing(name, |c| {
             let table = c.update(sql, None, &args)?;
             if table.is_empty() {
                 return Ok(None);
@@ -432,27 +451,23 @@ fn drop_staged(c: &mut pgrx::spi::SpiClient<'_>, table: &str) -> Result<(), pgrx
 /// returns the SQL that reads them back. The table is made before the switch (a restricted operation may not
 /// create temporary tables) and only INSERT on it is granted to the reader.
 pub fn stage_legacy_rows(scan_sql: &str, reader: pg_sys::Oid, columns: &str) -> &'static str {
+    let grantee = role_name(reader);
     or_internal(
         "legacy rows staging",
-        Spi::connect_mut(|c| {
+        writing_temporary("legacy rows staging", |c| {
             drop_staged(c, "pg_trickle_legacy_rows")?;
             c.update(&format!("CREATE TEMP TABLE pg_trickle_legacy_rows ({columns}) ON COMMIT DROP"), None, &[])?;
-            let grantee = c
-                .select(
-                    "SELECT pg_catalog.quote_ident(rolname) FROM pg_catalog.pg_roles WHERE oid = $1",
-                    None,
-                    &[reader.into()],
-                )?
-                .first()
-                .get_one::<String>()?
-                .unwrap_or_else(|| "pg_trickle_missing_reader".into());
+            // A regrole prints as a quoted identifier where one is needed.
             c.update(&format!("GRANT INSERT ON pg_temp.pg_trickle_legacy_rows TO {grantee}"), None, &[])?;
             Ok(())
         }),
     );
     let insert = format!("INSERT INTO pg_temp.pg_trickle_legacy_rows {scan_sql}");
     privilege::as_reader(reader, || {
-        or_internal("legacy rows read", Spi::connect_mut(|c| c.update(&insert, None, &[]).map(drop)))
+        or_internal(
+            "legacy rows read",
+            writing_temporary("legacy rows read", |c| c.update(&insert, None, &[]).map(drop)),
+        )
     });
     "SELECT * FROM pg_temp.pg_trickle_legacy_rows"
 }
@@ -462,7 +477,7 @@ pub fn stage_legacy_rows(scan_sql: &str, reader: pg_sys::Oid, columns: &str) -> 
 pub fn stage_import(staging_sql: &str, rows: Option<JsonB>) {
     or_internal(
         "import staging",
-        Spi::connect_mut(|c| {
+        writing_temporary("import staging", |c| {
             // A second import in one transaction replaces the first one's staging table.
             drop_staged(c, "pg_trickle_import")?;
             c.update(staging_sql, None, &[rows.into()]).map(drop)
@@ -491,7 +506,7 @@ pub fn import_batch(after: i64, through: i64) -> (i64, i64) {
     let (name, sql) = query!("import_batch");
     or_internal(
         name,
-        Spi::connect_mut(|c| {
+        writing(name, |c| {
             let row = c.update(sql, None, &[after.into(), through.into()])?.first();
             Ok((row.get::<i64>(1)?.unwrap_or(0), row.get::<i64>(2)?.unwrap_or(0)))
         }),

@@ -31,6 +31,58 @@ fn unique_name(prefix: &str) -> String {
     format!("{prefix}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
 }
 
+/// A streaming hot standby of the test cluster (`scripts/cluster.sh standby`, pg_basebackup -R) on the port after
+/// the cluster's, with pg_trickle preloaded; stopped when dropped. One at a time: a test file that needs it uses it
+/// in a single test.
+pub struct Standby {
+    pub port: u16,
+    name: String,
+}
+
+fn cluster_script(args: &[&str]) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/cluster.sh");
+    let ok = Command::new("bash").arg(script).args(args).stdout(Stdio::null()).status().expect("run cluster.sh");
+    assert!(ok.success(), "cluster.sh {args:?} failed");
+}
+
+impl Standby {
+    pub fn start() -> Self {
+        let (port, primary) = (cluster_port() + 1, cluster_port().to_string());
+        let name = "e2e-standby".to_string();
+        // A standby needs at least the primary's max_connections (make test-e2e starts it with 200).
+        let options = ["max_connections=200", "shared_preload_libraries=pg_trickle"];
+        cluster_script(&[&["standby", &name, &port.to_string(), &primary][..], &options].concat());
+        Standby { port, name }
+    }
+
+    pub fn connect_as(&self, dbname: &str, user: &str) -> Client {
+        Client::connect(&format!("host=127.0.0.1 port={} user={user} dbname={dbname}", self.port), NoTls)
+            .expect("connect to the standby")
+    }
+
+    /// Waits until the standby has replayed everything the primary has written so far.
+    pub fn catch_up(&self) {
+        let mut primary = connect_as("postgres", "postgres").expect("connect to the primary");
+        let target: String = primary.query_one("SELECT pg_current_wal_lsn()::text", &[]).unwrap().get(0);
+        let mut standby = self.connect_as("postgres", "postgres");
+        for _ in 0..600 {
+            let caught_up: bool =
+                standby.query_one("SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn", &[&target]).unwrap().get(0);
+            if caught_up {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the standby did not catch up within 30 s");
+    }
+}
+
+impl Drop for Standby {
+    fn drop(&mut self) {
+        cluster_script(&["stop", &self.name]);
+    }
+}
+
 /// The test cluster's server log so far (scripts/cluster.sh starts the server with `-l <dir>/server.log`, beside
 /// its data directory), read through the server as a superuser.
 pub fn server_log() -> String {
