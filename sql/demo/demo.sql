@@ -48,7 +48,7 @@ SELECT ok, status, email, profile->>'external_id' AS legacy_id FROM auth.login('
 SELECT ok, status, email FROM auth.login('grace.hopper@legacy.example', 'first compiler');
 \echo '--- a wrong password for a legacy user migrates nobody'
 SELECT ok, status FROM auth.login('alan.turing@legacy.example', 'wrong guess');
-\echo '--- signing up with an email the legacy store holds is refused (23505, hint: log in instead)'
+\echo '--- signing up with an email the legacy store holds is refused (23505, worded like a local duplicate)'
 \set ON_ERROR_STOP 0
 SELECT auth.signup('alan.turing@legacy.example', 'a new password');
 \set ON_ERROR_STOP 1

@@ -40,7 +40,8 @@ pub enum AuthError {
     LegacyStore(#[from] StoreError),
     #[error(transparent)]
     LegacyHash(#[from] HashError),
-    #[error("this email belongs to an account in the legacy user store")]
+    /// Worded as a local duplicate: a signup must not tell where an account lives.
+    #[error("a user with this email already exists")]
     ExistsInLegacyStore,
     #[error("the legacy profile conflicts with an existing user (same username or legacy id)")]
     LegacyProfileConflict,

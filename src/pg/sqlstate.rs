@@ -40,9 +40,7 @@ impl From<AuthError> for ErrorReport {
             }
             AuthError::LegacyStore(store) => store_error_code(store),
             AuthError::LegacyHash(_) => (ERRCODE_INVALID_PARAMETER_VALUE, Some("See auth.legacy_hash_formats().")),
-            AuthError::ExistsInLegacyStore => {
-                (ERRCODE_UNIQUE_VIOLATION, Some("Log in with the existing password; the account moves over then."))
-            }
+            AuthError::ExistsInLegacyStore => (ERRCODE_UNIQUE_VIOLATION, None),
             AuthError::LegacyProfileConflict => (
                 ERRCODE_UNIQUE_VIOLATION,
                 Some("Another local user holds this username or legacy id; see docs/operations.md."),

@@ -393,3 +393,23 @@ fn dump_and_restore_keep_users_who_can_still_log_in() {
         target.superuser().query_one("SELECT count(*) FROM auth.password_reset_tokens", &[]).unwrap().get(0);
     assert_eq!(tokens, 1);
 }
+
+/// Reset tokens cannot pile up (at most three live per user), stop working when the email changes, and a signup
+/// conflict reads the same wherever the account lives.
+#[test]
+fn reset_tokens_are_capped_and_voided_by_an_email_change() {
+    let db = TestDb::new("reset_hygiene");
+    let mut app = db.member_of("trickle_app");
+    signup(&mut app, "tokens@example.org", "right-password");
+    let tokens: Vec<String> = (0..5)
+        .map(|_| app.query_one("SELECT auth.create_password_reset('tokens@example.org')", &[]).unwrap().get(0))
+        .collect();
+    let live: i64 = db.superuser().query_one("SELECT count(*) FROM auth.password_reset_tokens", &[]).unwrap().get(0);
+    assert_eq!(live, 3);
+    let oldest = app.execute("SELECT auth.reset_password($1, 'new-password-1')", &[&tokens[0]]).unwrap_err();
+    assert_eq!(sqlstate(&oldest), "28000", "the oldest tokens were dropped");
+
+    app.execute("SELECT auth.change_email('tokens@example.org', 'moved@example.org')", &[]).unwrap();
+    let stale = app.execute("SELECT auth.reset_password($1, 'new-password-1')", &[&tokens[4]]).unwrap_err();
+    assert_eq!(sqlstate(&stale), "28000", "a token mailed to the old address no longer works");
+}
