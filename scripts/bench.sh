@@ -8,6 +8,8 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 bindir=$("$PG_CONFIG" --bindir)
 port=${BENCH_PORT:-28817}
 store_port=${BENCH_STORE_PORT:-28819}
+standby_port=${BENCH_STANDBY_PORT:-28818}
+equal_rounds=${BENCH_EQUAL_ROUNDS:-60}
 duration=${BENCH_SECONDS:-10}
 users=100
 legacy_users=600
@@ -17,7 +19,8 @@ say() { printf '==> %s\n' "$*"; }
 
 say "installing the release build of pg_trickle; building the bench tools"
 cargo pgrx install --release --pg-config "$PG_CONFIG" $([ "$(id -u)" -eq 0 ] || echo --sudo) >/dev/null
-cargo build -q --release -p pg_trickle_e2e --bin argon2-baseline --bin legacy-store --bin migration-bench
+cargo build -q --release -p pg_trickle_e2e --bin argon2-baseline --bin legacy-store --bin migration-bench \
+  --bin timing-classes
 
 users_file=$(mktemp /tmp/pg_trickle-bench-users.XXXXXX)
 python3 - "$legacy_users" > "$users_file" <<'PY'
@@ -30,7 +33,12 @@ store_log=$(mktemp /tmp/pg_trickle-bench-store.XXXXXX)
 target/release/legacy-store --users "$users_file" --port "$store_port" > "$store_log" 2>&1 &
 store_pid=$!
 bash scripts/cluster.sh start bench "$port" shared_preload_libraries=pg_trickle
-cleanup() { kill "$store_pid" 2>/dev/null || true; rm -f "$users_file" "$store_log"; bash scripts/cluster.sh stop bench; }
+cleanup() {
+  kill "$store_pid" 2>/dev/null || true
+  rm -f "$users_file" "$store_log"
+  bash scripts/cluster.sh stop bench-standby
+  bash scripts/cluster.sh stop bench
+}
 trap cleanup EXIT
 for _ in $(seq 50); do grep -q listening "$store_log" && break; sleep 0.1; done
 
@@ -45,8 +53,8 @@ ALTER DATABASE trickle_bench SET pg_trickle.lockout_threshold = 0;
 SELECT count(auth.signup('bench' || n || '@example.org', 'bench-password-1')) FROM generate_series(1, $users) AS n;
 SQL
 
-pgbench_run() { # script clients [seconds] -> "tps latency_ms"
-  "$bindir/pgbench" -h 127.0.0.1 -p "$port" -U postgres -n -M prepared -T "${3:-$duration}" -c "$2" -j "$2" \
+pgbench_run() { # script clients [seconds [port]] -> "tps latency_ms"
+  "$bindir/pgbench" -h 127.0.0.1 -p "${4:-$port}" -U postgres -n -M prepared -T "${3:-$duration}" -c "$2" -j "$2" \
     -D password=bench-password-1 -D wrong_password=bench-password-2 \
     -D first_migrated=151 -D users=300 \
     -f "bench/$1.sql" trickle_bench 2>/dev/null |
@@ -67,6 +75,23 @@ read -r tps2 lat2 < <(pgbench_run login_ok 2)
 bare_after=$(bare_verify_ms)
 bare_ms=$(median "$bare_before" "$bare_after")
 echo "    bare verify median: ${bare_before} ms before, ${bare_after} ms after"
+say "logins on a hot standby: the primary alone with 2 clients, then primary and standby with 1 client each"
+bash scripts/cluster.sh standby bench-standby "$standby_port" "$port" shared_preload_libraries=pg_trickle
+for _ in $(seq 100); do
+  "$bindir/psql" "${conn[@]/$port/$standby_port}" -d trickle_bench -Atc "SELECT count(*) FROM auth.users" 2>/dev/null |
+    grep -qx "$users" && break
+  sleep 0.2
+done
+spread_primary=$(mktemp /tmp/pg_trickle-bench-spread.XXXXXX)
+spread_standby=$(mktemp /tmp/pg_trickle-bench-spread.XXXXXX)
+pgbench_run login_ok 1 "$duration" "$port" > "$spread_primary" &
+pgbench_run login_ok 1 "$duration" "$standby_port" > "$spread_standby"
+wait
+read -r ptps plat < "$spread_primary"
+read -r stps slat < "$spread_standby"
+rm -f "$spread_primary" "$spread_standby"
+bash scripts/cluster.sh stop bench-standby
+
 say "auth.login, wrong password vs unknown email: 1 client, 4 alternating rounds of 3 s each"
 wrong=() unknown=()
 for _ in 1 2 3 4; do
@@ -85,6 +110,50 @@ migration=$(target/release/migration-bench "$port" trickle_bench "http://127.0.0
 echo "$migration" | sed 's/^/    /'
 store_rt=$(sed -n 's/^store_round_trip_ms=//p' <<<"$migration")
 migration_ms=$(sed -n 's/^migration_login_ms=//p' <<<"$migration")
+say "refusals in import mode, $equal_rounds rounds: unknown email, local and legacy user (wrong password), locked email"
+make_equal_db() { # database -> local users local1..N, lockout at 5 failures
+  "$bindir/psql" "${conn[@]}" -d postgres -v ON_ERROR_STOP=1 \
+    -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
+  "$bindir/psql" "${conn[@]}" -d "$1" -v ON_ERROR_STOP=1 >/dev/null <<SQL
+SET log_statement = 'none';
+CREATE EXTENSION pg_trickle;
+ALTER DATABASE $1 SET pg_trickle.lockout_threshold = 5;
+SELECT count(auth.signup('local' || n || '@example.org', 'local-password')) FROM generate_series(1, $equal_rounds) AS n;
+SQL
+}
+make_equal_db trickle_equal_http
+"$bindir/psql" "${conn[@]}" -d trickle_equal_http -v ON_ERROR_STOP=1 \
+  -c "SELECT auth.configure_http_store('http://127.0.0.1:$store_port')" -c "SELECT auth.set_import_mode(true)" >/dev/null
+http_classes=$(target/release/timing-classes "$port" trickle_equal_http "$equal_rounds" 'migrate{}@legacy.test')
+echo "    HTTP store: $(tr '\n' ' ' <<<"$http_classes")"
+# The FDW store: a legacy database on the same cluster, bcrypt cost 10 hashes made by pgcrypto, read through
+# postgres_fdw.
+"$bindir/psql" "${conn[@]}" -d postgres -v ON_ERROR_STOP=1 \
+  -c "DROP DATABASE IF EXISTS trickle_legacy WITH (FORCE)" -c "CREATE DATABASE trickle_legacy" >/dev/null
+"$bindir/psql" "${conn[@]}" -d trickle_legacy -v ON_ERROR_STOP=1 >/dev/null <<SQL
+CREATE EXTENSION pgcrypto;
+CREATE TABLE users (uid bigint PRIMARY KEY, mail text UNIQUE, pw text);
+INSERT INTO users SELECT n, 'legacy' || n || '@legacy.test', crypt('legacy-password-' || n, gen_salt('bf', 10))
+  FROM generate_series(1, $equal_rounds) AS n;
+SQL
+make_equal_db trickle_equal_fdw
+"$bindir/psql" "${conn[@]}" -d trickle_equal_fdw -v ON_ERROR_STOP=1 >/dev/null <<SQL
+CREATE EXTENSION postgres_fdw;
+CREATE SERVER legacy_server FOREIGN DATA WRAPPER postgres_fdw
+  OPTIONS (host '127.0.0.1', port '$port', dbname 'trickle_legacy');
+CREATE USER MAPPING FOR PUBLIC SERVER legacy_server OPTIONS (user 'postgres', password_required 'false');
+CREATE SCHEMA legacy;
+IMPORT FOREIGN SCHEMA public FROM SERVER legacy_server INTO legacy;
+GRANT USAGE ON SCHEMA legacy TO trickle_admin;
+GRANT SELECT ON ALL TABLES IN SCHEMA legacy TO trickle_admin;
+SELECT auth.configure_fdw_store('legacy.users',
+  '{"email": "mail", "id": "uid", "password_hash": "pw", "hash_format": "bcrypt"}');
+SELECT auth.set_import_mode(true);
+SQL
+fdw_classes=$(target/release/timing-classes "$port" trickle_equal_fdw "$equal_rounds" 'legacy{}@legacy.test' \
+  "SELECT count(*) FROM legacy.users WHERE mail = 'nobody@nowhere.test'")
+echo "    FDW store: $(tr '\n' ' ' <<<"$fdw_classes")"
+
 say "auth.login of migrated users (local now): 1 client, then 2 clients (${duration}s each)"
 read -r mtps1 _ < <(pgbench_run login_migrated 1)
 read -r mtps2 _ < <(pgbench_run login_migrated 2)
@@ -152,10 +221,12 @@ while IFS=$'\t' read -r name rounds ref_ms pw hash; do
 done <<<"$legacy_rows"
 
 python3 - "$bare_ms" "$tps1" "$lat1" "$tps2" "$lat2" "$lat_wrong" "$lat_unknown" "$lat_async" \
-  "$store_rt" "$migration_ms" "$mtps1" "$mtps2" "$migration_async_ms" <<'PY'
+  "$store_rt" "$migration_ms" "$mtps1" "$mtps2" "$migration_async_ms" "$ptps" "$plat" "$stps" "$slat" \
+  "$http_classes" "$fdw_classes" <<'PY'
 import sys
 (bare, tps1, lat1, tps2, lat2, wrong, unknown, lat_async,
- store_rt, migration, mtps1, mtps2, migration_async) = map(float, sys.argv[1:])
+ store_rt, migration, mtps1, mtps2, migration_async, ptps, plat, stps, slat) = map(float, sys.argv[1:18])
+classes = [dict(line.split("=") for line in text.split()) for text in sys.argv[18:20]]
 budget = store_rt + bare + 2
 rows = [
     ("bare argon2id verify (median)", f"{bare:.2f} ms", ""),
@@ -172,7 +243,21 @@ rows = [
      f"budget {budget:.2f} ms: {'within' if migration_async <= budget else 'OVER'}"),
     ("migrated-user login throughput, 1 client", f"{mtps1:.1f} /s", ""),
     ("migrated-user login throughput, 2 clients", f"{mtps2:.1f} /s", f"scaling {mtps2/mtps1:.2f}x"),
+    ("logins/s, primary alone, 2 clients", f"{tps2:.1f} /s", ""),
+    ("logins/s, primary + standby, 1 client each", f"{ptps + stps:.1f} /s",
+     f"{(ptps + stps) / tps2:.2f}x the primary alone (2 cores: overhead, not speed-up)"),
+    ("  per node: primary latency", f"{plat:.2f} ms", f"ratio to bare verify {plat/bare:.3f}"),
+    ("  per node: standby latency", f"{slat:.2f} ms", f"ratio to bare verify {slat/bare:.3f}"),
 ]
+for store, c in zip(("HTTP", "FDW"), classes):
+    times = {k[:-3]: float(v) for k, v in c.items() if k.endswith("_ms") and k != "store_round_trip_ms"}
+    rt = float(c.get("store_round_trip_ms", store_rt))
+    low, high = min(times.values()), max(times.values())
+    for name, ms in times.items():
+        rows.append((f"import mode, {store} store: {name.replace('_', ' ')}", f"{ms:.2f} ms", ""))
+    verdict = "met" if high - low <= 0.05 * low + rt else "NOT met"
+    rows.append((f"  {store}: max/min of the four", f"{high / low:.3f}",
+                 f"spread {high - low:.2f} ms vs 5 % + store round trip {0.05 * low + rt:.2f} ms: {verdict}"))
 print()
 print(f"{'measurement':42} {'value':>12}   comparison")
 for name, value, note in rows:

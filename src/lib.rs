@@ -19,6 +19,7 @@ pub extern "C-unwind" fn _PG_init() {
     pg::settings::register();
     pg::stats::init();
     pg::lockout::init();
+    pg::rate_limit::init();
 }
 
 /// Required by `cargo pgrx test`.

@@ -1,4 +1,4 @@
--- Inserts nothing for an unknown email; the caller returns a token either way. Each new token also purges the
+-- Inserts nothing for an unknown email (no row returned); the caller returns a token either way. Each new token also purges the
 -- user's used and expired tokens and keeps at most two other live ones: requesting resets cannot pile up valid
 -- tokens for an account.
 WITH target AS (
@@ -16,3 +16,4 @@ WITH target AS (
 INSERT INTO auth.password_reset_tokens (token_digest, user_id, expires_at)
 SELECT $2, target.id, pg_catalog.now() + pg_catalog.make_interval(secs => $3)
   FROM target
+RETURNING true

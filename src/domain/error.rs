@@ -61,6 +61,10 @@ pub enum AuthError {
     NothingDisconnected,
     #[error("login statistics need pg_trickle in shared_preload_libraries")]
     StatsUnavailable,
+    #[error("the legacy store's call limit of {per_second} per second is reached")]
+    LegacyRateLimited { per_second: u32 },
+    #[error("pg_trickle.legacy_calls_per_second needs pg_trickle in shared_preload_libraries")]
+    RateLimitUnavailable,
     #[error("lockout needs pg_trickle in shared_preload_libraries; logins are refused without it")]
     LockoutUnavailable,
     #[error("name both a source relation and a mapping, or neither to import from the configured FDW store")]

@@ -10,6 +10,7 @@ pub mod legacy_hash;
 pub mod lockout;
 pub mod login;
 pub mod password;
+pub mod rate_limit;
 pub mod reset_token;
 pub mod stats;
 

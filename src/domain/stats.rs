@@ -15,6 +15,11 @@ pub struct LoginStats {
     pub locked: u64,
     /// Legacy store calls that failed (unreachable, timeout, bad answer).
     pub store_errors: u64,
+    /// Logins the legacy store refused as wrong password or unknown user (counted here instead of one
+    /// auth.migration_events row each, which anyone could create at will).
+    pub legacy_rejections: u64,
+    /// Legacy store calls refused by pg_trickle.legacy_calls_per_second.
+    pub rate_limited: u64,
     pub latency_buckets: [u64; BUCKETS],
     /// When counting started (Unix microseconds).
     pub since_unix_micros: i64,
@@ -27,6 +32,8 @@ pub enum StatEvent {
     InvalidCredentials,
     Locked,
     StoreError,
+    LegacyRejection,
+    RateLimited,
 }
 
 impl LoginStats {
@@ -46,6 +53,8 @@ impl LoginStats {
             StatEvent::InvalidCredentials => self.invalid_credentials += 1,
             StatEvent::Locked => self.locked += 1,
             StatEvent::StoreError => self.store_errors += 1,
+            StatEvent::LegacyRejection => self.legacy_rejections += 1,
+            StatEvent::RateLimited => self.rate_limited += 1,
         }
     }
 
@@ -82,10 +91,14 @@ mod tests {
         s.record(StatEvent::InvalidCredentials);
         s.record(StatEvent::Locked);
         s.record(StatEvent::StoreError);
+        s.record(StatEvent::LegacyRejection);
+        s.record(StatEvent::LegacyRejection);
+        s.record(StatEvent::RateLimited);
         assert_eq!(
             (s.hits, s.misses, s.migrations, s.invalid_credentials, s.locked, s.store_errors),
             (2, 1, 1, 1, 1, 1)
         );
+        assert_eq!((s.legacy_rejections, s.rate_limited), (2, 1));
         assert_eq!(s.since_unix_micros, 42);
     }
 

@@ -194,19 +194,25 @@ impl ColumnMapping {
         out
     }
 
-    /// The select list that turns one legacy row into pg_trickle's shape, columns in `ROW_COLUMNS` order.
-    fn select_list(&self) -> String {
-        let text = |c: &str| format!("({})::text", quote_ident(c));
-        let optional_text = |c: &Option<String>| c.as_deref().map(text).unwrap_or_else(|| "NULL::text".into());
+    /// The hash, its format and its parameters as `text, text, jsonb` select expressions.
+    fn hash_expressions(&self) -> [String; 3] {
         let format = match &self.hash_format {
             HashFormat::Fixed(f) => format!("{}::text", quote_literal(f)),
-            HashFormat::Column(c) => text(c),
+            HashFormat::Column(c) => format!("({})::text", quote_ident(c)),
         };
         let params = match &self.hash_params {
             HashParams::Fixed(m) if m.is_empty() => "NULL::jsonb".to_string(),
             HashParams::Fixed(m) => format!("{}::jsonb", quote_literal(&Value::Object(m.clone()).to_string())),
             HashParams::Column(c) => format!("({})::jsonb", quote_ident(c)),
         };
+        [format!("({})::text", quote_ident(&self.password_hash)), format, params]
+    }
+
+    /// The select list that turns one legacy row into pg_trickle's shape, columns in `ROW_COLUMNS` order.
+    fn select_list(&self) -> String {
+        let text = |c: &str| format!("({})::text", quote_ident(c));
+        let optional_text = |c: &Option<String>| c.as_deref().map(text).unwrap_or_else(|| "NULL::text".into());
+        let [hash, format, params] = self.hash_expressions();
         let verified = self
             .email_verified
             .as_deref()
@@ -223,7 +229,7 @@ impl ColumnMapping {
         [
             text(&self.id),
             text(&self.email),
-            text(&self.password_hash),
+            hash,
             format,
             params,
             verified,
@@ -250,6 +256,14 @@ impl ColumnMapping {
             format!("{column} = $1")
         };
         format!("SELECT {} FROM {relation} WHERE {predicate} LIMIT 2", self.select_list())
+    }
+
+    /// Some row's hash, format and parameters (`text, text, jsonb`): what verifying a legacy user's password
+    /// costs in this store, for logins that must cost as much without one (see `crate::pg::legacy`).
+    pub fn hash_sample_sql(&self, relation: &str) -> String {
+        let [hash, format, params] = self.hash_expressions();
+        let column = quote_ident(&self.password_hash);
+        format!("SELECT {hash}, {format}, {params} FROM {relation} WHERE {column} IS NOT NULL LIMIT 1")
     }
 
     /// Every row, for bulk import (with a NULL preset rejection reason, see `staging_sql`).
@@ -345,8 +359,15 @@ pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// As PostgreSQL's own quote_literal(): an E'' string when there is a backslash, so the literal means the same
+/// whatever standard_conforming_strings says.
 fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+    let quoted = text.replace('\'', "''");
+    if text.contains('\\') {
+        format!("E'{}'", quoted.replace('\\', "\\\\"))
+    } else {
+        format!("'{quoted}'")
+    }
 }
 
 #[cfg(test)]
@@ -367,6 +388,22 @@ mod tests {
              NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, '{}'::jsonb, '{}'::jsonb FROM legacy.users \
              WHERE \"mail\" = $1 LIMIT 2"
         );
+    }
+
+    #[test]
+    fn the_hash_sample_reads_one_row_s_hash_format_and_params() {
+        let mut j = minimal();
+        j["hash_params"] = json!({"salt": "s"});
+        assert_eq!(
+            ColumnMapping::from_json(&j).unwrap().hash_sample_sql("legacy.users"),
+            "SELECT (\"pw\")::text, 'bcrypt'::text, '{\"salt\":\"s\"}'::jsonb FROM legacy.users WHERE \"pw\" IS NOT NULL LIMIT 1"
+        );
+    }
+
+    #[test]
+    fn literals_with_backslashes_mean_the_same_under_either_string_setting() {
+        assert_eq!(quote_literal("a'b"), "'a''b'");
+        assert_eq!(quote_literal("a\\b'c"), "E'a\\\\b''c'");
     }
 
     #[test]

@@ -554,8 +554,49 @@ pub mod auth {
 
     /// Admin: login counters since the last reset (or server start), shared by all backends; the
     /// latency percentiles are of legacy store calls, as power-of-two bucket upper bounds.
-    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[pg_extern(name = "stats", security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
+    pub fn login_stats() -> Result<
+        TableIterator<
+            'static,
+            (
+                name!(since, TimestampWithTimeZone),
+                name!(hits, i64),
+                name!(misses, i64),
+                name!(migrations, i64),
+                name!(invalid_credentials, i64),
+                name!(locked, i64),
+                name!(store_errors, i64),
+                name!(latency_p50_ms, Option<f64>),
+                name!(latency_p95_ms, Option<f64>),
+                name!(latency_p99_ms, Option<f64>),
+                name!(legacy_rejections, i64),
+                name!(rate_limited, i64),
+            ),
+        >,
+        ErrorReport,
+    > {
+        let s = crate::pg::stats::snapshot().ok_or(AuthError::StatsUnavailable)?;
+        let n = |v: u64| v as i64;
+        Ok(TableIterator::once((
+            to_timestamp(s.since_unix_micros),
+            n(s.hits),
+            n(s.misses),
+            n(s.migrations),
+            n(s.invalid_credentials),
+            n(s.locked),
+            n(s.store_errors),
+            s.latency_percentile_ms(0.50),
+            s.latency_percentile_ms(0.95),
+            s.latency_percentile_ms(0.99),
+            n(s.legacy_rejections),
+            n(s.rate_limited),
+        )))
+    }
+
+    /// The 0.3.0 entry point (ten columns), kept for databases not yet updated.
+    #[pg_extern(sql = false)]
+    #[allow(clippy::type_complexity)]
     pub fn stats() -> Result<
         TableIterator<
             'static,
@@ -574,21 +615,8 @@ pub mod auth {
         >,
         ErrorReport,
     > {
-        let s = crate::pg::stats::snapshot().ok_or(AuthError::StatsUnavailable)?;
-        let since = to_timestamp(s.since_unix_micros);
-        let n = |v: u64| v as i64;
-        Ok(TableIterator::once((
-            since,
-            n(s.hits),
-            n(s.misses),
-            n(s.migrations),
-            n(s.invalid_credentials),
-            n(s.locked),
-            n(s.store_errors),
-            s.latency_percentile_ms(0.50),
-            s.latency_percentile_ms(0.95),
-            s.latency_percentile_ms(0.99),
-        )))
+        let row = login_stats()?.next().expect("one row");
+        Ok(TableIterator::once((row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9)))
     }
 
     /// Admin: starts the counters of auth.stats() afresh.

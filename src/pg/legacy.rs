@@ -30,6 +30,7 @@ pub struct FdwStore {
     /// The role the relation is read as (`pg::privilege::as_reader`): never a superuser.
     pub reader: pg_sys::Oid,
     lookup_sql: String,
+    hash_sample_sql: String,
 }
 
 impl LegacyStore {
@@ -54,7 +55,8 @@ pub fn fdw_store_from_row(row: &ImportConfigRow) -> Result<FdwStore, AuthError> 
         Some(Some((oid, false))) => oid,
     };
     let lookup_sql = mapping.lookup_sql(relation);
-    Ok(FdwStore { mapping, relation: relation.to_string(), reader, lookup_sql })
+    let hash_sample_sql = mapping.hash_sample_sql(relation);
+    Ok(FdwStore { mapping, relation: relation.to_string(), reader, lookup_sql, hash_sample_sql })
 }
 
 pub fn http_config_from_row(row: &ImportConfigRow) -> Result<HttpStoreConfig, StoreError> {
@@ -79,10 +81,20 @@ pub fn current_store() -> Result<LegacyStore, AuthError> {
     configured_store(true)
 }
 
+/// The store to consult now, or None when its configuration is being changed by an extension update (a login
+/// that only needs to know the store must not wait for that).
+pub fn current_store_without_waiting() -> Option<LegacyStore> {
+    store_from_row(storage::load_import_config_without_waiting().ok()?, true).ok()
+}
+
 /// The connected store, whether import mode is on or not (for progress and checks); with
 /// `in_import_mode`, only while import mode is on.
 pub fn configured_store(in_import_mode: bool) -> Result<LegacyStore, AuthError> {
-    match storage::load_import_config().filter(|row| row.import_mode || !in_import_mode) {
+    store_from_row(storage::load_import_config(), in_import_mode)
+}
+
+fn store_from_row(row: Option<ImportConfigRow>, in_import_mode: bool) -> Result<LegacyStore, AuthError> {
+    match row.filter(|row| row.import_mode || !in_import_mode) {
         Some(row) if row.store_kind == "http" => Ok(LegacyStore::Http(Box::new(http_config_from_row(&row)?))),
         Some(row) if row.store_kind == "fdw" => Ok(LegacyStore::Fdw(Box::new(fdw_store_from_row(&row)?))),
         _ => Ok(LegacyStore::Off),
@@ -91,6 +103,15 @@ pub fn configured_store(in_import_mode: bool) -> Result<LegacyStore, AuthError> 
 
 thread_local! {
     static HTTP_STORE: RefCell<Option<HttpStore>> = const { RefCell::new(None) };
+    /// Per backend: one stored hash of the FDW store (keyed by its look-up and reader), verified when a login must
+    /// cost what a legacy user's costs without having one. None inside: the relation holds no hash.
+    static FDW_HASH_SAMPLE: RefCell<Option<(String, pg_sys::Oid, Option<HashSample>)>> = const { RefCell::new(None) };
+}
+
+struct HashSample {
+    hash: String,
+    format: String,
+    params: serde_json::Value,
 }
 
 /// True once PostgreSQL wants this backend to stop what it is doing. Only reads the flags; raising
@@ -214,15 +235,20 @@ fn profile_from_row(row: &storage::LegacyRow, requested: &str) -> Result<LegacyP
 }
 
 /// Reads the legacy row and verifies its hash in the database. A row whose hash is missing or
-/// unverifiable is a rejection (recorded for the admin), never an error to the application.
+/// unverifiable is a rejection (recorded for the admin), never an error to the application. Every answer costs one
+/// legacy hash verification, real or not, so the answer's timing does not tell whether the email is there.
 fn fdw_login(fdw: &FdwStore, email: &str, password: &str) -> Result<LoginAnswer, AuthError> {
+    let rejected = |reason: Rejection| {
+        burn_legacy_verification(fdw, password);
+        Ok(LoginAnswer::Rejected(reason))
+    };
     let row = match fdw_row(fdw, email) {
         FdwLookup::Found(row) => row,
-        FdwLookup::Missing => return Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
-        FdwLookup::Ambiguous => return Ok(LoginAnswer::Rejected(Rejection::Ambiguous)),
+        FdwLookup::Missing => return rejected(Rejection::WrongCredentials),
+        FdwLookup::Ambiguous => return rejected(Rejection::Ambiguous),
     };
     let Some(hash) = row.password_hash.as_deref().filter(|h| !h.trim().is_empty()) else {
-        return Ok(LoginAnswer::Rejected(Rejection::NoPassword));
+        return rejected(Rejection::NoPassword);
     };
     let format = match &fdw.mapping.hash_format {
         HashFormat::Fixed(f) => f.as_str(),
@@ -232,6 +258,30 @@ fn fdw_login(fdw: &FdwStore, email: &str, password: &str) -> Result<LoginAnswer,
     match verify_hash(password, hash, format, &params) {
         Ok(true) => Ok(LoginAnswer::Accepted(Box::new(profile_from_row(&row, email)?))),
         Ok(false) => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
-        Err(err) => Ok(LoginAnswer::Rejected(Rejection::UnverifiableHash(err.class()))),
+        Err(err) => rejected(Rejection::UnverifiableHash(err.class())),
     }
+}
+
+/// Verifies `password` against one of the store's own hashes and ignores the result: what a failed login of a
+/// legacy user costs, spent where there is no legacy user (an unknown email, a locked one, a local user's wrong
+/// password in import mode). The sample is read once per backend and store (one row, as the reader); a relation
+/// without hashes costs nothing, since no email in it can be told apart then.
+pub fn burn_legacy_verification(fdw: &FdwStore, password: &str) {
+    FDW_HASH_SAMPLE.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        let current =
+            cached.as_ref().is_some_and(|(sql, reader, _)| *sql == fdw.hash_sample_sql && *reader == fdw.reader);
+        if !current {
+            let sample = privilege::as_reader(fdw.reader, || storage::legacy_hash_sample(&fdw.hash_sample_sql));
+            let sample = sample.map(|(hash, format, params)| HashSample {
+                hash,
+                format: format.unwrap_or_else(|| "auto".into()),
+                params: params.map(|p| p.0).unwrap_or_default(),
+            });
+            *cached = Some((fdw.hash_sample_sql.clone(), fdw.reader, sample));
+        }
+        if let Some((_, _, Some(sample))) = cached.as_ref() {
+            let _ = verify_hash(password, &sample.hash, &sample.format, &sample.params);
+        }
+    });
 }

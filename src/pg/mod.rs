@@ -6,7 +6,8 @@
 //! - `sqlstate`: the only place typed errors become SQLSTATEs;
 //! - `settings`: the `pg_trickle.*` GUCs;
 //! - `privilege`: whose rights code runs with (the owner, a legacy relation's reader);
-//! - `lockout`, `stats`: shared memory (failed attempts and locks; counters), outside every transaction;
+//! - `lockout`, `rate_limit`, `stats`: shared memory (failed attempts and locks; legacy calls per second;
+//!   counters), outside every transaction;
 //! - `json_argument`: jsonb arguments that serde_json may fail to read.
 
 pub mod auth_api;
@@ -15,6 +16,7 @@ pub mod json_argument;
 pub mod legacy;
 pub mod lockout;
 pub mod privilege;
+pub mod rate_limit;
 pub mod settings;
 pub mod sqlstate;
 pub mod stats;

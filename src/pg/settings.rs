@@ -18,6 +18,7 @@ static RESET_TOKEN_TTL_S: GucSetting<i32> = GucSetting::<i32>::new(60 * 60);
 static REMIGRATE_DELETED_USERS: GucSetting<bool> = GucSetting::<bool>::new(true);
 static EVENT_RETENTION_S: GucSetting<i32> = GucSetting::<i32>::new(90 * 24 * 3600);
 static MAX_HASH_MEMORY_KIB: GucSetting<i32> = GucSetting::<i32>::new(256 * 1024);
+static LEGACY_CALLS_PER_SECOND: GucSetting<i32> = GucSetting::<i32>::new(0);
 
 fn as_i32((lo, hi): (u32, u32)) -> (i32, i32) {
     (lo as i32, hi as i32)
@@ -117,6 +118,16 @@ pub fn register() {
         GucContext::Suset,
         GucFlags::UNIT_KB,
     );
+    GucRegistry::define_int_guc(
+        c"pg_trickle.legacy_calls_per_second",
+        c"Most calls per second this node makes to a database's legacy store for applications (0: no limit).",
+        c"Logins, signups, resets and email changes beyond it fail with 53400 instead of reaching the legacy store.",
+        &LEGACY_CALLS_PER_SECOND,
+        0,
+        1_000_000,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
     GucRegistry::define_bool_guc(
         c"pg_trickle.remigrate_deleted_users",
         c"Whether a deleted migrated or imported user may be migrated again from the legacy store.",
@@ -162,6 +173,10 @@ pub fn password_min_length() -> usize {
 
 pub fn lockout_policy() -> LockoutPolicy {
     LockoutPolicy { threshold: LOCKOUT_THRESHOLD.get() as u32, duration_secs: LOCKOUT_DURATION_S.get() as u32 }
+}
+
+pub fn legacy_calls_per_second() -> u32 {
+    LEGACY_CALLS_PER_SECOND.get() as u32
 }
 
 pub fn reset_token_ttl_secs() -> i32 {

@@ -66,6 +66,14 @@ impl From<AuthError> for ErrorReport {
                 ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                 Some("Add pg_trickle to shared_preload_libraries and restart, or set pg_trickle.lockout_threshold = 0."),
             ),
+            AuthError::LegacyRateLimited { .. } => (
+                ERRCODE_CONFIGURATION_LIMIT_EXCEEDED,
+                Some("Retry later; the limit is the setting pg_trickle.legacy_calls_per_second."),
+            ),
+            AuthError::RateLimitUnavailable => (
+                ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                Some("Add pg_trickle to shared_preload_libraries and restart, or set pg_trickle.legacy_calls_per_second = 0."),
+            ),
             AuthError::ImportRejected { .. } => (
                 ERRCODE_INVALID_PARAMETER_VALUE,
                 Some("Run without all_or_nothing to import the valid rows and get every rejection back."),

@@ -131,8 +131,14 @@ pub fn set_password_hash(user_id: Uuid, password_hash: &str) -> Option<String> {
     write_one(query!("set_password_hash"), &[user_id.into(), password_hash.into()])
 }
 
+/// Stores a token for the email's user. For an unknown email nothing is stored, but the transaction still takes a
+/// transaction id, so its commit writes and flushes WAL as a stored token's does: both cost the same.
 pub fn create_reset_token(email: &str, digest: Vec<u8>, ttl_secs: i32) {
-    write(query!("create_reset_token"), &[email.into(), digest.into(), ttl_secs.into()]);
+    let stored: Option<bool> = write_one(query!("create_reset_token"), &[email.into(), digest.into(), ttl_secs.into()]);
+    if stored.is_none() {
+        // SAFETY: assigns (or returns) this transaction's id; `write_one` has refused a read-only transaction.
+        unsafe { pg_sys::GetTopTransactionId() };
+    }
 }
 
 /// Marks the token used; returns its user when it was valid, unused and unexpired.
@@ -216,6 +222,27 @@ impl ImportConfigRow {
 pub fn load_import_config() -> Option<ImportConfigRow> {
     read_one::<JsonB>(query!("load_import_config"), &[]).map(|row| ImportConfigRow::from_json(&row.0))
 }
+
+/// The import configuration, unless reading it would wait: `ALTER EXTENSION pg_trickle UPDATE` may hold an
+/// exclusive lock on auth.import_config until it commits, and logins of local users must not wait for that.
+pub fn load_import_config_without_waiting() -> Result<Option<ImportConfigRow>, ConfigurationBusy> {
+    // SAFETY: catalog cache look-ups and a conditional lock, on the backend's own thread; the lock is kept until
+    // the transaction ends, like the one the read below would take.
+    let available = unsafe {
+        let schema = pg_sys::get_namespace_oid(c"auth".as_ptr(), true);
+        let table = pg_sys::get_relname_relid(c"import_config".as_ptr(), schema);
+        table == pg_sys::InvalidOid
+            || pg_sys::ConditionalLockRelationOid(table, pg_sys::AccessShareLock as pg_sys::LOCKMODE)
+    };
+    if available {
+        Ok(load_import_config())
+    } else {
+        Err(ConfigurationBusy)
+    }
+}
+
+/// auth.import_config is locked by a schema change in progress.
+pub struct ConfigurationBusy;
 
 /// A configured reader role: its oid and whether it is a superuser; None when it no longer exists.
 pub fn reader_role(printed: &str) -> Option<(pg_sys::Oid, bool)> {
@@ -401,6 +428,19 @@ pub fn legacy_rows(sql: &str, email: &str) -> Vec<LegacyRow> {
                 });
             }
             Ok(out)
+        }),
+    )
+}
+
+/// Runs the mapping's hash sample (`legacy_store::fdw::ColumnMapping::hash_sample_sql`): one row's hash, format
+/// and parameters, or None for a relation without hashes.
+pub fn legacy_hash_sample(sql: &str) -> Option<(String, Option<String>, Option<JsonB>)> {
+    or_internal(
+        "legacy hash sample",
+        Spi::connect(|c| {
+            let Some(row) = c.select(sql, Some(1), &[])?.next() else { return Ok(None) };
+            let Some(hash) = row.get::<String>(1)? else { return Ok(None) };
+            Ok(Some((hash, row.get::<String>(2)?, row.get::<JsonB>(3)?)))
         }),
     )
 }

@@ -72,11 +72,18 @@ pub fn set_password(raw_email: &str, new_password: &str) -> Result<(), AuthError
 
 /// Returns a token whether or not the email has an account, so the outcome reveals nothing;
 /// only a token issued for a real account is stored and can be redeemed. In import mode a legacy
-/// user's profile moves over first, so someone who forgot the legacy password can still move.
+/// user's profile moves over first, so someone who forgot the legacy password can still move. Known, legacy and
+/// unknown emails do the same work: in import mode the legacy store is asked about local users too, and the
+/// commit writes WAL whether a token was stored or not (`storage::create_reset_token`).
 pub fn create_password_reset(raw_email: &str) -> Result<String, AuthError> {
     let email = normalize_email(raw_email)?;
-    match migrate_profile(&email, "reset") {
-        Ok(_) | Err(AuthError::DisabledInLegacyStore) => {}
+    let outcome = if storage::user_id_by_email(&email).is_some() {
+        ask_legacy_store(&email)
+    } else {
+        migrate_profile(&email, "reset").map(drop)
+    };
+    match outcome {
+        Ok(()) | Err(AuthError::DisabledInLegacyStore) => {}
         Err(other) => return Err(other),
     }
     let issued = reset_token::issue();

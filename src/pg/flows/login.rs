@@ -53,7 +53,7 @@ pub(super) enum Verdict {
 /// Verifies `password` for `email` (already normalised), under lockout: the attempt is counted for the email —
 /// local user, legacy user or nobody — in shared memory before anything is verified, so neither the caller's
 /// transaction nor concurrent guesses can get past the threshold, and a locked email never reaches the legacy
-/// store. Wrong credentials are a result, not an error.
+/// store. Wrong credentials are a result, not an error; every refusal costs the same work (`Spent::equalize`).
 pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict, AuthError> {
     check_length_limit(password)?;
     let params = settings::argon2_params()?;
@@ -61,44 +61,79 @@ pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict,
         Gate::Open(reservation) => reservation,
         Gate::Locked => {
             // As long as a wrong password takes: a lock tells nothing about the account.
-            dummy_verify(password, params);
+            Spent::default().equalize(password, params);
             return Ok(Verdict::Refused(LoginStatus::Locked));
         }
     };
     // An error on the way (the store is down, a cancel) drops the reservation: it counts neither way.
-    let verdict = check_password(email, password, params)?;
+    let (verdict, spent) = check_password(email, password, params)?;
     match verdict {
-        Verdict::Refused(_) => reservation.failed(),
+        Verdict::Refused(_) => {
+            spent.equalize(password, params);
+            reservation.failed()
+        }
         _ => reservation.succeeded(),
     }
     Ok(verdict)
 }
 
+/// The verifications a refused login has done. Every refusal costs one argon2id verification and, in import mode
+/// with an FDW store, one verification in the legacy store's own hash format — real or not — so that neither the
+/// answer nor its timing tells an unknown email from a local, a legacy or a locked account. (An HTTP store verifies
+/// on its side: its round trip is the one difference left, for emails the local store does not have.)
+#[derive(Default)]
+struct Spent {
+    argon2id: bool,
+    legacy_hash: bool,
+}
+
+impl Spent {
+    const ARGON2ID: Spent = Spent { argon2id: true, legacy_hash: false };
+    const LEGACY_HASH: Spent = Spent { argon2id: false, legacy_hash: true };
+
+    /// Spends what is missing. Only refusals pay this, so a successful login never reads the store configuration;
+    /// nor does a refusal wait for it while an extension update holds it locked (the legacy part is skipped then).
+    fn equalize(self, password: &str, params: argon2id::Argon2Params) {
+        if !self.argon2id {
+            let _ = argon2id::verify_password(password, &argon2id::dummy_hash(params), settings::hash_budget());
+        }
+        if !self.legacy_hash {
+            if let Some(LegacyStore::Fdw(fdw)) = legacy::current_store_without_waiting() {
+                legacy::burn_legacy_verification(&fdw, password);
+            }
+        }
+    }
+}
+
 /// Checks the password locally, or — for a user the local store has no password for, in import mode — by asking
-/// the legacy store and migrating on success.
-fn check_password(email: &str, password: &str, params: argon2id::Argon2Params) -> Result<Verdict, AuthError> {
+/// the legacy store and migrating on success. Says which verifications a refusal has done.
+fn check_password(email: &str, password: &str, params: argon2id::Argon2Params) -> Result<(Verdict, Spent), AuthError> {
     let budget = settings::hash_budget();
     let stored = storage::find_credentials(email);
     let facts = stored.as_ref().map(|c| StoredCredentials {
         password_hash: c.password_hash.as_deref(),
         password_format: c.password_format.as_deref(),
     });
-    let verified = match login::plan(facts.as_ref()) {
+    let (verified, spent) = match login::plan(facts.as_ref()) {
         LoginStep::NoLocalPassword => match legacy::current_store()? {
-            LegacyStore::Off => dummy_verify(password, params),
-            store => return migrate_on_login(&store, email, password, stored.as_ref()),
+            LegacyStore::Off => (false, Spent::default()),
+            // Every answer of a store costs one legacy verification (real, dummy, or on the store's side).
+            store => return Ok((migrate_on_login(&store, email, password, stored.as_ref())?, Spent::LEGACY_HASH)),
         },
-        LoginStep::DummyVerify => dummy_verify(password, params),
-        LoginStep::VerifyArgon2id(phc) => argon2id::verify_password(password, phc, budget).unwrap_or_else(|err| {
-            let user_id = stored.as_ref().map(|c| c.user_id.to_string()).unwrap_or_default();
-            let why =
-                if matches!(err, AuthError::LegacyHash(_)) { "is beyond the cost bounds" } else { "is unreadable" };
-            pgrx::log!("pg_trickle: the argon2 hash of user {user_id} {why}; treated as a failed login");
-            false
-        }),
+        LoginStep::DummyVerify => (false, Spent::default()),
+        LoginStep::VerifyArgon2id(phc) => {
+            let verified = argon2id::verify_password(password, phc, budget).unwrap_or_else(|err| {
+                let user_id = stored.as_ref().map(|c| c.user_id.to_string()).unwrap_or_default();
+                let why =
+                    if matches!(err, AuthError::LegacyHash(_)) { "is beyond the cost bounds" } else { "is unreadable" };
+                pgrx::log!("pg_trickle: the argon2 hash of user {user_id} {why}; treated as a failed login");
+                false
+            });
+            (verified, Spent::ARGON2ID)
+        }
         LoginStep::VerifyLegacy { hash, format } => {
             let hash_params = stored.as_ref().and_then(|c| c.password_params.as_ref()).map(|p| p.0.clone());
-            match legacy::verify_hash(password, hash, format, &hash_params.unwrap_or_default()) {
+            let verified = match legacy::verify_hash(password, hash, format, &hash_params.unwrap_or_default()) {
                 Ok(verified) => verified,
                 Err(err) => {
                     record_event(
@@ -111,27 +146,19 @@ fn check_password(email: &str, password: &str, params: argon2id::Argon2Params) -
                     );
                     false
                 }
-            }
+            };
+            (verified, Spent::LEGACY_HASH)
         }
     };
-    let Some(user) = stored.as_ref() else {
-        return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
+    let Some(user) = stored.as_ref().filter(|_| verified) else {
+        return Ok((Verdict::Refused(LoginStatus::InvalidCredentials), spent));
     };
-    if verified {
-        // An imported legacy hash (any format but argon2id) is replaced on its first successful login.
-        let upgraded_hash = match facts.as_ref().and_then(|f| f.password_hash) {
-            Some(phc) if argon2id::needs_rehash(phc, params) => Some(argon2id::hash_password(password, params)?),
-            _ => None,
-        };
-        return Ok(Verdict::Authenticated { user_id: user.user_id, upgraded_hash });
-    }
-    Ok(Verdict::Refused(LoginStatus::InvalidCredentials))
-}
-
-/// Same cost as a real verification, so an unknown email takes as long as a wrong password.
-fn dummy_verify(password: &str, params: argon2id::Argon2Params) -> bool {
-    let _ = argon2id::verify_password(password, &argon2id::dummy_hash(params), settings::hash_budget());
-    false
+    // An imported legacy hash (any format but argon2id) is replaced on its first successful login.
+    let upgraded_hash = match facts.as_ref().and_then(|f| f.password_hash) {
+        Some(phc) if argon2id::needs_rehash(phc, params) => Some(argon2id::hash_password(password, params)?),
+        _ => None,
+    };
+    Ok((Verdict::Authenticated { user_id: user.user_id, upgraded_hash }, spent))
 }
 
 /// The trickle migration: the legacy store checks the password; on success the user gets an argon2id
@@ -143,7 +170,7 @@ fn migrate_on_login(
     existing: Option<&Credentials>,
 ) -> Result<Verdict, AuthError> {
     let started = Instant::now();
-    let answer = counted(started, || legacy::login(store, email, password))?;
+    let answer = call_store(started, || legacy::login(store, email, password))?;
     let latency = Some(started.elapsed().as_secs_f64() * 1000.0);
     let event =
         |outcome: &str, class: Option<&str>| record_event(email, "login", store.adapter(), outcome, latency, class);
@@ -151,6 +178,11 @@ fn migrate_on_login(
         LoginAnswer::Accepted(profile) if profile.enabled => profile,
         LoginAnswer::Accepted(_) => {
             event(Rejection::Disabled.outcome(), None);
+            return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
+        }
+        LoginAnswer::Rejected(Rejection::WrongCredentials) => {
+            // Anyone can cause one for any email: a counter, not an event row each.
+            stats::record(StatEvent::LegacyRejection);
             return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
         }
         LoginAnswer::Rejected(reason) => {

@@ -8,18 +8,23 @@ use crate::legacy_store::fdw::ColumnMapping;
 use crate::legacy_store::{LegacyProfile, Rejection};
 use crate::pg::legacy::{self, LegacyStore};
 use crate::pg::storage;
-use crate::pg::{privilege, settings, stats};
+use crate::pg::{privilege, rate_limit, settings, stats};
 use pgrx::pg_sys::panic::CaughtError;
 use pgrx::pg_sys::Oid;
 use pgrx::{JsonB, PgSqlErrorCode, PgTryBuilder};
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
-/// Makes a legacy store call and counts it for auth.stats: a miss with its latency, or a store error.
-/// Shared memory keeps the count even when the error then aborts the caller's transaction. An FDW store
-/// fails with an ERROR raised inside PostgreSQL (the legacy database is down, its table is gone), not
-/// with a returned error: that is counted too and rethrown unchanged.
-pub(super) fn counted<T>(started: Instant, call: impl FnOnce() -> Result<T, AuthError>) -> Result<T, AuthError> {
+/// Makes a legacy store call on an application's behalf: first within pg_trickle.legacy_calls_per_second (53400
+/// beyond it, and the store is not asked), then counted for auth.stats — a miss with its latency, or a store
+/// error. Shared memory keeps the count even when the error then aborts the caller's transaction. An FDW store
+/// fails with an ERROR raised inside PostgreSQL (the legacy database is down, its table is gone), not with a
+/// returned error: that is counted too and rethrown unchanged.
+pub(super) fn call_store<T>(started: Instant, call: impl FnOnce() -> Result<T, AuthError>) -> Result<T, AuthError> {
+    if let Err(limited) = rate_limit::admit_legacy_call() {
+        stats::record(StatEvent::RateLimited);
+        return Err(limited);
+    }
     let result = PgTryBuilder::new(AssertUnwindSafe(call))
         .catch_others(|caught| {
             if let CaughtError::PostgresError(report) = &caught {
@@ -100,8 +105,13 @@ fn legacy_lookup(email: &str) -> Result<Option<LegacyLookup>, AuthError> {
         return Ok(None);
     }
     let started = Instant::now();
-    let profile = counted(started, || legacy::get_user(&store, email))?;
+    let profile = call_store(started, || legacy::get_user(&store, email))?;
     Ok(Some(LegacyLookup { profile, adapter: store.adapter(), latency_ms: started.elapsed().as_secs_f64() * 1000.0 }))
+}
+
+/// Asks the legacy store about an email and forgets the answer: the same round trip as a look-up that matters.
+pub(super) fn ask_legacy_store(email: &str) -> Result<(), AuthError> {
+    legacy_lookup(email).map(drop)
 }
 
 /// Whether the legacy store holds this email (signup, email change), recorded as an event.
@@ -121,10 +131,8 @@ pub(super) fn migrate_profile(email: &str, flow: &str) -> Result<Option<JsonB>, 
     }
     let Some(lookup) = legacy_lookup(email)? else { return Ok(None) };
     let event = |outcome: &str| record_event(email, flow, lookup.adapter, outcome, Some(lookup.latency_ms), None);
-    let Some(legacy) = lookup.profile.as_ref() else {
-        event("not_in_legacy_store");
-        return Ok(None);
-    };
+    // Not in the store either: no event, since anyone may ask about any email (a reset) and so write rows at will.
+    let Some(legacy) = lookup.profile.as_ref() else { return Ok(None) };
     if !legacy.enabled {
         event(Rejection::Disabled.outcome());
         return Err(AuthError::DisabledInLegacyStore);
@@ -261,7 +269,7 @@ pub fn configure_http_store(row: storage::ImportConfigRow) -> Result<(), AuthErr
 #[cfg(any(test, feature = "pg_test"))]
 #[pgrx::pg_schema]
 mod tests {
-    use super::{counted, raised_by_the_store};
+    use super::{call_store, raised_by_the_store};
     use pgrx::prelude::*;
     use std::time::Instant;
 
@@ -278,6 +286,6 @@ mod tests {
 
     #[pg_test(error = "division by zero")]
     fn an_error_raised_during_the_store_call_reaches_the_caller_unchanged() {
-        let _ = counted(Instant::now(), || Ok(Spi::get_one::<i32>("SELECT 1 / 0")));
+        let _ = call_store(Instant::now(), || Ok(Spi::get_one::<i32>("SELECT 1 / 0")));
     }
 }

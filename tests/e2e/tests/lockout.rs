@@ -133,3 +133,96 @@ fn lockouts_are_per_database_and_only_for_admins_to_see() {
     let err = app_one.query("SELECT * FROM auth.locked_users()", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "42501");
 }
+
+#[test]
+fn a_flood_of_first_logins_reaches_the_legacy_store_at_the_configured_rate_only() {
+    let store = LegacyHttpStore::start(&json!([
+        {"user_id": "L-1", "email": "real@legacy.test", "password": "legacy-password"}
+    ]));
+    let db = with_threshold("rate_limit", 10);
+    db.import_from(&store.base_url, "");
+    db.superuser()
+        .batch_execute(&format!("ALTER DATABASE {} SET pg_trickle.legacy_calls_per_second = 3", db.name))
+        .unwrap();
+    let mut app = db.member_of("trickle_app");
+    app.query_one("SELECT auth.signup('local@example.org', 'the-right-password')", &[]).unwrap();
+    let limited_before: i64 =
+        db.member_of("trickle_admin").query_one("SELECT rate_limited FROM auth.stats()", &[]).unwrap().get(0);
+
+    // Credential stuffing: a different unknown email each time, so lockout alone would not stop it.
+    let mut refused = 0u64;
+    for n in 0..20 {
+        match app.query_one("SELECT status FROM auth.login($1, 'guess')", &[&format!("victim{n}@legacy.test")]) {
+            Ok(row) => assert_eq!(row.get::<_, String>(0), "invalid_credentials"),
+            Err(err) => {
+                assert_eq!(sqlstate(&err), "53400", "{err}");
+                refused += 1;
+            }
+        }
+    }
+    let asked = store.requests("POST login");
+    assert!(asked <= 4, "the store was asked {asked} times (3 per second, plus one refill at most)");
+    assert_eq!(refused, 20 - asked, "every login beyond the limit is refused with 53400, never sent");
+    // Signups ask the store too, and share the budget; the application's user is local and unaffected.
+    let err = app.query_one("SELECT auth.signup('new@example.org', 'a-new-password')", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "53400");
+    assert_eq!(status(&mut app, "local@example.org", "the-right-password"), "authenticated");
+    let limited_after: i64 =
+        db.member_of("trickle_admin").query_one("SELECT rate_limited FROM auth.stats()", &[]).unwrap().get(0);
+    assert!(limited_after - limited_before >= refused as i64 + 1, "{limited_before} → {limited_after}");
+
+    // A second later the bucket has refilled: the real user migrates.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(status(&mut app, "real@legacy.test", "legacy-password"), "migrated");
+    // Only a superuser sets the limit.
+    let err = app.batch_execute("SET pg_trickle.legacy_calls_per_second = 0").unwrap_err();
+    assert_eq!(sqlstate(&err), "42501");
+}
+
+#[test]
+fn failed_first_logins_are_counted_not_written_as_events() {
+    let store = LegacyHttpStore::start(&json!([
+        {"user_id": "L-1", "email": "real@legacy.test", "password": "legacy-password"}
+    ]));
+    let db = with_threshold("no_event_rows", 3);
+    db.import_from(&store.base_url, "");
+    let mut app = db.member_of("trickle_app");
+    let mut admin = db.member_of("trickle_admin");
+    let rejections = |admin: &mut Client| -> i64 {
+        admin.query_one("SELECT legacy_rejections FROM auth.stats()", &[]).unwrap().get(0)
+    };
+    let before = rejections(&mut admin);
+    for n in 0..30 {
+        assert_eq!(status(&mut app, &format!("nobody{n}@legacy.test"), "guess"), "invalid_credentials");
+    }
+    assert_eq!(status(&mut app, "real@legacy.test", "wrong"), "invalid_credentials");
+    // Resets of unknown emails leave no trace either.
+    for n in 0..10 {
+        app.query_one("SELECT auth.create_password_reset($1)", &[&format!("nobody{n}@legacy.test")]).unwrap();
+    }
+    let events: i64 = admin.query_one("SELECT count(*) FROM auth.migration_events", &[]).unwrap().get(0);
+    assert_eq!(events, 0, "nobody can write event rows at will");
+    assert!(rejections(&mut admin) - before >= 31, "the store's refusals are counted in auth.stats()");
+    // What an admin acts on is still an event: a migration.
+    assert_eq!(status(&mut app, "real@legacy.test", "legacy-password"), "migrated");
+    let outcome: String = admin.query_one("SELECT outcome FROM auth.migration_events", &[]).unwrap().get(0);
+    assert_eq!(outcome, "migrated");
+}
+
+#[test]
+fn a_reset_asks_the_legacy_store_whoever_the_email_belongs_to() {
+    let store = LegacyHttpStore::start(&json!([
+        {"user_id": "L-1", "email": "legacy@legacy.test", "password": "legacy-password"}
+    ]));
+    let db = TestDb::new("reset_same_work");
+    let mut app = db.member_of("trickle_app");
+    app.query_one("SELECT auth.signup('local@example.org', 'the-right-password')", &[]).unwrap();
+    db.import_from(&store.base_url, "");
+    for (n, email) in ["local@example.org", "legacy@legacy.test", "nobody@legacy.test"].iter().enumerate() {
+        let token: String = app.query_one("SELECT auth.create_password_reset($1)", &[email]).unwrap().get(0);
+        assert!(!token.is_empty());
+        assert_eq!(store.requests("GET users"), n as u64 + 1, "{email}: one look-up each, local users included");
+    }
+    let tokens: i64 = db.superuser().query_one("SELECT count(*) FROM auth.password_reset_tokens", &[]).unwrap().get(0);
+    assert_eq!(tokens, 2, "tokens only for the local and the legacy user");
+}

@@ -24,6 +24,7 @@ fn counters_follow_logins_and_survive_aborted_transactions() {
     assert!(login(&mut app, "local@example.org", "local-password").unwrap());
     assert!(!login(&mut app, "local@example.org", "wrong-password").unwrap());
     assert!(login(&mut app, "ann@legacy.test", "ann-password").unwrap());
+    assert!(!login(&mut app, "nobody@legacy.test", "a-guess").unwrap());
     store.set_mode(json!({"mode": "status", "status": 503}));
     let mut tx = app.transaction().unwrap();
     assert!(tx.query_one("SELECT ok FROM auth.login('bob@legacy.test', 'bob-password')", &[]).is_err());
@@ -32,15 +33,16 @@ fn counters_follow_logins_and_survive_aborted_transactions() {
     let r = admin
         .query_one(
             "SELECT hits, misses, migrations, invalid_credentials, locked, store_errors, latency_p50_ms,
-                    since <= now() AND since > now() - interval '1 minute'
+                    since <= now() AND since > now() - interval '1 minute', legacy_rejections, rate_limited
                FROM auth.stats()",
             &[],
         )
         .unwrap();
     let counts: (i64, i64, i64, i64, i64, i64) = (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
-    assert_eq!(counts, (2, 1, 1, 1, 0, 1), "hits, misses, migrations, invalid, locked, store errors");
+    assert_eq!(counts, (2, 2, 1, 2, 0, 1), "hits, misses, migrations, invalid, locked, store errors");
     assert!(r.get::<_, Option<f64>>(6).is_some_and(|ms| ms > 0.0));
     assert!(r.get::<_, bool>(7), "since the reset");
+    assert_eq!((r.get::<_, i64>(8), r.get::<_, i64>(9)), (1, 0), "legacy rejections, rate limited");
 
     let err = app.query_one("SELECT * FROM auth.stats()", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "42501");
