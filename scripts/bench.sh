@@ -85,8 +85,9 @@ done
 spread_primary=$(mktemp /tmp/pg_trickle-bench-spread.XXXXXX)
 spread_standby=$(mktemp /tmp/pg_trickle-bench-spread.XXXXXX)
 pgbench_run login_ok 1 "$duration" "$port" > "$spread_primary" &
+primary_run=$!
 pgbench_run login_ok 1 "$duration" "$standby_port" > "$spread_standby"
-wait
+wait "$primary_run"
 read -r ptps plat < "$spread_primary"
 read -r stps slat < "$spread_standby"
 rm -f "$spread_primary" "$spread_standby"

@@ -2,7 +2,8 @@
 # A running server with pg_trickle preloaded, and a session open on it, survive `make install`: the installed
 # library becomes a new file (a new inode), the server keeps the one it loaded, nothing crashes, and the session
 # goes on working until the server is restarted. Then the restart itself: lockouts (shared memory, saved by
-# pg_trickle's background worker when the server stops) are still there afterwards.
+# pg_trickle's background worker when the server stops) are still there afterwards. Last, postmaster death: a
+# backend waiting on a legacy store that never answers exits at once, so the server can start again.
 #   scripts/test-install.sh PORT
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,5 +55,56 @@ bash "$top/scripts/cluster.sh" stop installsafety
 bash "$top/scripts/cluster.sh" start installsafety "$port" shared_preload_libraries=pg_trickle
 status=$("${psql[@]}" -d install_safety -c "SELECT status FROM auth.login('locked@example.org', 'the-right-password')")
 [ "$status" = "locked" ] || fail "after a restart the locked account answered '$status'"
+
+say "postmaster death: a backend waiting on a legacy store that never answers exits with its postmaster"
+port_file=$(mktemp)
+python3 - "$port_file" <<'PY' &
+# A legacy store that accepts connections and never answers, for at most two minutes.
+import socket, sys, time
+server = socket.socket()
+server.bind(("127.0.0.1", 0))
+server.listen(8)
+server.settimeout(1)
+open(sys.argv[1], "w").write(str(server.getsockname()[1]))
+held, deadline = [], time.time() + 120
+while time.time() < deadline:
+    try:
+        held.append(server.accept()[0])
+    except socket.timeout:
+        pass
+PY
+silent_store=$!
+for _ in $(seq 50); do [ -s "$port_file" ] && break; sleep 0.1; done
+"${psql[@]}" -d install_safety -c "SELECT auth.configure_http_store('http://127.0.0.1:$(cat "$port_file")', timeout_ms => 60000)" \
+  -c "SELECT auth.set_import_mode(true)" >/dev/null
+rm -f "$port_file"
+"${psql[@]}" -d install_safety -c "SELECT auth.login('waiting@legacy.test', 'a-password')" >/dev/null 2>&1 &
+waiting_client=$!
+backend=""
+for _ in $(seq 100); do
+  backend=$("${psql[@]}" -d postgres -c "SELECT pid FROM pg_stat_activity WHERE query LIKE '%auth.login(''waiting@%' AND pid <> pg_backend_pid()")
+  [ -n "$backend" ] && break
+  sleep 0.1
+done
+[ -n "$backend" ] || fail "the login that waits on the legacy store never started"
+sleep 0.5
+postmaster=$(as_root head -n 1 "$dir/data/postmaster.pid")
+as_root kill -9 "$postmaster"
+for _ in $(seq 50); do as_root kill -0 "$backend" 2>/dev/null || break; sleep 0.1; done
+if as_root kill -0 "$backend" 2>/dev/null; then
+  as_root kill -9 "$backend"; kill "$silent_store" 2>/dev/null || true
+  fail "the backend waiting on the legacy store outlived its postmaster by 5 s (its HTTP timeout is 60 s)"
+fi
+kill "$silent_store" 2>/dev/null || true
+wait "$waiting_client" 2>/dev/null || true
+# The server's other processes notice on their own latches within a moment; then the server starts again.
+started=no
+for _ in $(seq 10); do
+  if bash "$top/scripts/cluster.sh" start installsafety "$port" shared_preload_libraries=pg_trickle >/dev/null 2>&1; then
+    started=yes; break
+  fi
+  sleep 1
+done
+[ "$started" = yes ] || fail "the server did not start again after its postmaster was killed"
 bash "$top/scripts/cluster.sh" stop installsafety
-echo "install safety and restart: 2 passed, 0 failed"
+echo "install safety, restart and postmaster death: 3 passed, 0 failed"

@@ -114,14 +114,34 @@ struct HashSample {
     params: serde_json::Value,
 }
 
-/// True once PostgreSQL wants this backend to stop what it is doing. Only reads the flags; raising
-/// the error is left to `check_for_interrupts!` on the way out.
+/// True once PostgreSQL wants this backend to stop what it is doing, or the postmaster has died. Only reads;
+/// raising the error (or exiting) is left to `raise_interrupt` on the way out.
 pub fn interrupt_pending() -> bool {
     // SAFETY: volatile reads of sig_atomic_t flags that signal handlers set, on the backend's own thread.
-    unsafe {
+    let asked = unsafe {
         std::ptr::read_volatile(std::ptr::addr_of!(pg_sys::QueryCancelPending)) != 0
             || std::ptr::read_volatile(std::ptr::addr_of!(pg_sys::ProcDiePending)) != 0
+    };
+    asked || !postmaster_is_alive()
+}
+
+/// A backend is the postmaster's child: once the postmaster is gone, the backend has another parent. (A
+/// single-user backend has no postmaster to lose.)
+fn postmaster_is_alive() -> bool {
+    // SAFETY: plain reads of globals set before any backend starts.
+    let (under_postmaster, postmaster) = unsafe { (pg_sys::IsUnderPostmaster, pg_sys::PostmasterPid) };
+    !under_postmaster || u32::try_from(postmaster).is_ok_and(|pid| std::os::unix::process::parent_id() == pid)
+}
+
+/// After a wait or a computation stopped by `interrupt_pending`: PostgreSQL raises 57014 or terminates the backend
+/// (CHECK_FOR_INTERRUPTS); if the postmaster died, the backend exits as PostgreSQL's own waits do
+/// (WL_EXIT_ON_PM_DEATH), so an orphan does not hold the shared memory that keeps a new server from starting.
+pub fn raise_interrupt() {
+    if !postmaster_is_alive() {
+        // SAFETY: what PostgreSQL itself calls on postmaster death; runs the exit callbacks and never returns.
+        unsafe { pg_sys::proc_exit(1) };
     }
+    pgrx::check_for_interrupts!();
 }
 
 /// Verifies a legacy hash within pg_trickle.max_hash_memory; a cancel or timeout during the work that can be
@@ -134,7 +154,7 @@ pub fn verify_hash(
 ) -> Result<bool, legacy_hash::HashError> {
     let result = legacy_hash::verify(password, hash, format, params, &crate::pg::settings::hash_budget());
     if matches!(result, Err(legacy_hash::HashError::Interrupted)) {
-        pgrx::check_for_interrupts!();
+        raise_interrupt();
     }
     result
 }
@@ -152,7 +172,7 @@ fn with_http_store<T>(
     });
     if matches!(result, Err(StoreError::Interrupted)) {
         // PostgreSQL raises 57014 (cancel, statement_timeout) or terminates the backend here.
-        pgrx::check_for_interrupts!();
+        raise_interrupt();
     }
     Ok(result?)
 }

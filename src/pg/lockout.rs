@@ -120,7 +120,7 @@ pub fn attempt(email: &str) -> Result<Gate, AuthError> {
             Admission::Wait if std::time::Instant::now() >= deadline => return Ok(Gate::Locked),
             Admission::Wait => {
                 std::thread::sleep(Duration::from_millis(2));
-                pgrx::check_for_interrupts!();
+                crate::pg::legacy::raise_interrupt();
             }
         }
     }

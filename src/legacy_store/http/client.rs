@@ -159,7 +159,9 @@ impl HttpStore {
                         Some(_) => Ok(LoginAnswer::Rejected(Rejection::Disabled)),
                         None => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
                     },
-                    401 | 403 | 404 => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
+                    // The plugin treats every non-200 as invalid; its reference legacy server answers 400 (no
+                    // body) for a wrong password and for an unknown user alike.
+                    400 | 401 | 403 | 404 => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
                     status => Err(StoreError::Unavailable(status)),
                 }
             }

@@ -33,11 +33,19 @@ impl Progress {
 
 /// Admin: how far the migration is. The legacy side counts where the store can: an FDW relation exactly
 /// (an anti-join on the normalised email); an HTTP store through its optional count, minus the users
-/// that came from it.
+/// that came from it. An HTTP store that cannot count (down, or a bad answer) leaves the legacy counts NULL, with a
+/// warning: the local half of the report is still worth having.
 pub fn migration_progress() -> Result<Progress, AuthError> {
     let local = storage::local_progress();
     let store = legacy::configured_store(false)?;
-    let legacy_total = legacy::count_users(&store)?;
+    let legacy_total = match legacy::count_users(&store) {
+        Ok(total) => total,
+        Err(AuthError::LegacyStore(err)) => {
+            pgrx::warning!("pg_trickle: the legacy store's user count is unknown ({err}); legacy counts are NULL");
+            return Ok(Progress { local, legacy_total: None, legacy_remaining: None });
+        }
+        Err(other) => return Err(other),
+    };
     let legacy_remaining = match &store {
         LegacyStore::Fdw(fdw) => Some(storage::legacy_count(&fdw::unmigrated_sql(staged_legacy_rows(fdw), true))),
         _ => legacy_total.map(|t| (t - local.migrated - local.imported_pending - local.imported_logged_in).max(0)),

@@ -131,6 +131,15 @@ fn progress_with_an_http_store_uses_its_count_and_events_follow_commits() {
     assert!(latency > 0.0);
     let err = admin.query("SELECT * FROM auth.unmigrated_users()", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "22023", "the tail is listed for FDW stores");
+
+    // A store that cannot count: the local half still comes back, the legacy counts are NULL, with a warning.
+    store.set_mode(json!({"mode": "status", "status": 503}));
+    let (mut su, notices) = db.superuser_with_notices();
+    let row =
+        su.query_one("SELECT migrated, legacy_total, legacy_remaining FROM auth.migration_progress()", &[]).unwrap();
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, Option<i64>>(1), row.get::<_, Option<i64>>(2)), (1, None, None));
+    let warned = notices.lock().unwrap().join("\n");
+    assert!(warned.contains("user count is unknown") && warned.contains("503"), "{warned}");
 }
 
 #[test]

@@ -280,7 +280,10 @@ fn keycloak_contract_maps_roles_groups_and_attributes() {
     let db = TestDb::new("http_keycloak");
     db.import_from(&format!("{}/keycloak", store.base_url), "contract => 'keycloak'");
     let mut app = db.member_of("trickle_app");
+    // The store answers 400 with no body for both, as the plugin's reference server does.
     assert_eq!(login(&mut app, "ada@legacy.test", "wrong-password"), Ok((false, "invalid_credentials".into())));
+    assert_eq!(login(&mut app, "nobody@legacy.test", "a-guess"), Ok((false, "invalid_credentials".into())));
+    assert_eq!(store.requests("POST keycloak"), 2);
     assert_eq!(login(&mut app, "ada@legacy.test", ADA_PASSWORD), Ok((true, "migrated".into())));
     let profile: Value = app.query_one("SELECT auth.get_user('ada@legacy.test')", &[]).unwrap().get(0);
     assert_eq!(profile["external_id"], "L-100");

@@ -52,7 +52,11 @@ fn header(name: &str, value: &str) -> Header {
     Header::from_bytes(name, value).expect("valid header")
 }
 
+/// A JSON answer; `null` is an empty body (as the Keycloak plugin's reference server sends with its 400).
 fn json_reply(status: u16, body: &Value) -> Reply {
+    if body.is_null() {
+        return Response::from_data(Vec::new()).with_status_code(status);
+    }
     Response::from_data(body.to_string().into_bytes())
         .with_status_code(status)
         .with_header(header("Content-Type", "application/json"))
@@ -261,7 +265,8 @@ fn answer(state: &State, method: &Method, path: &str, url: &str, body: &str) -> 
             match (method, user) {
                 (Method::Get, Some(user)) => (200, keycloak_user(user)),
                 (Method::Post, Some(user)) if password_ok(user) => (200, json!({})),
-                (Method::Post, Some(_)) => (401, json!({"error": "invalid credentials"})),
+                // As the plugin's reference legacy server: 400 without a body, wrong password or unknown user.
+                (Method::Post, _) => (400, Value::Null),
                 _ => not_found,
             }
         }
