@@ -20,6 +20,9 @@ pub type InterruptCheck<'a> = &'a dyn Fn() -> bool;
 
 const INTERRUPT_POLL: Duration = Duration::from_millis(20);
 const RETRY_PAUSE: Duration = Duration::from_millis(100);
+/// A kept-alive connection idle this long is not used again: below the idle timeouts of common load balancers
+/// (60 s and more), some of which forget a connection without closing it.
+const POOL_IDLE: Duration = Duration::from_secs(30);
 pub const SIGNATURE_HEADER: &str = "X-Trickle-Signature";
 pub const TIMESTAMP_HEADER: &str = "X-Trickle-Timestamp";
 
@@ -96,6 +99,16 @@ fn is_retryable(result: &Result<Reply, StoreError>) -> bool {
     }
 }
 
+/// Between calls nothing drives this runtime, so a kept-alive connection that the store or a proxy in front of it
+/// closed while idle still looks open to the pool, and a request sent on it fails although the store never saw it.
+/// Yielding lets the runtime poll its I/O driver first: each pooled connection reads its end of stream and leaves
+/// the pool before a request can be given to it.
+async fn notice_closed_connections() {
+    for _ in 0..2 {
+        tokio::task::yield_now().await;
+    }
+}
+
 async fn until_interrupted(interrupted: InterruptCheck<'_>) {
     loop {
         if interrupted() {
@@ -117,7 +130,7 @@ impl HttpStore {
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .user_agent(concat!("pg_trickle/", env!("CARGO_PKG_VERSION")))
-            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_idle_timeout(POOL_IDLE)
             .pool_max_idle_per_host(2);
         if let Some(pem) = &config.ca_bundle {
             let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
@@ -239,6 +252,7 @@ impl HttpStore {
     fn call(&self, method: Method, url: Url, body: String, interrupted: InterruptCheck) -> Result<Reply, StoreError> {
         let timeout_ms = self.config.timeout_ms;
         self.runtime.block_on(async {
+            notice_closed_connections().await;
             tokio::select! {
                 biased;
                 _ = until_interrupted(interrupted) => Err(StoreError::Interrupted),

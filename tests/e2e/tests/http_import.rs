@@ -1,7 +1,7 @@
 //! Import mode over HTTP, end to end: the real legacy-store server on 127.0.0.1, real transactions.
 
 use pg_trickle_e2e::postgres::Client;
-use pg_trickle_e2e::{sqlstate, LegacyHttpStore, TestDb};
+use pg_trickle_e2e::{sqlstate, IdleClosingProxy, LegacyHttpStore, TestDb};
 use serde_json::{json, Value};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -410,4 +410,22 @@ fn one_backend_reuses_its_connection_to_the_store() {
     }
     assert_eq!(store.requests("GET users"), 4);
     assert_eq!(store.requests("connections"), 1, "keep-alive: one TCP connection for the backend's calls");
+}
+
+#[test]
+fn a_kept_alive_connection_closed_by_a_proxy_while_idle_is_not_used_again() {
+    let store = LegacyHttpStore::start(&legacy_users());
+    // A load balancer that closes kept-alive connections idle for a second.
+    let proxy = IdleClosingProxy::start(&store, 1.0);
+    let db = TestDb::new("http_idle_closed");
+    db.import_from(&proxy.base_url, "allow_insecure => true");
+    let mut app = db.member_of("trickle_app");
+    for (email, password) in [("ada@legacy.test", ADA_PASSWORD), ("grace@legacy.test", "cobol-forever")] {
+        // Same backend each time: its pooled connection to the proxy has been closed meanwhile.
+        std::thread::sleep(Duration::from_millis(1500));
+        assert_eq!(login(&mut app, email, password), Ok((true, "migrated".into())), "{email}");
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(login(&mut app, "nobody@legacy.test", "a-guess"), Ok((false, "invalid_credentials".into())));
+    assert_eq!(store.requests("POST login"), 3, "each login reached the store once");
 }
