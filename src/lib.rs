@@ -20,6 +20,8 @@ pub extern "C-unwind" fn _PG_init() {
     pg::stats::init();
     pg::lockout::init();
     pg::rate_limit::init();
+    pg::bookkeeping::init();
+    pg::keeper::init();
 }
 
 /// Required by `cargo pgrx test`.

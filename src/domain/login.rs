@@ -62,6 +62,28 @@ pub fn plan<'a>(stored: Option<&StoredCredentials<'a>>) -> LoginStep<'a> {
     }
 }
 
+/// The verifications a refused login has done. Every refusal must cost one argon2id verification and, in import
+/// mode with an FDW store, one verification in the legacy store's own hash format — real or not — so that neither
+/// the answer nor its timing tells an unknown email from a local, a legacy or a locked account. (An HTTP store
+/// verifies on its side: its round trip is the one difference left, for emails the local store does not have.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spent {
+    pub argon2id: bool,
+    pub legacy_hash: bool,
+}
+
+impl Spent {
+    pub const NOTHING: Spent = Spent { argon2id: false, legacy_hash: false };
+    pub const ARGON2ID: Spent = Spent { argon2id: true, legacy_hash: false };
+    /// A legacy hash verified here, or the legacy store asked (it verifies on its side).
+    pub const LEGACY_HASH: Spent = Spent { argon2id: false, legacy_hash: true };
+
+    /// What is left to spend so that this refusal costs what every other one costs.
+    pub fn missing(self) -> Spent {
+        Spent { argon2id: !self.argon2id, legacy_hash: !self.legacy_hash }
+    }
+}
+
 /// Consecutive failed logins before an identifier locks (0 disables lockout), and for how long.
 #[derive(Debug, Clone, Copy)]
 pub struct LockoutPolicy {
@@ -98,6 +120,16 @@ mod tests {
             plan(Some(&user(Some("$P$abc"), Some("phpass")))),
             LoginStep::VerifyLegacy { hash: "$P$abc", format: "phpass" }
         );
+    }
+
+    #[test]
+    fn every_refusal_ends_up_with_one_verification_of_each_kind() {
+        for spent in [Spent::NOTHING, Spent::ARGON2ID, Spent::LEGACY_HASH] {
+            let missing = spent.missing();
+            assert!(spent.argon2id ^ missing.argon2id, "{spent:?}");
+            assert!(spent.legacy_hash ^ missing.legacy_hash, "{spent:?}");
+        }
+        assert_eq!(Spent::NOTHING.missing(), Spent { argon2id: true, legacy_hash: true }, "a locked email pays both");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod error;
 pub mod legacy_hash;
 pub mod lockout;
 pub mod login;
+pub mod login_marks;
 pub mod password;
 pub mod rate_limit;
 pub mod reset_token;

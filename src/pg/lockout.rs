@@ -1,11 +1,10 @@
-//! The lockout table (`crate::domain::lockout`) in shared memory, and the background worker that keeps it across
-//! restarts.
+//! The lockout table (`crate::domain::lockout`) in shared memory.
 //!
 //! Shared memory is outside every transaction: a failed attempt counts whatever the caller's transaction does
 //! (ROLLBACK, READ ONLY) and on a hot standby, where nothing can be written. Each node has its own table. The
-//! worker writes the table to `<data directory>/pg_trickle_lockouts.json` every few seconds and when the server
-//! stops, and reads it back when the server starts: a clean restart keeps every count and lock, a crash loses what
-//! changed since the last write.
+//! keeper (`crate::pg::keeper`) writes it beside the data every few seconds and when the server stops, and reads it
+//! back when the server starts: a clean restart keeps every count and lock, a crash loses what changed since the
+//! last write.
 //!
 //! Without `shared_preload_libraries = 'pg_trickle'` there is no shared memory: logins are then refused (55000)
 //! while `pg_trickle.lockout_threshold` is above 0, rather than run without brute-force protection.
@@ -13,7 +12,6 @@
 use crate::domain::error::AuthError;
 use crate::domain::lockout::{Admission, Entry, LockoutTable};
 use crate::pg::settings;
-use pgrx::bgworkers::{BackgroundWorker, BackgroundWorkerBuilder, BgWorkerStartTime, SignalWakeFlags};
 use pgrx::lwlock::PgLwLock;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -30,23 +28,12 @@ static LOCKOUTS: PgLwLock<LockoutTable> = unsafe { PgLwLock::new(c"pg_trickle_lo
 /// Set in the postmaster while preloading; forked backends inherit it.
 static AVAILABLE: AtomicBool = AtomicBool::new(false);
 
-/// How often the worker writes the table: what a crash can lose at most.
-const FLUSH_INTERVAL: Duration = Duration::from_secs(5);
-const STATE_FILE: &str = "pg_trickle_lockouts.json";
-
-/// From _PG_init: claims the shared memory and registers the worker when pg_trickle is being preloaded.
+/// From _PG_init: claims the shared memory when pg_trickle is being preloaded.
 pub fn init() {
     // SAFETY: a plain read of a global PostgreSQL sets before loading preload libraries.
     if unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
         pgrx::pg_shmem_init!(LOCKOUTS = LockoutTable::EMPTY);
         AVAILABLE.store(true, Ordering::Relaxed);
-        BackgroundWorkerBuilder::new("pg_trickle lockout keeper")
-            .set_library("pg_trickle")
-            .set_function("pg_trickle_lockout_keeper")
-            .enable_shmem_access(None)
-            .set_start_time(BgWorkerStartTime::PostmasterStart)
-            .set_restart_time(Some(Duration::from_secs(1)))
-            .load();
     }
 }
 
@@ -146,44 +133,11 @@ pub fn entries() -> Result<Vec<Entry>, AuthError> {
     Ok(mine.collect())
 }
 
-fn state_path() -> std::path::PathBuf {
-    // SAFETY: DataDir is set before any worker starts and never changes.
-    let data_dir = unsafe { std::ffi::CStr::from_ptr(pg_sys::DataDir) };
-    std::path::Path::new(&*data_dir.to_string_lossy()).join(STATE_FILE)
+/// The table as the keeper saves it: (identifier, failures, locked until).
+pub fn export() -> Vec<(String, u32, i64)> {
+    LOCKOUTS.share().export()
 }
 
-/// Writes the table beside the data (a temporary file renamed over the last one: never half a file).
-fn save() {
-    let rows = LOCKOUTS.share().export();
-    let path = state_path();
-    let tmp = path.with_extension("json.tmp");
-    let written = serde_json::to_vec(&rows)
-        .map_err(std::io::Error::other)
-        .and_then(|bytes| std::fs::write(&tmp, bytes))
-        .and_then(|()| std::fs::rename(&tmp, &path));
-    if let Err(err) = written {
-        pgrx::warning!("pg_trickle: cannot save the lockout table to {}: {err}", path.display());
-    }
-}
-
-fn restore() {
-    let path = state_path();
-    let Ok(bytes) = std::fs::read(&path) else { return };
-    match serde_json::from_slice::<Vec<(String, u32, i64)>>(&bytes) {
-        Ok(rows) => LOCKOUTS.exclusive().import(&rows, now()),
-        Err(_) => pgrx::warning!("pg_trickle: ignoring an unreadable lockout table in {}", path.display()),
-    }
-}
-
-/// The background worker: restores the table, then saves it every few seconds and once more when the server
-/// stops.
-#[pg_guard]
-#[unsafe(no_mangle)]
-pub extern "C-unwind" fn pg_trickle_lockout_keeper(_arg: pg_sys::Datum) {
-    BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
-    restore();
-    while BackgroundWorker::wait_latch(Some(FLUSH_INTERVAL)) {
-        save();
-    }
-    save();
+pub fn import(rows: &[(String, u32, i64)]) {
+    LOCKOUTS.exclusive().import(rows, now());
 }

@@ -6,13 +6,16 @@
 //! - `sqlstate`: the only place typed errors become SQLSTATEs;
 //! - `settings`: the `pg_trickle.*` GUCs;
 //! - `privilege`: whose rights code runs with (the owner, a legacy relation's reader);
-//! - `lockout`, `rate_limit`, `stats`: shared memory (failed attempts and locks; legacy calls per second;
-//!   counters), outside every transaction;
+//! - `lockout`, `rate_limit`, `bookkeeping`, `stats`: shared memory (failed attempts and locks; legacy calls per
+//!   second; last logins waiting to be written; counters), outside every transaction; `keeper` the background
+//!   worker that saves them across restarts and has the last logins written;
 //! - `json_argument`: jsonb arguments that serde_json may fail to read.
 
 pub mod auth_api;
+pub mod bookkeeping;
 pub mod flows;
 pub mod json_argument;
+pub mod keeper;
 pub mod legacy;
 pub mod lockout;
 pub mod privilege;

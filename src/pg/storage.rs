@@ -108,9 +108,20 @@ pub fn find_credentials(email: &str) -> Option<Credentials> {
 }
 
 /// Records a successful login (and an upgraded hash, if any); returns the user's profile.
-pub fn record_login_success(user_id: Uuid, upgraded_hash: Option<&str>) -> JsonB {
+/// None when the user is gone (deleted by a concurrent transaction since the login read the row).
+pub fn record_login_success(user_id: Uuid, upgraded_hash: Option<&str>) -> Option<JsonB> {
     write_one(query!("record_login_success"), &[user_id.into(), upgraded_hash.into()])
-        .expect("the user row was just read in this transaction")
+}
+
+/// From the login writer (`pg::bookkeeping`): each user's `last_login_at` moves forward to its mark (Unix
+/// microseconds); users deleted since are skipped, and so is a database where pg_trickle is no longer installed.
+pub fn write_last_logins(users: Vec<Uuid>, unix_micros: Vec<i64>) {
+    let installed = read_one::<bool>(query!("pg_trickle_installed"), &[]).unwrap_or(false);
+    if installed {
+        // A schema change holding auth.users must not stall the keeper, which waits for this writer.
+        or_internal("lock timeout", Spi::run("SET LOCAL lock_timeout = '5s'"));
+        write(query!("write_last_logins"), &[users.into(), unix_micros.into()]);
+    }
 }
 
 pub fn profile_by_email(email: &str) -> Option<JsonB> {

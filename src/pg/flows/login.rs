@@ -4,10 +4,11 @@
 use super::migration::*;
 use crate::domain::email::normalize_email;
 use crate::domain::error::AuthError;
-use crate::domain::login::{self, LoginStatus, LoginStep, StoredCredentials};
+use crate::domain::login::{self, LoginStatus, LoginStep, Spent, StoredCredentials};
 use crate::domain::password::{argon2id, check_length_limit};
 use crate::domain::stats::StatEvent;
 use crate::legacy_store::{LoginAnswer, Rejection};
+use crate::pg::bookkeeping::{self, Marked};
 use crate::pg::legacy::{self, LegacyStore};
 use crate::pg::lockout::{self, Gate};
 use crate::pg::storage::{self, Credentials};
@@ -53,7 +54,7 @@ pub(super) enum Verdict {
 /// Verifies `password` for `email` (already normalised), under lockout: the attempt is counted for the email —
 /// local user, legacy user or nobody — in shared memory before anything is verified, so neither the caller's
 /// transaction nor concurrent guesses can get past the threshold, and a locked email never reaches the legacy
-/// store. Wrong credentials are a result, not an error; every refusal costs the same work (`Spent::equalize`).
+/// store. Wrong credentials are a result, not an error; every refusal costs the same work (`equalize`).
 pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict, AuthError> {
     check_length_limit(password)?;
     let params = settings::argon2_params()?;
@@ -61,7 +62,7 @@ pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict,
         Gate::Open(reservation) => reservation,
         Gate::Locked => {
             // As long as a wrong password takes: a lock tells nothing about the account.
-            Spent::default().equalize(password, params);
+            equalize(Spent::NOTHING, password, params);
             return Ok(Verdict::Refused(LoginStatus::Locked));
         }
     };
@@ -69,7 +70,7 @@ pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict,
     let (verdict, spent) = check_password(email, password, params)?;
     match verdict {
         Verdict::Refused(_) => {
-            spent.equalize(password, params);
+            equalize(spent, password, params);
             reservation.failed()
         }
         _ => reservation.succeeded(),
@@ -77,30 +78,17 @@ pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict,
     Ok(verdict)
 }
 
-/// The verifications a refused login has done. Every refusal costs one argon2id verification and, in import mode
-/// with an FDW store, one verification in the legacy store's own hash format — real or not — so that neither the
-/// answer nor its timing tells an unknown email from a local, a legacy or a locked account. (An HTTP store verifies
-/// on its side: its round trip is the one difference left, for emails the local store does not have.)
-#[derive(Default)]
-struct Spent {
-    argon2id: bool,
-    legacy_hash: bool,
-}
-
-impl Spent {
-    const ARGON2ID: Spent = Spent { argon2id: true, legacy_hash: false };
-    const LEGACY_HASH: Spent = Spent { argon2id: false, legacy_hash: true };
-
-    /// Spends what is missing. Only refusals pay this, so a successful login never reads the store configuration;
-    /// nor does a refusal wait for it while an extension update holds it locked (the legacy part is skipped then).
-    fn equalize(self, password: &str, params: argon2id::Argon2Params) {
-        if !self.argon2id {
-            let _ = argon2id::verify_password(password, &argon2id::dummy_hash(params), settings::hash_budget());
-        }
-        if !self.legacy_hash {
-            if let Some(LegacyStore::Fdw(fdw)) = legacy::current_store_without_waiting() {
-                legacy::burn_legacy_verification(&fdw, password);
-            }
+/// Spends what a refusal has not spent yet (`Spent::missing`). Only refusals pay this, so a successful login never
+/// reads the store configuration; nor does a refusal wait for it while an extension update holds it locked (the
+/// legacy part is skipped then).
+fn equalize(spent: Spent, password: &str, params: argon2id::Argon2Params) {
+    let missing = spent.missing();
+    if missing.argon2id {
+        let _ = argon2id::verify_password(password, &argon2id::dummy_hash(params), settings::hash_budget());
+    }
+    if missing.legacy_hash {
+        if let Some(LegacyStore::Fdw(fdw)) = legacy::current_store_without_waiting() {
+            legacy::burn_legacy_verification(&fdw, password);
         }
     }
 }
@@ -116,11 +104,11 @@ fn check_password(email: &str, password: &str, params: argon2id::Argon2Params) -
     });
     let (verified, spent) = match login::plan(facts.as_ref()) {
         LoginStep::NoLocalPassword => match legacy::current_store()? {
-            LegacyStore::Off => (false, Spent::default()),
+            LegacyStore::Off => (false, Spent::NOTHING),
             // Every answer of a store costs one legacy verification (real, dummy, or on the store's side).
             store => return Ok((migrate_on_login(&store, email, password, stored.as_ref())?, Spent::LEGACY_HASH)),
         },
-        LoginStep::DummyVerify => (false, Spent::default()),
+        LoginStep::DummyVerify => (false, Spent::NOTHING),
         LoginStep::VerifyArgon2id(phc) => {
             let verified = argon2id::verify_password(password, phc, budget).unwrap_or_else(|err| {
                 let user_id = stored.as_ref().map(|c| c.user_id.to_string()).unwrap_or_default();
@@ -203,9 +191,12 @@ fn migrate_on_login(
     }
     let hash = argon2id::hash_password(password, settings::argon2_params()?)?;
     let verdict = if let Some(user) = existing {
-        // The profile moved earlier (admin migrate, password reset); now the password follows.
-        let profile = storage::record_login_success(user.user_id, Some(&hash));
-        Verdict::Migrated { user_id: user.user_id, profile }
+        // The profile moved earlier (admin migrate, password reset); now the password follows — unless the user
+        // was deleted meanwhile.
+        match storage::record_login_success(user.user_id, Some(&hash)) {
+            Some(profile) => Verdict::Migrated { user_id: user.user_id, profile },
+            None => Verdict::Refused(LoginStatus::InvalidCredentials),
+        }
     } else {
         match storage::insert_migrated_user(&profile, Some(&hash)) {
             Some((user_id, profile)) => Verdict::Migrated { user_id, profile },
@@ -223,24 +214,23 @@ fn migrate_on_login(
 
 pub fn login(raw_email: &str, password: &str) -> Result<LoginResult, AuthError> {
     let email = normalize_email(raw_email)?;
-    let (status, user_id, profile) = match verify_credentials(&email, password)? {
-        Verdict::Refused(status) => {
-            stats::record(match status {
-                LoginStatus::Locked => StatEvent::Locked,
-                _ => StatEvent::InvalidCredentials,
-            });
-            return Ok(LoginResult::refused(status));
-        }
+    let verdict = verify_credentials(&email, password)?;
+    let (status, user_id, profile) = match verdict {
+        Verdict::Refused(status) => return Ok(refused(status)),
         Verdict::Migrated { user_id, profile } => {
             stats::record(StatEvent::Migration);
             (LoginStatus::Migrated, user_id, profile)
         }
         Verdict::Authenticated { user_id, upgraded_hash } => {
-            (LoginStatus::Authenticated, user_id, login_bookkeeping(&email, user_id, upgraded_hash.as_deref()))
+            match login_bookkeeping(&email, user_id, upgraded_hash.as_deref()) {
+                Some(profile) => (LoginStatus::Authenticated, user_id, profile),
+                None => return Ok(refused(LoginStatus::InvalidCredentials)),
+            }
         }
-        Verdict::MigratedConcurrently { user_id } => {
-            (LoginStatus::Authenticated, user_id, login_bookkeeping(&email, user_id, None))
-        }
+        Verdict::MigratedConcurrently { user_id } => match login_bookkeeping(&email, user_id, None) {
+            Some(profile) => (LoginStatus::Authenticated, user_id, profile),
+            None => return Ok(refused(LoginStatus::InvalidCredentials)),
+        },
     };
     if status == LoginStatus::Authenticated {
         stats::record(StatEvent::Hit);
@@ -248,12 +238,25 @@ pub fn login(raw_email: &str, password: &str) -> Result<LoginResult, AuthError> 
     Ok(LoginResult::granted(status, user_id, email, profile))
 }
 
-/// Records a successful local login and returns the profile. On a standby or in a read-only
-/// transaction the login still succeeds; the bookkeeping waits for the next writable login.
-fn login_bookkeeping(email: &str, user_id: Uuid, upgraded_hash: Option<&str>) -> JsonB {
-    if storage::transaction_is_read_only() {
-        storage::profile_by_email(email).expect("the user was just found")
-    } else {
-        storage::record_login_success(user_id, upgraded_hash)
+fn refused(status: LoginStatus) -> LoginResult {
+    stats::record(match status {
+        LoginStatus::Locked => StatEvent::Locked,
+        _ => StatEvent::InvalidCredentials,
+    });
+    LoginResult::refused(status)
+}
+
+/// Records a successful local login and returns the profile; None when the user was deleted by a concurrent
+/// transaction after the password was checked (the login then fails like a wrong password). A plain success
+/// writes nothing: its last_login_at waits in shared memory for the keeper (`pg::bookkeeping`), so the login is a
+/// pure read. A rehash is written here, where the transaction can write (else at the next writable login).
+fn login_bookkeeping(email: &str, user_id: Uuid, upgraded_hash: Option<&str>) -> Option<JsonB> {
+    let writable = !storage::transaction_is_read_only();
+    if let (Some(hash), true) = (upgraded_hash, writable) {
+        return storage::record_login_success(user_id, Some(hash));
+    }
+    match bookkeeping::mark_login(user_id) {
+        Marked::WriteItNow if writable => storage::record_login_success(user_id, None),
+        _ => storage::profile_by_email(email),
     }
 }

@@ -39,11 +39,12 @@ fn signup_then_login_commits_bookkeeping() {
     assert_eq!(profile["source"], "native");
     assert!(profile.get("password_hash").is_none());
 
-    // Bookkeeping committed by the autocommit calls above is visible to another session.
+    // The keeper writes last_login_at within a second or so, for another session to see.
     let mut su = db.superuser();
-    let logged_in: bool =
-        su.query_one("SELECT bool_and(last_login_at IS NOT NULL) FROM auth.users", &[]).unwrap().get(0);
-    assert!(logged_in);
+    assert!(eventually(|| su
+        .query_one("SELECT bool_and(last_login_at IS NOT NULL) FROM auth.users", &[])
+        .unwrap()
+        .get::<_, bool>(0)));
     let failing: i64 = su
         .query_one("SELECT count(*) FROM auth.locked_users() WHERE email = 'mary.major@example.org'", &[])
         .unwrap()
@@ -412,4 +413,43 @@ fn reset_tokens_are_capped_and_voided_by_an_email_change() {
     app.execute("SELECT auth.change_email('tokens@example.org', 'moved@example.org')", &[]).unwrap();
     let stale = app.execute("SELECT auth.reset_password($1, 'new-password-1')", &[&tokens[4]]).unwrap_err();
     assert_eq!(sqlstate(&stale), "28000", "a token mailed to the old address no longer works");
+}
+
+/// Polls `check` for up to ten seconds.
+fn eventually(mut check: impl FnMut() -> bool) -> bool {
+    (0..100).any(|_| {
+        check() || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            false
+        }
+    })
+}
+
+#[test]
+fn a_successful_login_is_a_pure_read_and_its_last_login_is_written_later() {
+    let db = TestDb::new("pure_read_login");
+    let mut app = db.member_of("trickle_app");
+    signup(&mut app, "reader@example.org", "a long enough secret");
+    let mut tx = app.transaction().unwrap();
+    let ok: bool =
+        tx.query_one("SELECT ok FROM auth.login('reader@example.org', 'a long enough secret')", &[]).unwrap().get(0);
+    assert!(ok);
+    let xid: Option<String> = tx.query_one("SELECT pg_current_xact_id_if_assigned()::text", &[]).unwrap().get(0);
+    assert_eq!(xid, None, "a successful login takes no transaction id: no WAL, no commit flush");
+    tx.rollback().unwrap();
+    // Outside the transaction: the login happened, whatever the application did with its transaction, and in a
+    // read-only transaction too.
+    let mut su = db.superuser();
+    let last_login = |su: &mut Client| -> Option<std::time::SystemTime> {
+        su.query_one("SELECT last_login_at FROM auth.users WHERE email = 'reader@example.org'", &[]).unwrap().get(0)
+    };
+    assert!(eventually(|| last_login(&mut su).is_some()), "the keeper writes last_login_at");
+    let first = last_login(&mut su).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let mut ro = app.build_transaction().read_only(true).start().unwrap();
+    let ok: bool =
+        ro.query_one("SELECT ok FROM auth.login('reader@example.org', 'a long enough secret')", &[]).unwrap().get(0);
+    assert!(ok);
+    ro.commit().unwrap();
+    assert!(eventually(|| last_login(&mut su).is_some_and(|t| t > first)), "a read-only login is recorded too");
 }
