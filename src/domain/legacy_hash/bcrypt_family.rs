@@ -1,4 +1,4 @@
-//! bcrypt and the formats that wrap it (Django's bcrypt_sha256, WordPress 6.8+).
+//! bcrypt and the formats that wrap it (Django's bcrypt and bcrypt_sha256, WordPress 6.8+).
 
 use super::{bounds, check, encoding, malformed, Check, HashError};
 use hmac::{Hmac, Mac};
@@ -25,6 +25,12 @@ fn bcrypt_over<'a>(
 
 pub fn bcrypt(hash: &str) -> Result<Check<'_>, HashError> {
     bcrypt_over(hash, "bcrypt", <[u8]>::to_vec)
+}
+
+/// Django `bcrypt$<bcrypt>`: bcrypt of the password itself (django.contrib.auth.hashers.BCryptPasswordHasher).
+pub fn django_bcrypt(hash: &str) -> Result<Check<'_>, HashError> {
+    let inner = hash.strip_prefix("bcrypt$").ok_or_else(|| malformed("django_bcrypt", "no bcrypt$ prefix"))?;
+    bcrypt_over(inner, "django_bcrypt", <[u8]>::to_vec)
 }
 
 /// Django `bcrypt_sha256$<bcrypt>`: bcrypt over the hex SHA-256 of the password

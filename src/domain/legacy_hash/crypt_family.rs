@@ -42,6 +42,22 @@ pub fn des_crypt(hash: &str) -> Result<Check<'_>, HashError> {
     check(move |password: &str| Ok(pwhash::unix_crypt::verify(password, hash)))
 }
 
+/// Django `crypt$<salt>$<crypt string>` (CryptPasswordHasher, up to Django 4.2): crypt(3) of the password, verified
+/// with the crypt string as its own setting — DES crypt as Django wrote it, or an MD5/SHA crypt string.
+pub fn django_crypt(hash: &str) -> Result<Check<'_>, HashError> {
+    let fail = || malformed("django_crypt", "expected crypt$salt$<crypt string>");
+    let (_, data) = hash.strip_prefix("crypt$").and_then(|r| r.split_once('$')).ok_or_else(fail)?;
+    if data.starts_with("$1$") {
+        md5_crypt(data.to_string(), "md5_crypt")
+    } else if data.starts_with("$5$") {
+        sha_crypt(data.to_string(), "sha256_crypt")
+    } else if data.starts_with("$6$") {
+        sha_crypt(data.to_string(), "sha512_crypt")
+    } else {
+        des_crypt(data)
+    }
+}
+
 /// MD5-crypt, after Poul-Henning Kamp's FreeBSD crypt-md5.c; `$apr1$` is Apache's copy with another magic.
 pub fn md5_crypt(hash: String, format: &'static str) -> Result<Check<'static>, HashError> {
     let magic = if format == "apr1" { "$apr1$" } else { "$1$" };

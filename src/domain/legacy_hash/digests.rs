@@ -86,6 +86,26 @@ pub fn plain(hash: &str, format: &'static str, params: &Value) -> Result<Check<'
     })
 }
 
+/// Django's `md5$<salt>$<hex>` and `sha1$<salt>$<hex>`: the digest of salt + password in hex; with an empty salt
+/// (`md5$$<hex>`, `sha1$$<hex>`) the unsalted hashers of Django up to 4.2 (MD5PasswordHasher, SHA1PasswordHasher,
+/// UnsaltedMD5PasswordHasher, UnsaltedSHA1PasswordHasher). A bare 32-character hex MD5, Django's oldest form, is
+/// format `md5`.
+pub fn django_salted(hash: &str, format: &'static str) -> Result<Check<'static>, HashError> {
+    let digest = format.strip_prefix("django_").expect("django_md5 or django_sha1");
+    let rest = hash.strip_prefix(digest).and_then(|r| r.strip_prefix('$'));
+    let (salt, hex_digest) = rest
+        .and_then(|r| r.split_once('$'))
+        .ok_or_else(|| malformed(format, format!("expected {digest}$salt$hash")))?;
+    let expected = encoding::hex_or_base64(hex_digest, digest_len(digest))
+        .filter(|_| hex_digest.len() == digest_len(digest) * 2)
+        .ok_or_else(|| malformed(format, format!("expected {} hex characters", digest_len(digest) * 2)))?;
+    let salt = salt.as_bytes().to_vec();
+    check(move |password: &str| {
+        let computed = digest_of(digest, &[&salt, password.as_bytes()]).expect("md5 and sha1 are digests");
+        Ok(encoding::equal(&computed, &expected))
+    })
+}
+
 /// Ory Kratos's forms (hash/hash_comparator.go): `$md5$<b64 hash>`, or `$<digest>$pf=<b64 pattern>$<b64 salt>$<b64 hash>`
 /// where the pattern says how salt and password were joined, e.g. `{SALT}{PASSWORD}`.
 fn ory_digest(rest: &str, format: &'static str) -> Result<Check<'static>, HashError> {

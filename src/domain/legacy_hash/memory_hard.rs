@@ -1,4 +1,4 @@
-//! Argon2 (PHC strings, also Django's prefix) and scrypt as passlib writes it.
+//! Argon2 (PHC strings, also Django's prefix) and scrypt as passlib and Django write it.
 
 use super::{bounds, check, encoding, malformed, Budget, Check, HashError};
 use crate::domain::password::argon2id;
@@ -53,6 +53,26 @@ pub fn passlib_scrypt(hash: &str, budget: &Budget) -> Result<Check<'static>, Has
         return Err(fail("hash length"));
     }
     let derive = scrypt_key(salt, log_n, r, p, expected.len(), "scrypt", budget)?;
+    check(move |password: &str| Ok(encoding::equal(&derive(password.as_bytes())?, &expected)))
+}
+
+/// Django `scrypt$<N>$<salt>$<r>$<p>$<base64 hash>`: scrypt of the password with the salt's UTF-8 bytes, 64 bytes
+/// of output (django.contrib.auth.hashers.ScryptPasswordHasher).
+pub fn django_scrypt(hash: &str, budget: &Budget) -> Result<Check<'static>, HashError> {
+    let fail = |r: &str| malformed("django_scrypt", r);
+    let fields: Vec<&str> = hash.strip_prefix("scrypt$").ok_or_else(|| fail("no scrypt$ prefix"))?.split('$').collect();
+    let [n, salt, r, p, digest] = fields.as_slice() else { return Err(fail("expected scrypt$N$salt$r$p$hash")) };
+    let n: u64 = n
+        .parse()
+        .ok()
+        .filter(|n: &u64| n.is_power_of_two() && *n > 1)
+        .ok_or_else(|| fail("N is not a power of two"))?;
+    let (r, p): (u32, u32) = (r.parse().map_err(|_| fail("r"))?, p.parse().map_err(|_| fail("p"))?);
+    let expected = encoding::base64_any(digest)
+        .filter(|d| !d.is_empty() && d.len() <= 256)
+        .ok_or_else(|| fail("hash is not base64"))?;
+    let log_n = u8::try_from(n.trailing_zeros()).map_err(|_| fail("N"))?;
+    let derive = scrypt_key(salt.as_bytes().to_vec(), log_n, r, p, expected.len(), "django_scrypt", budget)?;
     check(move |password: &str| Ok(encoding::equal(&derive(password.as_bytes())?, &expected)))
 }
 

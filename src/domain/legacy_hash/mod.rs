@@ -118,7 +118,12 @@ pub struct Prepared<'a> {
 }
 
 impl Prepared<'_> {
+    /// An empty password never verifies, whatever the hash says: legacy stores hold hashes of "" (accounts made by
+    /// scripts, a password field left blank), and no such account may be taken over by leaving the field blank.
     pub fn verify(self, password: &str) -> Result<bool, HashError> {
+        if password.is_empty() {
+            return Ok(false);
+        }
         (self.check)(password)
     }
 }
@@ -143,6 +148,11 @@ pub const FORMATS: &[FormatInfo] = &[
     FormatInfo { name: "django_pbkdf2_sha256", description: "Django pbkdf2_sha256$iterations$salt$hash", params: "" },
     FormatInfo { name: "django_pbkdf2_sha1", description: "Django pbkdf2_sha1$iterations$salt$hash", params: "" },
     FormatInfo { name: "django_bcrypt_sha256", description: "Django bcrypt_sha256$ (bcrypt over the hex SHA-256 of the password)", params: "" },
+    FormatInfo { name: "django_bcrypt", description: "Django bcrypt$<bcrypt> (BCryptPasswordHasher: bcrypt of the password itself)", params: "" },
+    FormatInfo { name: "django_scrypt", description: "Django scrypt$N$salt$r$p$hash (ScryptPasswordHasher, Django 4.0+)", params: "" },
+    FormatInfo { name: "django_md5", description: "Django md5$salt$hex and md5$$hex (MD5PasswordHasher, UnsaltedMD5PasswordHasher; a bare 32-hex MD5 is format md5)", params: "" },
+    FormatInfo { name: "django_sha1", description: "Django sha1$salt$hex and sha1$$hex (SHA1PasswordHasher, UnsaltedSHA1PasswordHasher, up to Django 4.2)", params: "" },
+    FormatInfo { name: "django_crypt", description: "Django crypt$salt$<crypt string> (CryptPasswordHasher, up to Django 4.2)", params: "" },
     FormatInfo { name: "django_argon2", description: "Django argon2$argon2id$... / argon2$argon2i$...", params: "" },
     FormatInfo { name: "phpass", description: "phpass portable hashes $P$ (WordPress up to 6.7) and $H$ (phpBB3)", params: "" },
     FormatInfo { name: "wordpress", description: "WordPress 6.8+ $wp$2y$...: bcrypt over base64(HMAC-SHA384(key 'wp-sha384', password))", params: "" },
@@ -181,12 +191,20 @@ pub fn detect(hash: &str) -> Option<&'static str> {
         _ if starts("pbkdf2_sha1$") => "django_pbkdf2_sha1",
         _ if starts("bcrypt_sha256$") => "django_bcrypt_sha256",
         _ if starts("argon2$argon2") => "django_argon2",
+        _ if starts("bcrypt$$2") => "django_bcrypt",
+        _ if starts("scrypt$") => "django_scrypt",
+        _ if starts("md5$") => "django_md5",
+        _ if starts("sha1$") => "django_sha1",
+        _ if starts("crypt$") => "django_crypt",
         _ if starts("$P$") || starts("$H$") => "phpass",
         _ if starts("$wp$2") => "wordpress",
         _ if starts("$S$") => "drupal7",
         _ if h.starts_with('{') && h.contains("secretData") => "keycloak",
         _ if starts("{") => "ldap",
         _ if h.len() == 13 && h.bytes().all(|b| encoding::itoa64_index(b).is_some()) => "des_crypt",
+        // Django's (and many an old application's) unsalted MD5: what else 32 hex characters would be is unlikely to
+        // be stored as a password.
+        _ if h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()) => "md5",
         _ => return None,
     })
 }
@@ -222,6 +240,10 @@ fn dispatch<'a>(hash: &'a str, format: &str, params: &'a Value, budget: &Budget)
     let check = match format {
         "bcrypt" => bcrypt_family::bcrypt(hash),
         "django_bcrypt_sha256" => bcrypt_family::django_bcrypt_sha256(hash),
+        "django_bcrypt" => bcrypt_family::django_bcrypt(hash),
+        "django_scrypt" => memory_hard::django_scrypt(hash, budget),
+        "django_md5" | "django_sha1" => digests::django_salted(hash, format),
+        "django_crypt" => crypt_family::django_crypt(hash),
         "wordpress" => bcrypt_family::wordpress(hash),
         "argon2" => memory_hard::argon2(hash, budget),
         "django_argon2" => memory_hard::django_argon2(hash, budget),

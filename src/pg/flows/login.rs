@@ -96,6 +96,10 @@ fn equalize(spent: Spent, password: &str, params: argon2id::Argon2Params) {
 /// Checks the password locally, or — for a user the local store has no password for, in import mode — by asking
 /// the legacy store and migrating on success. Says which verifications a refusal has done.
 fn check_password(email: &str, password: &str, params: argon2id::Argon2Params) -> Result<(Verdict, Spent), AuthError> {
+    if password.is_empty() {
+        // Never verified, never sent to the legacy store (which might accept it); it still costs a refusal's work.
+        return Ok((Verdict::Refused(LoginStatus::InvalidCredentials), Spent::NOTHING));
+    }
     let budget = settings::hash_budget();
     let stored = storage::find_credentials(email);
     let facts = stored.as_ref().map(|c| StoredCredentials {

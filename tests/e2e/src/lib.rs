@@ -233,8 +233,11 @@ fn legacy_store_binary() -> std::path::PathBuf {
 /// A valid reference vector of a legacy hash format with a non-empty password (tests/vectors/legacy_hashes.json,
 /// made by the format's reference implementation): (password, hash, params).
 pub fn reference_vector(format: &str, nth: usize) -> (String, String, serde_json::Value) {
-    let all: Vec<serde_json::Value> =
+    let mut all: Vec<serde_json::Value> =
         serde_json::from_str(include_str!("../../vectors/legacy_hashes.json")).expect("vector file");
+    let django: Vec<serde_json::Value> =
+        serde_json::from_str(include_str!("../../vectors/django_hashes.json")).expect("Django vector file");
+    all.extend(django);
     let v = all
         .iter()
         .filter(|v| {
@@ -247,6 +250,17 @@ pub fn reference_vector(format: &str, nth: usize) -> (String, String, serde_json
         v["hash"].as_str().unwrap_or_default().into(),
         v["params"].clone(),
     )
+}
+
+/// A reference vector whose password is empty and which its implementation accepts: (password, hash, params).
+pub fn empty_password_vector(format: &str) -> (String, String, serde_json::Value) {
+    let all: Vec<serde_json::Value> =
+        serde_json::from_str(include_str!("../../vectors/legacy_hashes.json")).expect("vector file");
+    let v = all
+        .iter()
+        .find(|v| v["format"] == format && v["valid"] == true && v["password"] == "")
+        .unwrap_or_else(|| panic!("no empty-password vector for {format}"));
+    (String::new(), v["hash"].as_str().unwrap_or_default().into(), v["params"].clone())
 }
 
 /// The project's legacy HTTP store, running as a child process on 127.0.0.1.

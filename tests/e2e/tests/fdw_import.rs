@@ -75,7 +75,7 @@ fn first_login_verifies_each_legacy_format_and_migrates() {
     let mut app = f.db.member_of("trickle_app");
     for (format, email, password) in &f.users {
         assert_eq!(
-            login(&mut app, email, &format!("{password}-wrong")),
+            login(&mut app, email, &format!("not-{password}")),
             Ok((false, "invalid_credentials".into())),
             "{format}"
         );
@@ -219,4 +219,57 @@ fn get_user_flows_read_the_legacy_row() {
     assert_eq!(login(&mut app, &email, &password), Ok((true, "migrated".into())));
     // The signup's own event went with its failed transaction; the rest are committed.
     assert_eq!(events(&f.db, &email), ["profile_migrated", "migrated"]);
+}
+
+/// A Django `auth_user` table as Django 4.2's own hashers left it, one user per hasher, mapped with
+/// `hash_format: auto`: every encoded form is recognised, and users log in with their Django passwords.
+#[test]
+fn django_users_of_every_hasher_migrate_with_auto_detection() {
+    let legacy = LegacyDb::create(
+        "CREATE TABLE auth_user (id integer PRIMARY KEY, username varchar(150) NOT NULL UNIQUE, email varchar(254),
+                                 password varchar(128) NOT NULL, is_active boolean NOT NULL);",
+    );
+    let formats = [
+        "django_pbkdf2_sha256",
+        "django_argon2",
+        "django_bcrypt_sha256",
+        "django_bcrypt",
+        "django_scrypt",
+        "django_md5",
+        "django_sha1",
+        "django_crypt",
+        "md5",
+    ];
+    let mut users = Vec::new();
+    for (i, format) in formats.iter().enumerate() {
+        let (password, hash, _) = reference_vector(format, 0);
+        let email = format!("{format}@django.test");
+        legacy
+            .client()
+            .execute(
+                "INSERT INTO auth_user VALUES ($1, $2, $3, $4, true)",
+                &[&(i as i32 + 1), &format!("u{i}"), &email, &hash],
+            )
+            .unwrap();
+        users.push((email, password));
+    }
+    let db = TestDb::new("fdw_django");
+    legacy.attach_to(&db);
+    db.superuser()
+        .batch_execute(
+            r#"SELECT auth.configure_fdw_store('legacy.auth_user', '{"email": "email", "id": "id", "password_hash": "password",
+                                                                    "hash_format": "auto", "username": "username"}');
+               SELECT auth.set_import_mode(true);"#,
+        )
+        .unwrap();
+    let mut app = db.member_of("trickle_app");
+    for (email, password) in &users {
+        assert_eq!(
+            login(&mut app, email, &format!("not-{password}")),
+            Ok((false, "invalid_credentials".into())),
+            "{email}"
+        );
+        assert_eq!(login(&mut app, email, password), Ok((true, "migrated".into())), "{email}");
+        assert_eq!(login(&mut app, email, password), Ok((true, "authenticated".into())), "{email}");
+    }
 }

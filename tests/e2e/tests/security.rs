@@ -4,7 +4,7 @@
 //! comes back.
 
 use pg_trickle_e2e::postgres::Client;
-use pg_trickle_e2e::{connect_as, server_log, sqlstate, LegacyDb, TestDb};
+use pg_trickle_e2e::{connect_as, server_log, sqlstate, LegacyDb, LegacyHttpStore, TestDb};
 use serde_json::{json, Value};
 
 /// A login role of its own for one test (roles are cluster-wide; tests run in parallel).
@@ -358,4 +358,33 @@ fn secrets_reach_no_log_line() {
     let log = server_log();
     assert!(log.contains("configured the HTTP legacy store"), "pg_trickle logs store configurations");
     assert!(!log.contains(&marker), "a secret, password or hash reached the server log");
+}
+
+/// Legacy stores hold hashes of the empty password (script-made accounts, a blank field) and some stores accept
+/// it: nobody takes such an account over by leaving the password blank.
+#[test]
+fn an_empty_password_never_migrates_or_verifies() {
+    let store = LegacyHttpStore::start(&json!([{"user_id": "E-1", "email": "blank@legacy.test", "password": ""}]));
+    let db = TestDb::new("sec_empty_password");
+    db.import_from(&store.base_url, "");
+    let mut app = db.member_of("trickle_app");
+    let status: String = app.query_one("SELECT status FROM auth.login('blank@legacy.test', '')", &[]).unwrap().get(0);
+    assert_eq!(status, "invalid_credentials");
+    assert_eq!(store.requests("POST login"), 0, "an empty password is never sent to the legacy store");
+
+    // An imported hash of the empty password (bcrypt of "", as pyca/bcrypt made it) does not verify either.
+    let mut su = db.superuser();
+    let (_, empty_bcrypt, _) = pg_trickle_e2e::empty_password_vector("bcrypt");
+    let verified: bool =
+        su.query_one("SELECT auth.verify_legacy_hash('', $1, 'bcrypt')", &[&empty_bcrypt]).unwrap().get(0);
+    assert!(!verified);
+    su.execute(
+        "INSERT INTO auth.users (email, external_id, password_hash, password_format, source)
+         VALUES ('imported@example.org', 'i-1', $1, 'bcrypt', 'imported')",
+        &[&empty_bcrypt],
+    )
+    .unwrap();
+    let status: String =
+        app.query_one("SELECT status FROM auth.login('imported@example.org', '')", &[]).unwrap().get(0);
+    assert_eq!(status, "invalid_credentials");
 }
