@@ -22,7 +22,8 @@ pub struct LegacyProfile {
     pub picture: Option<String>,
     pub user_metadata: Map<String, Value>,
     pub app_metadata: Map<String, Value>,
-    /// Keycloak's `enabled`; a disabled legacy user is never migrated.
+    /// `enabled` (pg_trickle's contract, Keycloak), or not `blocked` (pg_trickle's contract, Auth0's word); a
+    /// disabled legacy user is never migrated.
     pub enabled: bool,
 }
 
@@ -100,7 +101,7 @@ pub fn parse_trickle_profile(body: &[u8], requested_email: &str) -> Result<Legac
         picture: optional_string(&obj, "picture")?,
         user_metadata: optional_object(&obj, "user_metadata")?,
         app_metadata: optional_object(&obj, "app_metadata")?,
-        enabled: true,
+        enabled: optional_bool(&obj, "enabled", true)? && !optional_bool(&obj, "blocked", false)?,
     })
 }
 
@@ -169,6 +170,20 @@ mod tests {
         assert_eq!(p.nickname.as_deref(), Some("countess"));
         assert_eq!(p.user_metadata["theme"], "dark");
         assert_eq!(p.app_metadata["plan"], "pro");
+    }
+
+    #[test]
+    fn trickle_profile_says_disabled_with_enabled_false_or_blocked_true() {
+        let parse = |extra: Value| {
+            let mut profile = json!({"user_id": "u-1", "email": "a@b.c"});
+            profile.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            parse_trickle_profile(&body(profile), "a@b.c").map(|p| p.enabled)
+        };
+        assert_eq!(parse(json!({})), Ok(true));
+        assert_eq!(parse(json!({"enabled": false})), Ok(false));
+        assert_eq!(parse(json!({"blocked": true})), Ok(false));
+        assert_eq!(parse(json!({"enabled": true, "blocked": false})), Ok(true));
+        assert!(parse(json!({"enabled": "no"})).is_err(), "not a boolean: an invalid answer");
     }
 
     #[test]

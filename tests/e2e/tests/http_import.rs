@@ -429,3 +429,26 @@ fn a_kept_alive_connection_closed_by_a_proxy_while_idle_is_not_used_again() {
     assert_eq!(login(&mut app, "nobody@legacy.test", "a-guess"), Ok((false, "invalid_credentials".into())));
     assert_eq!(store.requests("POST login"), 3, "each login reached the store once");
 }
+
+/// A disabled legacy account (`enabled: false` or `blocked: true` in the profile) gets no local account by any
+/// path: not by logging in, not through a password reset, not by an admin's migrate.
+#[test]
+fn a_disabled_legacy_account_never_becomes_a_local_one() {
+    let store = LegacyHttpStore::start(&json!([
+        {"user_id": "D-1", "email": "off@legacy.test", "password": "its-password", "enabled": false},
+        {"user_id": "D-2", "email": "blocked@legacy.test", "password": "its-password", "blocked": true}
+    ]));
+    let db = TestDb::new("http_disabled");
+    db.import_from(&store.base_url, "");
+    let mut app = db.member_of("trickle_app");
+    let mut admin = db.member_of("trickle_admin");
+    for email in ["off@legacy.test", "blocked@legacy.test"] {
+        assert_eq!(login(&mut app, email, "its-password"), Ok((false, "invalid_credentials".into())), "{email}");
+        let token: String = app.query_one("SELECT auth.create_password_reset($1)", &[&email]).unwrap().get(0);
+        let err = app.execute("SELECT auth.reset_password($1, 'a-brand-new-password')", &[&token]).unwrap_err();
+        assert_eq!(sqlstate(&err), "28000", "{email}: the token redeems nothing");
+        let err = admin.query_one("SELECT auth.migrate($1)", &[&email]).unwrap_err();
+        assert_eq!(sqlstate(&err), "P0002", "{email}");
+    }
+    assert_eq!(user_count(&db), 0);
+}

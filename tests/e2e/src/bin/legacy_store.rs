@@ -71,7 +71,6 @@ fn trickle_profile(user: &Value) -> Value {
     let mut profile = user.clone();
     if let Some(obj) = profile.as_object_mut() {
         obj.remove("password");
-        obj.remove("enabled");
     }
     profile
 }
