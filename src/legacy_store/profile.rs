@@ -22,6 +22,9 @@ pub struct LegacyProfile {
     pub picture: Option<String>,
     pub user_metadata: Map<String, Value>,
     pub app_metadata: Map<String, Value>,
+    /// Whether the answer said what the metadata is (empty included). A store that left the fields out has not:
+    /// the user is flagged for `auth.backfill_metadata` — never one whose metadata is known to be empty.
+    pub metadata_known: bool,
     /// `enabled` (pg_trickle's contract, Keycloak), or not `blocked` (pg_trickle's contract, Auth0's word); a
     /// disabled legacy user is never migrated.
     pub enabled: bool,
@@ -101,6 +104,7 @@ pub fn parse_trickle_profile(body: &[u8], requested_email: &str) -> Result<Legac
         picture: optional_string(&obj, "picture")?,
         user_metadata: optional_object(&obj, "user_metadata")?,
         app_metadata: optional_object(&obj, "app_metadata")?,
+        metadata_known: obj.contains_key("user_metadata") || obj.contains_key("app_metadata"),
         enabled: optional_bool(&obj, "enabled", true)? && !optional_bool(&obj, "blocked", false)?,
     })
 }
@@ -137,6 +141,7 @@ pub fn parse_keycloak_user(body: &[u8], requested_email: &str) -> Result<LegacyP
         nickname: None,
         picture: None,
         user_metadata: optional_object(&obj, "attributes")?,
+        metadata_known: ["attributes", "roles", "groups"].iter().any(|key| obj.contains_key(*key)),
         app_metadata,
         enabled: optional_bool(&obj, "enabled", true)?,
     })
@@ -184,6 +189,17 @@ mod tests {
         assert_eq!(parse(json!({"blocked": true})), Ok(false));
         assert_eq!(parse(json!({"enabled": true, "blocked": false})), Ok(true));
         assert!(parse(json!({"enabled": "no"})).is_err(), "not a boolean: an invalid answer");
+    }
+
+    #[test]
+    fn metadata_left_out_is_unknown_and_empty_metadata_is_known() {
+        let known = |v: Value| parse_trickle_profile(&body(v), "a@b.c").unwrap().metadata_known;
+        assert!(!known(json!({"user_id": "1", "email": "a@b.c"})));
+        assert!(known(json!({"user_id": "1", "email": "a@b.c", "user_metadata": {}})));
+        assert!(known(json!({"user_id": "1", "email": "a@b.c", "app_metadata": {"x": 1}})));
+        let keycloak = |v: Value| parse_keycloak_user(&body(v), "a@b.c").unwrap().metadata_known;
+        assert!(!keycloak(json!({"id": "1", "email": "a@b.c"})));
+        assert!(keycloak(json!({"id": "1", "email": "a@b.c", "attributes": {}})));
     }
 
     #[test]

@@ -250,6 +250,8 @@ fn profile_from_row(row: &storage::LegacyRow, requested: &str) -> Result<LegacyP
         picture,
         user_metadata: object(&row.user_metadata, "user_metadata")?,
         app_metadata: object(&row.app_metadata, "app_metadata")?,
+        // The row was read whole: NULL or empty metadata is what the legacy database holds.
+        metadata_known: true,
         enabled: true,
     })
 }

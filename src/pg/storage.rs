@@ -351,7 +351,7 @@ pub fn save_http_store(row: &ImportConfigRow) {
 /// user holding the same username or legacy id) got there first. Returns the id and profile.
 pub fn insert_migrated_user(p: &LegacyProfile, password_hash: Option<&str>) -> Option<(Uuid, JsonB)> {
     let (name, sql) = query!("insert_migrated_user");
-    let args: [DatumWithOid; 12] = [
+    let args: [DatumWithOid; 13] = [
         p.email.as_str().into(),
         p.email_verified.into(),
         p.external_id.as_str().into(),
@@ -364,6 +364,7 @@ pub fn insert_migrated_user(p: &LegacyProfile, password_hash: Option<&str>) -> O
         JsonB(serde_json::Value::Object(p.user_metadata.clone())).into(),
         JsonB(serde_json::Value::Object(p.app_metadata.clone())).into(),
         password_hash.into(),
+        (!p.metadata_known).into(),
     ];
     or_internal(
         name,
@@ -654,6 +655,7 @@ pub fn incomplete_metadata(limit: i64) -> Vec<String> {
 }
 
 /// Merges re-read legacy metadata under the local one; returns the profile (None: no such user).
-pub fn backfill_metadata(email: &str, user_metadata: JsonB, app_metadata: JsonB) -> Option<JsonB> {
-    write_one(query!("backfill_metadata"), &[email.into(), user_metadata.into(), app_metadata.into()])
+/// `known`: the store said what the metadata is (empty included); only then does the flag clear.
+pub fn backfill_metadata(email: &str, user_metadata: JsonB, app_metadata: JsonB, known: bool) -> Option<JsonB> {
+    write_one(query!("backfill_metadata"), &[email.into(), user_metadata.into(), app_metadata.into(), known.into()])
 }

@@ -102,18 +102,19 @@ pub struct BackfillReport {
 enum Refill {
     /// The store no longer knows the email.
     NotInStore,
-    /// The local profile after the merge, and whether the store had any metadata to give.
-    Merged { profile: JsonB, store_had_metadata: bool },
+    /// The local profile after the merge, and whether the store said what the metadata is (empty included).
+    Merged { profile: JsonB, metadata_known: bool },
 }
 
 /// Re-reads one migrated user's profile from the legacy store (getUser) and merges its metadata under
 /// what the application has written since.
 fn refill(store: &LegacyStore, email: &str) -> Result<Refill, AuthError> {
     let Some(legacy) = legacy::get_user(store, email)? else { return Ok(Refill::NotInStore) };
-    let store_had_metadata = !legacy.user_metadata.is_empty() || !legacy.app_metadata.is_empty();
+    let metadata_known = legacy.metadata_known;
     let object = |m: &serde_json::Map<String, serde_json::Value>| JsonB(serde_json::Value::Object(m.clone()));
-    match storage::backfill_metadata(email, object(&legacy.user_metadata), object(&legacy.app_metadata)) {
-        Some(profile) => Ok(Refill::Merged { profile, store_had_metadata }),
+    match storage::backfill_metadata(email, object(&legacy.user_metadata), object(&legacy.app_metadata), metadata_known)
+    {
+        Some(profile) => Ok(Refill::Merged { profile, metadata_known }),
         None => Err(AuthError::UserNotFound),
     }
 }
@@ -129,8 +130,8 @@ pub fn backfill_metadata(batch_size: i64) -> Result<BackfillReport, AuthError> {
         report.checked += 1;
         match refill(&store, &email)? {
             Refill::NotInStore => report.not_in_store += 1,
-            Refill::Merged { store_had_metadata: false, .. } => report.still_missing += 1,
-            Refill::Merged { store_had_metadata: true, .. } => report.repaired += 1,
+            Refill::Merged { metadata_known: false, .. } => report.still_missing += 1,
+            Refill::Merged { metadata_known: true, .. } => report.repaired += 1,
         }
     }
     Ok(report)
