@@ -27,3 +27,18 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'login_stats_wrapper';
 REVOKE ALL ON FUNCTION auth.stats() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.stats() TO trickle_admin;
+
+-- New: auth.check_store(), for admins, says what a login and a look-up would meet at the legacy store.
+CREATE FUNCTION auth."check_store"(
+	"sample_email" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"item" TEXT,  /* String */
+	"ok" bool,  /* bool */
+	"detail" TEXT  /* String */
+)
+VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'check_store_wrapper';
+REVOKE ALL ON FUNCTION auth.check_store(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.check_store(text) TO trickle_admin;

@@ -41,6 +41,7 @@ GRANT EXECUTE ON FUNCTION
     auth.migration_progress(),
     auth.unmigrated_users(bigint),
     auth.disconnect_check(),
+    auth.check_store(text),
     auth.disconnect_external_store(),
     auth.reconnect_external_store(),
     auth.verify_legacy_hash(text, text, text, jsonb),

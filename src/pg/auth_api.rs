@@ -514,6 +514,20 @@ pub mod auth {
         Ok(TableIterator::once(flows::disconnect_check()?))
     }
 
+    /// Admin: checks the configured legacy store, one line per item (configuration, reachability and TLS, request
+    /// credentials, the not-found answer, `sample_email`'s profile, the count, for FDW the reader, relation and hash
+    /// format). Nothing is migrated or recorded.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn check_store(
+        sample_email: default!(Option<&str>, "NULL"),
+    ) -> Result<TableIterator<'static, (name!(item, String), name!(ok, bool), name!(detail, String))>, ErrorReport>
+    {
+        let sample_email = sample_email.map(|e| bounded(Some(e), "sample_email")).transpose()?;
+        let lines = flows::check_store(sample_email)?;
+        Ok(TableIterator::new(lines.into_iter().map(|l| (l.item.to_string(), l.ok, l.detail))))
+    }
+
     /// Admin: the legacy store goes quiet, import mode stays; returns the store kind disconnected.
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]

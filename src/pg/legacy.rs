@@ -284,6 +284,17 @@ fn fdw_login(fdw: &FdwStore, email: &str, password: &str) -> Result<LoginAnswer,
     }
 }
 
+/// The canonical format of one stored hash (parsed and bounded, not verified), or the class of what is wrong with
+/// it; None when no row has a hash.
+pub fn sample_hash_format(fdw: &FdwStore) -> Option<Result<&'static str, &'static str>> {
+    let (hash, format, params) =
+        privilege::as_reader(fdw.reader, || storage::legacy_hash_sample(&fdw.hash_sample_sql))?;
+    let params = params.map(|p| p.0).unwrap_or_default();
+    let prepared =
+        legacy_hash::prepare(&hash, format.as_deref().unwrap_or("auto"), &params, &crate::pg::settings::hash_budget());
+    Some(prepared.map(|p| p.format).map_err(|err| err.class()))
+}
+
 /// Verifies `password` against one of the store's own hashes and ignores the result: what a failed login of a
 /// legacy user costs, spent where there is no legacy user (an unknown email, a locked one, a local user's wrong
 /// password in import mode). The sample is read once per backend and store (one row, as the reader); a relation

@@ -185,7 +185,15 @@ pub fn configure_fdw_store(
         checked.relation_name,
         storage::role_name(reader)
     );
+    offer_check();
     Ok(())
+}
+
+/// Says how to check a store just configured: a wrong address or secret otherwise shows only as failed logins.
+fn offer_check() {
+    pgrx::notice!(
+        "pg_trickle: SELECT * FROM auth.check_store() checks the legacy store (add a known email to see a profile)"
+    );
 }
 
 /// The role a legacy relation is read as: the one named, else the caller — or, for a superuser caller,
@@ -263,6 +271,7 @@ pub fn configure_http_store(row: storage::ImportConfigRow) -> Result<(), AuthErr
         row.http_base_url.as_deref().unwrap_or_default(),
         if row.http_allow_insecure { " (plain http allowed explicitly)" } else { "" }
     );
+    offer_check();
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 use super::account::*;
 use crate::domain::email::normalize_email;
 use crate::domain::error::AuthError;
-use crate::legacy_store::fdw;
+use crate::legacy_store::{fdw, StoreError};
 use crate::pg::legacy::{self, LegacyStore};
 use crate::pg::storage;
 use pgrx::JsonB;
@@ -149,4 +149,96 @@ pub fn repair_user(raw_email: &str) -> Result<JsonB, AuthError> {
         Refill::Merged { profile, .. } => Ok(profile),
         Refill::NotInStore => Err(AuthError::UserNotFound),
     }
+}
+
+/// One line of `auth.check_store()`.
+pub struct StoreCheck {
+    pub item: &'static str,
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// An address no legacy store holds (`.invalid` is reserved, RFC 2606): what the store answers about it shows
+/// whether it is reachable, accepts pg_trickle's own credentials and speaks the contract.
+const PROBE_EMAIL: &str = "pg-trickle-check@example.invalid";
+
+/// Admin: asks the configured legacy store what a login and a look-up would, and says what went wrong where: for
+/// an HTTP store reachability and TLS, pg_trickle's request credentials, the contract's not-found answer, a known
+/// user's profile (`sample_email`), the count endpoint and the round trip; for an FDW store its reader role, the
+/// relation and the hash format of a sample row. Nothing is migrated or recorded.
+pub fn check_store(sample_email: Option<&str>) -> Result<Vec<StoreCheck>, AuthError> {
+    let line = |item, ok, detail: String| StoreCheck { item, ok, detail };
+    let store = match legacy::configured_store(false) {
+        Ok(LegacyStore::Off) => return Ok(vec![line("configuration", false, "no legacy store is configured".into())]),
+        Ok(store) => store,
+        Err(err) => return Ok(vec![line("configuration", false, err.to_string())]),
+    };
+    let mut lines = vec![line("configuration", true, format!("{} store", store.adapter()))];
+    match &store {
+        LegacyStore::Http(_) => {
+            let started = std::time::Instant::now();
+            let probe = legacy::get_user(&store, PROBE_EMAIL);
+            let round_trip = started.elapsed().as_secs_f64() * 1000.0;
+            let reached = !matches!(
+                probe,
+                Err(AuthError::LegacyStore(
+                    StoreError::Unreachable(_) | StoreError::Timeout(_) | StoreError::ConnectionFailed(_)
+                ))
+            );
+            lines.push(match &probe {
+                Err(err) if !reached => line("reachable", false, err.to_string()),
+                _ => line("reachable", true, format!("answered in {round_trip:.1} ms")),
+            });
+            if reached {
+                lines.push(match &probe {
+                    Err(AuthError::LegacyStore(StoreError::RequestRefused)) => {
+                        line("request credentials", false, "refused (HTTP 401 with WWW-Authenticate)".into())
+                    }
+                    _ => line("request credentials", true, "accepted".into()),
+                });
+                lines.push(match probe {
+                    Ok(None) => line("unknown user", true, "answered as not found".into()),
+                    Ok(Some(_)) => line("unknown user", false, format!("the store returned a user for {PROBE_EMAIL}")),
+                    Err(AuthError::LegacyStore(StoreError::RequestRefused)) => {
+                        line("unknown user", false, "not asked: the request credentials were refused".into())
+                    }
+                    Err(err) => line("unknown user", false, err.to_string()),
+                });
+            }
+            if let Some(raw) = sample_email {
+                let email = normalize_email(raw)?;
+                lines.push(match legacy::get_user(&store, &email) {
+                    Ok(Some(profile)) => line(
+                        "sample user",
+                        profile.enabled,
+                        format!(
+                            "profile with legacy id, {}{}",
+                            if profile.metadata_known { "metadata" } else { "no metadata (flagged for backfill)" },
+                            if profile.enabled { "" } else { "; the account is disabled" }
+                        ),
+                    ),
+                    Ok(None) => line("sample user", false, "not found".into()),
+                    Err(err) => line("sample user", false, err.to_string()),
+                });
+            }
+            lines.push(match legacy::count_users(&store) {
+                Ok(Some(n)) => line("user count", true, format!("{n} users")),
+                Ok(None) => line("user count", true, "not offered: progress shows no legacy totals".into()),
+                Err(err) => line("user count", false, err.to_string()),
+            });
+        }
+        LegacyStore::Fdw(fdw) => {
+            lines.push(line("reader role", true, storage::role_name(fdw.reader)));
+            // Errors of the legacy database itself (down, no user mapping) are PostgreSQL's own and end the call.
+            let count = legacy::count_users(&store)?.unwrap_or(0);
+            lines.push(line("relation", true, format!("{} readable as the reader: {count} rows", fdw.relation)));
+            lines.push(match legacy::sample_hash_format(fdw) {
+                Some(Ok(format)) => line("hash format", true, format!("a sample row's hash is {format}")),
+                Some(Err(problem)) => line("hash format", false, format!("a sample row's hash is {problem}")),
+                None => line("hash format", count == 0, "no row has a password hash".into()),
+            });
+        }
+        LegacyStore::Off => {}
+    }
+    Ok(lines)
 }

@@ -273,3 +273,20 @@ fn django_users_of_every_hasher_migrate_with_auto_detection() {
         assert_eq!(login(&mut app, email, password), Ok((true, "authenticated".into())), "{email}");
     }
 }
+
+#[test]
+fn check_store_reads_the_relation_as_its_reader_and_names_a_sample_hash_format() {
+    let f = fixture("fdw_check_store");
+    let lines: Vec<(String, bool, String)> =
+        f.db.member_of("trickle_admin")
+            .query("SELECT item, ok, detail FROM auth.check_store()", &[])
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+    let items: Vec<&str> = lines.iter().map(|(item, ..)| item.as_str()).collect();
+    assert_eq!(items, ["configuration", "reader role", "relation", "hash format"], "{lines:?}");
+    assert!(lines.iter().all(|(_, ok, _)| *ok), "{lines:?}");
+    assert!(lines.iter().any(|(item, _, detail)| item == "reader role" && detail == "trickle_admin"), "{lines:?}");
+    assert!(lines.iter().any(|(item, _, detail)| item == "relation" && detail.ends_with("11 rows")), "{lines:?}");
+}

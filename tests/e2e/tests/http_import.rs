@@ -452,3 +452,46 @@ fn a_disabled_legacy_account_never_becomes_a_local_one() {
     }
     assert_eq!(user_count(&db), 0);
 }
+
+fn check_store(c: &mut Client, sample: Option<&str>) -> Vec<(String, bool, String)> {
+    c.query("SELECT item, ok, detail FROM auth.check_store($1)", &[&sample])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+}
+
+fn failing(lines: &[(String, bool, String)]) -> Vec<&str> {
+    lines.iter().filter(|(_, ok, _)| !ok).map(|(item, ..)| item.as_str()).collect()
+}
+
+/// An admin sees what a wrong address, a wrong service secret or a healthy store looks like, without any login.
+#[test]
+fn check_store_tells_a_wrong_secret_from_a_dead_store_and_a_healthy_one() {
+    let store = LegacyHttpStore::start_with(&legacy_users(), &["--bearer", "the-service-token"]);
+    let db = TestDb::new("http_check_store");
+    db.import_from(&store.base_url, "auth_kind => 'bearer', auth_secret => 'the-service-token'");
+    let mut admin = db.member_of("trickle_admin");
+    let healthy = check_store(&mut admin, Some("ada@legacy.test"));
+    let items: Vec<&str> = healthy.iter().map(|(item, ..)| item.as_str()).collect();
+    assert_eq!(
+        items,
+        ["configuration", "reachable", "request credentials", "unknown user", "sample user", "user count"]
+    );
+    assert!(failing(&healthy).is_empty(), "{healthy:?}");
+    assert!(healthy.iter().any(|(item, _, detail)| item == "user count" && detail == "3 users"), "{healthy:?}");
+
+    db.import_from(&store.base_url, "auth_kind => 'bearer', auth_secret => 'a-stale-token'");
+    let stale = check_store(&mut admin, None);
+    assert_eq!(failing(&stale), ["request credentials", "unknown user", "user count"], "{stale:?}");
+    assert!(!format!("{stale:?}").contains("stale-token"), "no secret in the report");
+
+    db.import_from("http://127.0.0.1:9", "");
+    let dead = check_store(&mut admin, None);
+    assert_eq!(failing(&dead), ["reachable", "user count"], "{dead:?}");
+
+    let err = db.member_of("trickle_app").query("SELECT * FROM auth.check_store()", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "42501");
+    assert_eq!(store.requests("POST login"), 0, "checking logs nobody in");
+    assert_eq!(user_count(&db), 0, "and migrates nobody");
+}
