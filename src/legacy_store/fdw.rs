@@ -30,6 +30,24 @@ pub struct ColumnMapping {
     pub app_metadata: Metadata,
 }
 
+/// How the json columns of a legacy row come back: as jsonb, to be staged and joined in SQL (bulk import), or as
+/// text for the backend to read itself (a login's look-up), so that JSON serde_json cannot read — nested deeper
+/// than 128 levels, a number beyond a double — is an error of that row alone, never a panic.
+#[derive(Debug, Clone, Copy)]
+enum JsonAs {
+    Jsonb,
+    Text,
+}
+
+impl JsonAs {
+    fn cast(self, jsonb_expression: String) -> String {
+        match self {
+            JsonAs::Jsonb => jsonb_expression,
+            JsonAs::Text => format!("({jsonb_expression})::text"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HashFormat {
     /// One format for every row (a name from auth.legacy_hash_formats(), or `auto`).
@@ -194,8 +212,9 @@ impl ColumnMapping {
         out
     }
 
-    /// The hash, its format and its parameters as `text, text, jsonb` select expressions.
-    fn hash_expressions(&self) -> [String; 3] {
+    /// The hash, its format and its parameters as `text, text, jsonb` select expressions (the parameters as text
+    /// with `JsonAs::Text`).
+    fn hash_expressions(&self, json: JsonAs) -> [String; 3] {
         let format = match &self.hash_format {
             HashFormat::Fixed(f) => format!("{}::text", quote_literal(f)),
             HashFormat::Column(c) => format!("({})::text", quote_ident(c)),
@@ -205,14 +224,14 @@ impl ColumnMapping {
             HashParams::Fixed(m) => format!("{}::jsonb", quote_literal(&Value::Object(m.clone()).to_string())),
             HashParams::Column(c) => format!("({})::jsonb", quote_ident(c)),
         };
-        [format!("({})::text", quote_ident(&self.password_hash)), format, params]
+        [format!("({})::text", quote_ident(&self.password_hash)), format, json.cast(params)]
     }
 
     /// The select list that turns one legacy row into pg_trickle's shape, columns in `ROW_COLUMNS` order.
-    fn select_list(&self) -> String {
+    fn select_list(&self, json: JsonAs) -> String {
         let text = |c: &str| format!("({})::text", quote_ident(c));
         let optional_text = |c: &Option<String>| c.as_deref().map(text).unwrap_or_else(|| "NULL::text".into());
-        let [hash, format, params] = self.hash_expressions();
+        let [hash, format, params] = self.hash_expressions(json);
         let verified = self
             .email_verified
             .as_deref()
@@ -239,8 +258,8 @@ impl ColumnMapping {
             optional_text(&self.family_name),
             optional_text(&self.nickname),
             optional_text(&self.picture),
-            meta(&self.user_metadata),
-            meta(&self.app_metadata),
+            json.cast(meta(&self.user_metadata)),
+            json.cast(meta(&self.app_metadata)),
         ]
         .join(", ")
     }
@@ -255,20 +274,20 @@ impl ColumnMapping {
         } else {
             format!("{column} = $1")
         };
-        format!("SELECT {} FROM {relation} WHERE {predicate} LIMIT 2", self.select_list())
+        format!("SELECT {} FROM {relation} WHERE {predicate} LIMIT 2", self.select_list(JsonAs::Text))
     }
 
-    /// Some row's hash, format and parameters (`text, text, jsonb`): what verifying a legacy user's password
+    /// Some row's hash, format and parameters (`text, text, text`): what verifying a legacy user's password
     /// costs in this store, for logins that must cost as much without one (see `crate::pg::legacy`).
     pub fn hash_sample_sql(&self, relation: &str) -> String {
-        let [hash, format, params] = self.hash_expressions();
+        let [hash, format, params] = self.hash_expressions(JsonAs::Text);
         let column = quote_ident(&self.password_hash);
         format!("SELECT {hash}, {format}, {params} FROM {relation} WHERE {column} IS NOT NULL LIMIT 1")
     }
 
     /// Every row, for bulk import (with a NULL preset rejection reason, see `staging_sql`).
     pub fn scan_sql(&self, relation: &str) -> String {
-        format!("SELECT {}, NULL::text FROM {relation}", self.select_list())
+        format!("SELECT {}, NULL::text FROM {relation}", self.select_list(JsonAs::Jsonb))
     }
 }
 
@@ -384,9 +403,9 @@ mod tests {
         let m = ColumnMapping::from_json(&minimal()).unwrap();
         assert_eq!(
             m.lookup_sql("legacy.users"),
-            "SELECT (\"uid\")::text, (\"mail\")::text, (\"pw\")::text, 'bcrypt'::text, NULL::jsonb, false, NULL::text, \
-             NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, '{}'::jsonb, '{}'::jsonb FROM legacy.users \
-             WHERE \"mail\" = $1 LIMIT 2"
+            "SELECT (\"uid\")::text, (\"mail\")::text, (\"pw\")::text, 'bcrypt'::text, (NULL::jsonb)::text, false, \
+             NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, ('{}'::jsonb)::text, \
+             ('{}'::jsonb)::text FROM legacy.users WHERE \"mail\" = $1 LIMIT 2"
         );
     }
 
@@ -396,7 +415,7 @@ mod tests {
         j["hash_params"] = json!({"salt": "s"});
         assert_eq!(
             ColumnMapping::from_json(&j).unwrap().hash_sample_sql("legacy.users"),
-            "SELECT (\"pw\")::text, 'bcrypt'::text, '{\"salt\":\"s\"}'::jsonb FROM legacy.users WHERE \"pw\" IS NOT NULL LIMIT 1"
+            "SELECT (\"pw\")::text, 'bcrypt'::text, ('{\"salt\":\"s\"}'::jsonb)::text FROM legacy.users WHERE \"pw\" IS NOT NULL LIMIT 1"
         );
     }
 

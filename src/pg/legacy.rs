@@ -232,10 +232,13 @@ fn profile_from_row(row: &storage::LegacyRow, requested: &str) -> Result<LegacyP
     if email != requested {
         return Err(invalid("the email differs from the one requested"));
     }
-    let object = |j: &Option<pgrx::JsonB>, what: &str| match j.as_ref().map(|j| &j.0) {
-        None | Some(serde_json::Value::Null) => Ok(serde_json::Map::new()),
-        Some(serde_json::Value::Object(m)) => Ok(m.clone()),
-        Some(_) => Err(invalid(&format!("{what} is not a JSON object"))),
+    let object = |j: &storage::LegacyJson, what: &str| match j {
+        Ok(None | Some(serde_json::Value::Null)) => Ok(serde_json::Map::new()),
+        Ok(Some(serde_json::Value::Object(m))) => Ok(m.clone()),
+        Ok(Some(_)) => Err(invalid(&format!("{what} is not a JSON object"))),
+        Err(_) => {
+            Err(invalid(&format!("{what} is JSON nested deeper than 128 levels or with a number beyond a double")))
+        }
     };
     let [username, name, given_name, family_name, nickname, picture] = row.texts.clone();
     Ok(LegacyProfile {
@@ -276,7 +279,9 @@ fn fdw_login(fdw: &FdwStore, email: &str, password: &str) -> Result<LoginAnswer,
         HashFormat::Fixed(f) => f.as_str(),
         HashFormat::Column(_) => row.hash_format.as_deref().unwrap_or("auto"),
     };
-    let params = row.hash_params.as_ref().map(|p| p.0.clone()).unwrap_or_default();
+    let Ok(params) = row.hash_params.clone().map(Option::unwrap_or_default) else {
+        return rejected(Rejection::UnverifiableHash("bad_param"));
+    };
     match verify_hash(password, hash, format, &params) {
         Ok(true) => Ok(LoginAnswer::Accepted(Box::new(profile_from_row(&row, email)?))),
         Ok(false) => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
@@ -289,7 +294,7 @@ fn fdw_login(fdw: &FdwStore, email: &str, password: &str) -> Result<LoginAnswer,
 pub fn sample_hash_format(fdw: &FdwStore) -> Option<Result<&'static str, &'static str>> {
     let (hash, format, params) =
         privilege::as_reader(fdw.reader, || storage::legacy_hash_sample(&fdw.hash_sample_sql))?;
-    let params = params.map(|p| p.0).unwrap_or_default();
+    let Ok(params) = params.map(Option::unwrap_or_default) else { return Some(Err("bad_param")) };
     let prepared =
         legacy_hash::prepare(&hash, format.as_deref().unwrap_or("auto"), &params, &crate::pg::settings::hash_budget());
     Some(prepared.map(|p| p.format).map_err(|err| err.class()))
@@ -309,7 +314,7 @@ pub fn burn_legacy_verification(fdw: &FdwStore, password: &str) {
             let sample = sample.map(|(hash, format, params)| HashSample {
                 hash,
                 format: format.unwrap_or_else(|| "auto".into()),
-                params: params.map(|p| p.0).unwrap_or_default(),
+                params: params.ok().flatten().unwrap_or_default(),
             });
             *cached = Some((fdw.hash_sample_sql.clone(), fdw.reader, sample));
         }

@@ -120,9 +120,10 @@ fn store_error_code(err: &StoreError) -> (PgSqlErrorCode, Option<&'static str>) 
             ERRCODE_SQLSERVER_REJECTED_ESTABLISHMENT_OF_SQLCONNECTION,
             Some("Check auth_kind, auth_secret and hmac_secret in auth.configure_http_store()."),
         ),
-        StoreError::InvalidAnswer(_) | StoreError::AnswerTooLarge(_) => {
-            (ERRCODE_PROTOCOL_VIOLATION, Some("The legacy store must follow docs/http-contract.md."))
-        }
+        StoreError::InvalidAnswer(_) | StoreError::AnswerTooLarge(_) => (
+            ERRCODE_PROTOCOL_VIOLATION,
+            Some("An HTTP store must follow docs/http-contract.md; an FDW row, docs/fdw-adapter.md."),
+        ),
         StoreError::InvalidConfig(_) => (ERRCODE_INVALID_PARAMETER_VALUE, None),
         StoreError::Interrupted => (ERRCODE_QUERY_CANCELED, None),
     }

@@ -404,18 +404,29 @@ pub fn check_legacy_lookup(sql: &str) {
     or_internal("legacy look-up check", Spi::connect(|c| c.prepare(sql, &[pg_sys::TEXTOID.into()]).map(drop)));
 }
 
-/// One legacy user row, in the order of `legacy_store::fdw::ROW_COLUMNS`.
+/// A json column of a legacy row, read by serde_json; Err when it cannot be (nested deeper than 128 levels, a number
+/// beyond a double): an error of that row alone.
+pub type LegacyJson = Result<Option<serde_json::Value>, UnreadableJson>;
+
+#[derive(Debug, Clone, Copy)]
+pub struct UnreadableJson;
+
+fn legacy_json(text: Option<String>) -> LegacyJson {
+    text.map(|t| serde_json::from_str(&t).map_err(|_| UnreadableJson)).transpose()
+}
+
+/// One legacy user row, in the order of `legacy_store::fdw::ROW_COLUMNS` (json columns come as text).
 pub struct LegacyRow {
     pub legacy_id: Option<String>,
     pub email: Option<String>,
     pub password_hash: Option<String>,
     pub hash_format: Option<String>,
-    pub hash_params: Option<JsonB>,
+    pub hash_params: LegacyJson,
     pub email_verified: bool,
     /// username, name, given_name, family_name, nickname, picture.
     pub texts: [Option<String>; 6],
-    pub user_metadata: Option<JsonB>,
-    pub app_metadata: Option<JsonB>,
+    pub user_metadata: LegacyJson,
+    pub app_metadata: LegacyJson,
 }
 
 /// Runs the mapping's look-up (built by `legacy_store::fdw`: identifiers quoted, the email bound as $1).
@@ -432,11 +443,11 @@ pub fn legacy_rows(sql: &str, email: &str) -> Vec<LegacyRow> {
                     email: text(2)?,
                     password_hash: text(3)?,
                     hash_format: text(4)?,
-                    hash_params: row.get::<JsonB>(5)?,
+                    hash_params: legacy_json(text(5)?),
                     email_verified: row.get::<bool>(6)?.unwrap_or(false),
                     texts: [text(7)?, text(8)?, text(9)?, text(10)?, text(11)?, text(12)?],
-                    user_metadata: row.get::<JsonB>(13)?,
-                    app_metadata: row.get::<JsonB>(14)?,
+                    user_metadata: legacy_json(text(13)?),
+                    app_metadata: legacy_json(text(14)?),
                 });
             }
             Ok(out)
@@ -446,13 +457,13 @@ pub fn legacy_rows(sql: &str, email: &str) -> Vec<LegacyRow> {
 
 /// Runs the mapping's hash sample (`legacy_store::fdw::ColumnMapping::hash_sample_sql`): one row's hash, format
 /// and parameters, or None for a relation without hashes.
-pub fn legacy_hash_sample(sql: &str) -> Option<(String, Option<String>, Option<JsonB>)> {
+pub fn legacy_hash_sample(sql: &str) -> Option<(String, Option<String>, LegacyJson)> {
     or_internal(
         "legacy hash sample",
         Spi::connect(|c| {
             let Some(row) = c.select(sql, Some(1), &[])?.next() else { return Ok(None) };
             let Some(hash) = row.get::<String>(1)? else { return Ok(None) };
-            Ok(Some((hash, row.get::<String>(2)?, row.get::<JsonB>(3)?)))
+            Ok(Some((hash, row.get::<String>(2)?, legacy_json(row.get::<String>(3)?))))
         }),
     )
 }

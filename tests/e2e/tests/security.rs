@@ -388,3 +388,40 @@ fn an_empty_password_never_migrates_or_verifies() {
         app.query_one("SELECT status FROM auth.login('imported@example.org', '')", &[]).unwrap().get(0);
     assert_eq!(status, "invalid_credentials");
 }
+
+/// A hostile legacy row whose JSON PostgreSQL stores but serde_json cannot read (nested 200 levels) fails that
+/// user's login with a clear 08P01, never an internal error, and nobody else's.
+#[test]
+fn unreadable_json_in_one_legacy_row_affects_that_user_only() {
+    let (password, hash, _) = pg_trickle_e2e::reference_vector("md5_crypt", 0);
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let legacy =
+        LegacyDb::create("CREATE TABLE users (uid int PRIMARY KEY, mail text, pw text, prefs jsonb, params jsonb);");
+    legacy
+        .client()
+        .execute(
+            "INSERT INTO users VALUES (1, 'deep@legacy.test', $1, json_build_object('x', $2::text::jsonb), NULL),
+                                      (2, 'fine@legacy.test', $1, '{}', NULL),
+                                      (3, 'params@legacy.test', $1, '{}', $2::text::jsonb)",
+            &[&hash, &deep],
+        )
+        .unwrap();
+    let db = TestDb::new("sec_deep_legacy_json");
+    legacy.attach_to(&db);
+    db.superuser()
+        .batch_execute(
+            r#"SELECT auth.configure_fdw_store('legacy.users', '{"email": "mail", "id": "uid", "password_hash": "pw",
+                 "hash_format": "md5_crypt", "user_metadata": "prefs", "hash_params_column": "params"}');
+               SELECT auth.set_import_mode(true);"#,
+        )
+        .unwrap();
+    let mut app = db.member_of("trickle_app");
+    let err = app.query_one("SELECT status FROM auth.login('deep@legacy.test', $1)", &[&password]).unwrap_err();
+    assert_eq!(sqlstate(&err), "08P01", "{err:?}");
+    let status: String =
+        app.query_one("SELECT status FROM auth.login('params@legacy.test', $1)", &[&password]).unwrap().get(0);
+    assert_eq!(status, "invalid_credentials", "unreadable hash parameters: the hash cannot be verified");
+    let status: String =
+        app.query_one("SELECT status FROM auth.login('fine@legacy.test', $1)", &[&password]).unwrap().get(0);
+    assert_eq!(status, "migrated");
+}
