@@ -75,6 +75,19 @@ read -r tps2 lat2 < <(pgbench_run login_ok 2)
 bare_after=$(bare_verify_ms)
 bare_ms=$(median "$bare_before" "$bare_after")
 echo "    bare verify median: ${bare_before} ms before, ${bare_after} ms after"
+say "backend memory (RssAnon) fresh, after 1 login and after 1,000, with pg_trickle.keep_hash_memory on and off"
+backend_memory() { # on|off -> "fresh one thousand ok_logins" (KiB, KiB, KiB, count)
+  "$bindir/psql" "${conn[@]}" -d trickle_bench -v ON_ERROR_STOP=1 -v keep="$1" -v password=bench-password-1 \
+    -f bench/backend_memory.sql | tail -n 1
+}
+read -r mem_on_fresh mem_on_one mem_on_thousand mem_on_ok < <(backend_memory on)
+read -r mem_off_fresh mem_off_one mem_off_thousand mem_off_ok < <(backend_memory off)
+[ "$mem_on_ok" = 999 ] && [ "$mem_off_ok" = 999 ] || { echo "the memory runs' logins failed" >&2; exit 1; }
+say "auth.login with pg_trickle.keep_hash_memory = off: 1 client (${duration}s)"
+"$bindir/psql" "${conn[@]}" -d postgres -c "ALTER DATABASE trickle_bench SET pg_trickle.keep_hash_memory = off" >/dev/null
+read -r _ lat_give_back < <(pgbench_run login_ok 1)
+"$bindir/psql" "${conn[@]}" -d postgres -c "ALTER DATABASE trickle_bench RESET pg_trickle.keep_hash_memory" >/dev/null
+
 say "logins on a hot standby: the primary alone with 2 clients, then primary and standby with 1 client each"
 bash scripts/cluster.sh standby bench-standby "$standby_port" "$port" shared_preload_libraries=pg_trickle
 for _ in $(seq 100); do
@@ -223,11 +236,14 @@ done <<<"$legacy_rows"
 
 python3 - "$bare_ms" "$tps1" "$lat1" "$tps2" "$lat2" "$lat_wrong" "$lat_unknown" "$lat_async" \
   "$store_rt" "$migration_ms" "$mtps1" "$mtps2" "$migration_async_ms" "$ptps" "$plat" "$stps" "$slat" \
-  "$http_classes" "$fdw_classes" <<'PY'
+  "$http_classes" "$fdw_classes" "$lat_give_back" "$mem_on_fresh" "$mem_on_one" "$mem_on_thousand" \
+  "$mem_off_fresh" "$mem_off_one" "$mem_off_thousand" <<'PY'
 import sys
 (bare, tps1, lat1, tps2, lat2, wrong, unknown, lat_async,
  store_rt, migration, mtps1, mtps2, migration_async, ptps, plat, stps, slat) = map(float, sys.argv[1:18])
 classes = [dict(line.split("=") for line in text.split()) for text in sys.argv[18:20]]
+lat_give_back = float(sys.argv[20])
+on_fresh, on_one, on_thousand, off_fresh, off_one, off_thousand = (int(v) / 1024 for v in sys.argv[21:27])
 budget = store_rt + bare + 2
 rows = [
     ("bare argon2id verify (median)", f"{bare:.2f} ms", ""),
@@ -244,6 +260,11 @@ rows = [
      f"budget {budget:.2f} ms: {'within' if migration_async <= budget else 'OVER'}"),
     ("migrated-user login throughput, 1 client", f"{mtps1:.1f} /s", ""),
     ("migrated-user login throughput, 2 clients", f"{mtps2:.1f} /s", f"scaling {mtps2/mtps1:.2f}x"),
+    ("  same, keep_hash_memory = off", f"{lat_give_back:.2f} ms", f"ratio to bare verify {lat_give_back/bare:.3f}"),
+    ("backend memory above fresh, keep on, 1 login", f"{on_one - on_fresh:.1f} MiB", ""),
+    ("  after 1,000 logins", f"{on_thousand - on_fresh:.1f} MiB", "target <= 4 MiB for the default"),
+    ("backend memory above fresh, keep off, 1 login", f"{off_one - off_fresh:.1f} MiB", ""),
+    ("  after 1,000 logins", f"{off_thousand - off_fresh:.1f} MiB", "target <= 4 MiB for the default"),
     ("logins/s, primary alone, 2 clients", f"{tps2:.1f} /s", ""),
     ("logins/s, primary + standby, 1 client each", f"{ptps + stps:.1f} /s",
      f"{(ptps + stps) / tps2:.2f}x the primary alone (2 cores: overhead, not speed-up)"),

@@ -19,6 +19,7 @@ static REMIGRATE_DELETED_USERS: GucSetting<bool> = GucSetting::<bool>::new(true)
 static EVENT_RETENTION_S: GucSetting<i32> = GucSetting::<i32>::new(90 * 24 * 3600);
 static MAX_HASH_MEMORY_KIB: GucSetting<i32> = GucSetting::<i32>::new(256 * 1024);
 static LEGACY_CALLS_PER_SECOND: GucSetting<i32> = GucSetting::<i32>::new(0);
+static KEEP_HASH_MEMORY: GucSetting<bool> = GucSetting::<bool>::new(true);
 
 fn as_i32((lo, hi): (u32, u32)) -> (i32, i32) {
     (lo as i32, hi as i32)
@@ -129,6 +130,15 @@ pub fn register() {
         GucFlags::default(),
     );
     GucRegistry::define_bool_guc(
+        c"pg_trickle.keep_hash_memory",
+        c"Whether a backend keeps argon2's working memory (up to 64 MiB) between password verifications.",
+        c"On: each verification after the first reuses it (faster). Off: it goes back to the operating system after \
+          each one, so idle backends hold none; size the server for connections × argon2 memory when on.",
+        &KEEP_HASH_MEMORY,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_bool_guc(
         c"pg_trickle.remigrate_deleted_users",
         c"Whether a deleted migrated or imported user may be migrated again from the legacy store.",
         c"Off: the deletion leaves a tombstone (auth.deleted_users) and the legacy store cannot bring the user back.",
@@ -164,7 +174,11 @@ pub fn argon2_params() -> Result<Argon2Params, AuthError> {
 
 /// What one verification may cost in memory.
 pub fn hash_budget() -> Budget {
-    Budget { max_memory_kib: MAX_HASH_MEMORY_KIB.get() as u64, interrupted: crate::pg::legacy::interrupt_pending }
+    Budget {
+        max_memory_kib: MAX_HASH_MEMORY_KIB.get() as u64,
+        keep_work_memory: KEEP_HASH_MEMORY.get(),
+        interrupted: crate::pg::legacy::interrupt_pending,
+    }
 }
 
 pub fn password_min_length() -> usize {

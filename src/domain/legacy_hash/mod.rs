@@ -78,13 +78,16 @@ pub mod bounds {
 #[derive(Debug, Clone, Copy)]
 pub struct Budget {
     pub max_memory_kib: u64,
+    /// Whether argon2's working memory stays allocated for the next verification in this process (faster) or is
+    /// given back to the operating system after each one (a backend then holds no idle argon2 memory).
+    pub keep_work_memory: bool,
     /// Polled between slices of PBKDF2 and phpass work; true stops it with `HashError::Interrupted`.
     pub interrupted: fn() -> bool,
 }
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget { max_memory_kib: 256 * 1024, interrupted: || false }
+        Budget { max_memory_kib: 256 * 1024, keep_work_memory: true, interrupted: || false }
     }
 }
 

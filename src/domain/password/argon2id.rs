@@ -70,11 +70,11 @@ impl Argon2Params {
 }
 
 /// Hashes with a fresh random salt; returns the PHC string (`$argon2id$v=19$m=..,t=..,p=..$salt$hash`).
-pub fn hash_password(password: &str, params: Argon2Params) -> Result<String, AuthError> {
+pub fn hash_password(password: &str, params: Argon2Params, budget: Budget) -> Result<String, AuthError> {
     let salt = random_salt();
     let mut output = [0u8; OUTPUT_LEN];
     let hasher = params.hasher();
-    compute(&hasher, params.block_count(), password.as_bytes(), &salt, &mut output)?;
+    compute(&hasher, params.block_count(), password.as_bytes(), &salt, &mut output, budget.keep_work_memory)?;
     Ok(phc_string(params, &salt, &output))
 }
 
@@ -108,9 +108,17 @@ thread_local! {
     static WORK_MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Computes the raw argon2 output into `out`, reusing this thread's working memory when it is small enough.
-/// Memory is reserved fallibly: a server short of memory gets an error, never an aborted process.
-fn compute(hasher: &Argon2<'_>, blocks: usize, password: &[u8], salt: &[u8], out: &mut [u8]) -> Result<(), AuthError> {
+/// Computes the raw argon2 output into `out`, reusing this thread's working memory when it is small enough and
+/// `keep` says so; otherwise the memory goes back to the operating system afterwards. Memory is reserved
+/// fallibly: a server short of memory gets an error, never an aborted process.
+fn compute(
+    hasher: &Argon2<'_>,
+    blocks: usize,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    keep: bool,
+) -> Result<(), AuthError> {
     let mut run = |memory: &mut Vec<Block>| -> Result<(), AuthError> {
         if memory.len() != blocks {
             memory.clear();
@@ -120,10 +128,26 @@ fn compute(hasher: &Argon2<'_>, blocks: usize, password: &[u8], salt: &[u8], out
         }
         hasher.hash_password_into_with_memory(password, salt, out, &mut memory[..]).map_err(|_| AuthError::CorruptHash)
     };
-    if blocks > REUSABLE_MEMORY_KIB {
-        return run(&mut Vec::new());
+    if keep && blocks <= REUSABLE_MEMORY_KIB {
+        return WORK_MEMORY.with(|memory| run(&mut memory.borrow_mut()));
     }
-    WORK_MEMORY.with(|memory| run(&mut memory.borrow_mut()))
+    if !keep {
+        // Kept earlier, while the setting was on: given back now too.
+        WORK_MEMORY.with(|memory| drop(std::mem::take(&mut *memory.borrow_mut())));
+    }
+    let result = run(&mut Vec::new());
+    give_back_freed_memory();
+    result
+}
+
+/// glibc keeps large freed blocks in the heap (its mmap threshold rises after the first one is freed), where they
+/// still count against the process: malloc_trim hands the free pages back to the operating system.
+fn give_back_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases memory malloc holds free; it touches no live allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Refuses argon2 parameters whose verification would cost more than the bounds and the budget allow.
@@ -153,7 +177,7 @@ pub fn verify_password(password: &str, phc: &str, budget: Budget) -> Result<bool
     let blocks = params.block_count();
     let hasher = Argon2::new(algorithm, version, params);
     let mut actual = vec![0u8; expected.len()];
-    compute(&hasher, blocks, password.as_bytes(), salt.as_ref(), &mut actual)?;
+    compute(&hasher, blocks, password.as_bytes(), salt.as_ref(), &mut actual, budget.keep_work_memory)?;
     Ok(bool::from(actual.ct_eq(expected.as_bytes())))
 }
 
@@ -189,9 +213,26 @@ mod tests {
         Argon2Params::new(8 * 1024, 1, 1).unwrap()
     }
 
+    fn kept_blocks() -> usize {
+        WORK_MEMORY.with(|memory| memory.borrow().capacity())
+    }
+
+    #[test]
+    fn working_memory_is_kept_or_given_back_as_the_budget_says() {
+        let phc = hash_password("pw", fast(), Budget::default()).unwrap();
+        assert!(verify_password("pw", &phc, Budget::default()).unwrap());
+        assert_eq!(kept_blocks(), fast().block_count(), "kept for the next verification");
+        let give_back = Budget { keep_work_memory: false, ..Budget::default() };
+        assert!(verify_password("pw", &phc, give_back).unwrap());
+        assert!(!verify_password("not pw", &phc, give_back).unwrap());
+        assert_eq!(kept_blocks(), 0, "nothing held between verifications");
+        assert!(hash_password("pw", fast(), give_back).unwrap().starts_with("$argon2id$"));
+        assert_eq!(kept_blocks(), 0);
+    }
+
     #[test]
     fn hash_then_verify() {
-        let phc = hash_password("correct horse", fast()).unwrap();
+        let phc = hash_password("correct horse", fast(), Budget::default()).unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=8192,t=1,p=1$"), "{phc}");
         assert!(verify_password("correct horse", &phc, Budget::default()).unwrap());
         assert!(!verify_password("correct horsf", &phc, Budget::default()).unwrap());
@@ -200,7 +241,10 @@ mod tests {
 
     #[test]
     fn salts_differ() {
-        assert_ne!(hash_password("same", fast()).unwrap(), hash_password("same", fast()).unwrap());
+        assert_ne!(
+            hash_password("same", fast(), Budget::default()).unwrap(),
+            hash_password("same", fast(), Budget::default()).unwrap()
+        );
     }
 
     /// Produced by the C reference libargon2 (through argon2-cffi): tests/vectors/argon2_reference.py.
@@ -230,7 +274,7 @@ mod tests {
 
     #[test]
     fn rehash_when_parameters_change() {
-        let phc = hash_password("pw", fast()).unwrap();
+        let phc = hash_password("pw", fast(), Budget::default()).unwrap();
         assert!(!needs_rehash(&phc, fast()));
         assert!(needs_rehash(&phc, Argon2Params::new(16 * 1024, 1, 1).unwrap()));
         assert!(needs_rehash(&phc, Argon2Params::new(8 * 1024, 2, 1).unwrap()));
@@ -266,7 +310,7 @@ mod tests {
     fn stored_parameters_beyond_the_bounds_are_refused_before_hashing() {
         let costly = "$argon2id$v=19$m=19456,t=1000,p=1$c29tZXNhbHQ$jacJHQ+PoBstB/ZoVNk8re3s1yzVABZujceGiwVNJnk";
         assert!(matches!(verify_password("pw", costly, Budget::default()), Err(AuthError::LegacyHash(_))));
-        let phc = hash_password("pw", Argon2Params::new(64 * 1024, 1, 1).unwrap()).unwrap();
+        let phc = hash_password("pw", Argon2Params::new(64 * 1024, 1, 1).unwrap(), Budget::default()).unwrap();
         let small = Budget { max_memory_kib: 32 * 1024, ..Budget::default() };
         assert!(matches!(verify_password("pw", &phc, small), Err(AuthError::LegacyHash(_))), "over the memory budget");
     }

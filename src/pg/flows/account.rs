@@ -21,7 +21,7 @@ fn require_object(value: &JsonB, what: &'static str) -> Result<(), AuthError> {
 
 fn new_password_hash(password: &str) -> Result<String, AuthError> {
     check_new_password(password, settings::password_min_length())?;
-    argon2id::hash_password(password, settings::argon2_params()?)
+    argon2id::hash_password(password, settings::argon2_params()?, settings::hash_budget())
 }
 
 pub fn signup(raw_email: &str, password: &str, user_metadata: JsonB) -> Result<Uuid, AuthError> {

@@ -147,7 +147,7 @@ fn check_password(email: &str, password: &str, params: argon2id::Argon2Params) -
     };
     // An imported legacy hash (any format but argon2id) is replaced on its first successful login.
     let upgraded_hash = match facts.as_ref().and_then(|f| f.password_hash) {
-        Some(phc) if argon2id::needs_rehash(phc, params) => Some(argon2id::hash_password(password, params)?),
+        Some(phc) if argon2id::needs_rehash(phc, params) => Some(argon2id::hash_password(password, params, budget)?),
         _ => None,
     };
     Ok((Verdict::Authenticated { user_id: user.user_id, upgraded_hash }, spent))
@@ -193,7 +193,7 @@ fn migrate_on_login(
         event("tombstoned", None);
         return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
     }
-    let hash = argon2id::hash_password(password, settings::argon2_params()?)?;
+    let hash = argon2id::hash_password(password, settings::argon2_params()?, settings::hash_budget())?;
     let verdict = if let Some(user) = existing {
         // The profile moved earlier (admin migrate, password reset); now the password follows — unless the user
         // was deleted meanwhile.
