@@ -3,8 +3,9 @@
 -- compares their catalogs object by object. Takes no lock on pg_trickle's tables.
 \echo Use "ALTER EXTENSION pg_trickle UPDATE" to load this file. \quit
 
--- auth.stats() gains two counters: legacy_rejections (logins the legacy store refused, which no longer write one
--- auth.migration_events row each) and rate_limited (calls refused by pg_trickle.legacy_calls_per_second). A new C
+-- auth.stats() gains three counters: legacy_rejections (logins the legacy store refused, which no longer write one
+-- auth.migration_events row each), rate_limited (calls refused by pg_trickle.legacy_calls_per_second) and lookups
+-- (getUser calls of signup, reset, email change and migrate, no longer counted as misses). A new C
 -- symbol; the 0.3.0 one stays in the library with its ten columns for databases not yet updated.
 DROP FUNCTION auth.stats();
 CREATE FUNCTION auth."stats"() RETURNS TABLE (
@@ -19,7 +20,8 @@ CREATE FUNCTION auth."stats"() RETURNS TABLE (
 	"latency_p95_ms" double precision,  /* Option < f64 > */
 	"latency_p99_ms" double precision,  /* Option < f64 > */
 	"legacy_rejections" bigint,  /* i64 */
-	"rate_limited" bigint  /* i64 */
+	"rate_limited" bigint,  /* i64 */
+	"lookups" bigint  /* i64 */
 )
 STRICT VOLATILE SECURITY DEFINER PARALLEL UNSAFE 
 SET search_path TO pg_catalog, pg_temp

@@ -10,6 +10,8 @@ pub struct LoginStats {
     pub hits: u64,
     /// Logins with no local password, which asked the legacy store.
     pub misses: u64,
+    /// getUser look-ups of the legacy store (signup, reset, email change, admin migrate): not logins.
+    pub lookups: u64,
     pub migrations: u64,
     pub invalid_credentials: u64,
     pub locked: u64,
@@ -28,6 +30,7 @@ pub struct LoginStats {
 pub enum StatEvent {
     Hit,
     Miss { latency_micros: u64 },
+    Lookup { latency_micros: u64 },
     Migration,
     InvalidCredentials,
     Locked,
@@ -46,8 +49,11 @@ impl LoginStats {
             StatEvent::Hit => self.hits += 1,
             StatEvent::Miss { latency_micros } => {
                 self.misses += 1;
-                let bucket = (u64::BITS - latency_micros.max(1).leading_zeros() - 1) as usize;
-                self.latency_buckets[bucket.min(BUCKETS - 1)] += 1;
+                self.record_latency(latency_micros);
+            }
+            StatEvent::Lookup { latency_micros } => {
+                self.lookups += 1;
+                self.record_latency(latency_micros);
             }
             StatEvent::Migration => self.migrations += 1,
             StatEvent::InvalidCredentials => self.invalid_credentials += 1,
@@ -56,6 +62,11 @@ impl LoginStats {
             StatEvent::LegacyRejection => self.legacy_rejections += 1,
             StatEvent::RateLimited => self.rate_limited += 1,
         }
+    }
+
+    fn record_latency(&mut self, latency_micros: u64) {
+        let bucket = (u64::BITS - latency_micros.max(1).leading_zeros() - 1) as usize;
+        self.latency_buckets[bucket.min(BUCKETS - 1)] += 1;
     }
 
     /// The latency below which a fraction `p` of store round trips fell, in milliseconds: the upper
@@ -87,6 +98,7 @@ mod tests {
         s.record(StatEvent::Hit);
         s.record(StatEvent::Hit);
         s.record(StatEvent::Miss { latency_micros: 1500 });
+        s.record(StatEvent::Lookup { latency_micros: 1500 });
         s.record(StatEvent::Migration);
         s.record(StatEvent::InvalidCredentials);
         s.record(StatEvent::Locked);
@@ -98,7 +110,8 @@ mod tests {
             (s.hits, s.misses, s.migrations, s.invalid_credentials, s.locked, s.store_errors),
             (2, 1, 1, 1, 1, 1)
         );
-        assert_eq!((s.legacy_rejections, s.rate_limited), (2, 1));
+        assert_eq!((s.legacy_rejections, s.rate_limited, s.lookups), (2, 1, 1));
+        assert_eq!(s.latency_buckets.iter().sum::<u64>(), 2, "both kinds of store call have a latency");
         assert_eq!(s.since_unix_micros, 42);
     }
 

@@ -586,6 +586,7 @@ pub mod auth {
                 name!(latency_p99_ms, Option<f64>),
                 name!(legacy_rejections, i64),
                 name!(rate_limited, i64),
+                name!(lookups, i64),
             ),
         >,
         ErrorReport,
@@ -605,6 +606,7 @@ pub mod auth {
             s.latency_percentile_ms(0.99),
             n(s.legacy_rejections),
             n(s.rate_limited),
+            n(s.lookups),
         )))
     }
 
@@ -629,7 +631,7 @@ pub mod auth {
         >,
         ErrorReport,
     > {
-        let row = login_stats()?.next().expect("one row");
+        let row = login_stats()?.next().ok_or(AuthError::StatsUnavailable)?;
         Ok(TableIterator::once((row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9)))
     }
 

@@ -162,7 +162,7 @@ fn migrate_on_login(
     existing: Option<&Credentials>,
 ) -> Result<Verdict, AuthError> {
     let started = Instant::now();
-    let answer = call_store(started, || legacy::login(store, email, password))?;
+    let answer = call_store(StoreCall::Login, started, || legacy::login(store, email, password))?;
     let latency = Some(started.elapsed().as_secs_f64() * 1000.0);
     let event =
         |outcome: &str, class: Option<&str>| record_event(email, "login", store.adapter(), outcome, latency, class);

@@ -20,7 +20,18 @@ use std::time::Instant;
 /// error. Shared memory keeps the count even when the error then aborts the caller's transaction. An FDW store
 /// fails with an ERROR raised inside PostgreSQL (the legacy database is down, its table is gone), not with a
 /// returned error: that is counted too and rethrown unchanged.
-pub(super) fn call_store<T>(started: Instant, call: impl FnOnce() -> Result<T, AuthError>) -> Result<T, AuthError> {
+/// What a legacy store call is for, in auth.stats(): a login (a miss) or a getUser look-up.
+#[derive(Clone, Copy)]
+pub(super) enum StoreCall {
+    Login,
+    Lookup,
+}
+
+pub(super) fn call_store<T>(
+    kind: StoreCall,
+    started: Instant,
+    call: impl FnOnce() -> Result<T, AuthError>,
+) -> Result<T, AuthError> {
     if let Err(limited) = rate_limit::admit_legacy_call() {
         stats::record(StatEvent::RateLimited);
         return Err(limited);
@@ -36,7 +47,13 @@ pub(super) fn call_store<T>(started: Instant, call: impl FnOnce() -> Result<T, A
         })
         .execute();
     match &result {
-        Ok(_) => stats::record(StatEvent::Miss { latency_micros: started.elapsed().as_micros() as u64 }),
+        Ok(_) => {
+            let latency_micros = started.elapsed().as_micros() as u64;
+            stats::record(match kind {
+                StoreCall::Login => StatEvent::Miss { latency_micros },
+                StoreCall::Lookup => StatEvent::Lookup { latency_micros },
+            })
+        }
         Err(_) => stats::record(StatEvent::StoreError),
     }
     result
@@ -105,7 +122,7 @@ fn legacy_lookup(email: &str) -> Result<Option<LegacyLookup>, AuthError> {
         return Ok(None);
     }
     let started = Instant::now();
-    let profile = call_store(started, || legacy::get_user(&store, email))?;
+    let profile = call_store(StoreCall::Lookup, started, || legacy::get_user(&store, email))?;
     Ok(Some(LegacyLookup { profile, adapter: store.adapter(), latency_ms: started.elapsed().as_secs_f64() * 1000.0 }))
 }
 
@@ -278,7 +295,7 @@ pub fn configure_http_store(row: storage::ImportConfigRow) -> Result<(), AuthErr
 #[cfg(any(test, feature = "pg_test"))]
 #[pgrx::pg_schema]
 mod tests {
-    use super::{call_store, raised_by_the_store};
+    use super::{call_store, raised_by_the_store, StoreCall};
     use pgrx::prelude::*;
     use std::time::Instant;
 
@@ -295,6 +312,6 @@ mod tests {
 
     #[pg_test(error = "division by zero")]
     fn an_error_raised_during_the_store_call_reaches_the_caller_unchanged() {
-        let _ = call_store(Instant::now(), || Ok(Spi::get_one::<i32>("SELECT 1 / 0")));
+        let _ = call_store(StoreCall::Login, Instant::now(), || Ok(Spi::get_one::<i32>("SELECT 1 / 0")));
     }
 }

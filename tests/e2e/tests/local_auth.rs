@@ -453,3 +453,34 @@ fn a_successful_login_is_a_pure_read_and_its_last_login_is_written_later() {
     ro.commit().unwrap();
     assert!(eventually(|| last_login(&mut su).is_some_and(|t| t > first)), "a read-only login is recorded too");
 }
+
+/// A user deleted by a concurrent transaction while their login is between the password check and its write (a
+/// rehash of an imported hash) fails like a wrong password, never with an internal error.
+#[test]
+fn a_user_deleted_while_logging_in_gets_invalid_credentials() {
+    let db = std::sync::Arc::new(TestDb::new("login_vs_delete"));
+    let (password, bcrypt_hash, _) = pg_trickle_e2e::reference_vector("bcrypt", 0);
+    db.superuser()
+        .execute(
+            "INSERT INTO auth.users (email, external_id, password_hash, password_format, source)
+             VALUES ('leaving@example.org', 'x-1', $1, 'bcrypt', 'imported')",
+            &[&bcrypt_hash],
+        )
+        .unwrap();
+    let mut admin = db.member_of("trickle_admin");
+    let mut deleting = admin.transaction().unwrap();
+    let deleted: bool = deleting.query_one("SELECT auth.delete_user('leaving@example.org')", &[]).unwrap().get(0);
+    assert!(deleted);
+    let login = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            // Sees the row (the delete is not committed), verifies, then waits on the row for its rehash.
+            db.member_of("trickle_app")
+                .query_one("SELECT status FROM auth.login('leaving@example.org', $1)", &[&password])
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    deleting.commit().unwrap();
+    let status: String = login.join().unwrap().expect("a result, not an error").get(0);
+    assert_eq!(status, "invalid_credentials");
+}

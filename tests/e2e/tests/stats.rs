@@ -25,6 +25,7 @@ fn counters_follow_logins_and_survive_aborted_transactions() {
     assert!(!login(&mut app, "local@example.org", "wrong-password").unwrap());
     assert!(login(&mut app, "ann@legacy.test", "ann-password").unwrap());
     assert!(!login(&mut app, "nobody@legacy.test", "a-guess").unwrap());
+    app.query_one("SELECT auth.create_password_reset('zed@legacy.test')", &[]).unwrap();
     store.set_mode(json!({"mode": "status", "status": 503}));
     let mut tx = app.transaction().unwrap();
     assert!(tx.query_one("SELECT ok FROM auth.login('bob@legacy.test', 'bob-password')", &[]).is_err());
@@ -33,7 +34,7 @@ fn counters_follow_logins_and_survive_aborted_transactions() {
     let r = admin
         .query_one(
             "SELECT hits, misses, migrations, invalid_credentials, locked, store_errors, latency_p50_ms,
-                    since <= now() AND since > now() - interval '1 minute', legacy_rejections, rate_limited
+                    since <= now() AND since > now() - interval '1 minute', legacy_rejections, rate_limited, lookups
                FROM auth.stats()",
             &[],
         )
@@ -43,6 +44,7 @@ fn counters_follow_logins_and_survive_aborted_transactions() {
     assert!(r.get::<_, Option<f64>>(6).is_some_and(|ms| ms > 0.0));
     assert!(r.get::<_, bool>(7), "since the reset");
     assert_eq!((r.get::<_, i64>(8), r.get::<_, i64>(9)), (1, 0), "legacy rejections, rate limited");
+    assert_eq!(r.get::<_, i64>(10), 1, "the reset's look-up is a look-up, not a login miss");
 
     let err = app.query_one("SELECT * FROM auth.stats()", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "42501");
