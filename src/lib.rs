@@ -17,11 +17,14 @@ pgrx::extension_sql_file!("../sql/privileges.sql", name = "privileges", finalize
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     pg::settings::register();
-    pg::stats::init();
-    pg::lockout::init();
-    pg::rate_limit::init();
-    pg::bookkeeping::init();
-    pg::keeper::init();
+    if pg::shmem::preloading() {
+        pg::stats::init();
+        pg::lockout::init();
+        pg::rate_limit::init();
+        pg::bookkeeping::init();
+        pg::keeper::init();
+        pg::shmem::claimed();
+    }
 }
 
 /// Required by `cargo pgrx test`.

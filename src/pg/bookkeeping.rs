@@ -6,6 +6,7 @@
 //! its logins are not marked.
 
 use crate::domain::login_marks::{LoginMarks, Mark};
+use crate::pg::shmem;
 use crate::pg::storage;
 use pgrx::bgworkers::{
     BackgroundWorker, BackgroundWorkerBuilder, BackgroundWorkerStatus, BgWorkerStartTime, DynamicBackgroundWorker,
@@ -16,7 +17,6 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::shmem::PGRXSharedMemory;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 // SAFETY: LoginMarks is plain old data (integers and byte arrays), valid for any bit pattern.
 unsafe impl PGRXSharedMemory for LoginMarks {}
@@ -24,16 +24,9 @@ unsafe impl PGRXSharedMemory for LoginMarks {}
 // SAFETY: the name is unique to pg_trickle; the lock is initialised by pg_shmem_init! in _PG_init.
 static MARKS: PgLwLock<LoginMarks> = unsafe { PgLwLock::new(c"pg_trickle_login_marks") };
 
-/// Set in the postmaster while preloading; forked backends inherit it.
-static AVAILABLE: AtomicBool = AtomicBool::new(false);
-
-/// From _PG_init: claims the shared memory when pg_trickle is being preloaded.
+/// From _PG_init, while pg_trickle is being preloaded: claims the shared memory.
 pub fn init() {
-    // SAFETY: a plain read of a global PostgreSQL sets before loading preload libraries.
-    if unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
-        pgrx::pg_shmem_init!(MARKS = LoginMarks::EMPTY);
-        AVAILABLE.store(true, Ordering::Relaxed);
-    }
+    pgrx::pg_shmem_init!(MARKS = LoginMarks::EMPTY);
 }
 
 fn now_micros() -> i64 {
@@ -53,7 +46,7 @@ pub fn mark_login(user: pgrx::Uuid) -> Marked {
     if unsafe { pg_sys::RecoveryInProgress() } {
         return Marked::Done;
     }
-    if !AVAILABLE.load(Ordering::Relaxed) {
+    if !shmem::available() {
         return Marked::WriteItNow;
     }
     // SAFETY: a backend-local global, set at connection.

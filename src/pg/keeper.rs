@@ -18,18 +18,15 @@ const TICKS_PER_SAVE: u32 = 5;
 const LOCKOUT_FILE: &str = "pg_trickle_lockouts.json";
 const MARKS_FILE: &str = "pg_trickle_login_marks.json";
 
-/// From _PG_init, after the shared memory is claimed: registers the keeper when pg_trickle is being preloaded.
+/// From _PG_init, while pg_trickle is being preloaded: registers the keeper.
 pub fn init() {
-    // SAFETY: a plain read of a global PostgreSQL sets before loading preload libraries.
-    if unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
-        BackgroundWorkerBuilder::new("pg_trickle keeper")
-            .set_library("pg_trickle")
-            .set_function("pg_trickle_keeper")
-            .enable_shmem_access(None)
-            .set_start_time(BgWorkerStartTime::PostmasterStart)
-            .set_restart_time(Some(Duration::from_secs(1)))
-            .load();
-    }
+    BackgroundWorkerBuilder::new("pg_trickle keeper")
+        .set_library("pg_trickle")
+        .set_function("pg_trickle_keeper")
+        .enable_shmem_access(None)
+        .set_start_time(BgWorkerStartTime::PostmasterStart)
+        .set_restart_time(Some(Duration::from_secs(1)))
+        .load();
 }
 
 fn state_path(file: &str) -> PathBuf {

@@ -12,11 +12,11 @@
 use crate::domain::error::AuthError;
 use crate::domain::lockout::{Admission, Entry, LockoutTable};
 use crate::pg::settings;
+use crate::pg::shmem;
 use pgrx::lwlock::PgLwLock;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::shmem::PGRXSharedMemory;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 // SAFETY: LockoutTable is plain old data (integers and byte arrays), valid for any bit pattern.
@@ -25,20 +25,9 @@ unsafe impl PGRXSharedMemory for LockoutTable {}
 // SAFETY: the name is unique to pg_trickle; the lock is initialised by pg_shmem_init! in _PG_init.
 static LOCKOUTS: PgLwLock<LockoutTable> = unsafe { PgLwLock::new(c"pg_trickle_lockouts") };
 
-/// Set in the postmaster while preloading; forked backends inherit it.
-static AVAILABLE: AtomicBool = AtomicBool::new(false);
-
-/// From _PG_init: claims the shared memory when pg_trickle is being preloaded.
+/// From _PG_init, while pg_trickle is being preloaded: claims the shared memory.
 pub fn init() {
-    // SAFETY: a plain read of a global PostgreSQL sets before loading preload libraries.
-    if unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
-        pgrx::pg_shmem_init!(LOCKOUTS = LockoutTable::EMPTY);
-        AVAILABLE.store(true, Ordering::Relaxed);
-    }
-}
-
-pub fn available() -> bool {
-    AVAILABLE.load(Ordering::Relaxed)
+    pgrx::pg_shmem_init!(LOCKOUTS = LockoutTable::EMPTY);
 }
 
 fn now() -> i64 {
@@ -95,7 +84,7 @@ pub fn attempt(email: &str) -> Result<Gate, AuthError> {
     if policy.threshold == 0 {
         return Ok(Gate::Open(Reservation { identifier: None }));
     }
-    if !available() {
+    if !shmem::available() {
         return Err(AuthError::LockoutUnavailable);
     }
     let id = identifier(email);
@@ -115,14 +104,14 @@ pub fn attempt(email: &str) -> Result<Gate, AuthError> {
 
 /// A new password or an admin's unlock: the email's failures and lock are forgotten.
 pub fn forgive(email: &str) {
-    if available() {
+    if shmem::available() {
         LOCKOUTS.exclusive().forgive(&identifier(email));
     }
 }
 
 /// Emails of this database with failures or a lock on this node.
 pub fn entries() -> Result<Vec<Entry>, AuthError> {
-    if !available() {
+    if !shmem::available() {
         return Err(AuthError::LockoutUnavailable);
     }
     let prefix = identifier("");

@@ -8,7 +8,7 @@
 //! - `privilege`: whose rights code runs with (the owner, a legacy relation's reader);
 //! - `lockout`, `rate_limit`, `bookkeeping`, `stats`: shared memory (failed attempts and locks; legacy calls per
 //!   second; last logins waiting to be written; counters), outside every transaction; `keeper` the background
-//!   worker that saves them across restarts and has the last logins written;
+//!   worker that saves them across restarts and has the last logins written; `shmem` whether they exist;
 //! - `json_argument`: jsonb arguments that serde_json may fail to read.
 
 pub mod auth_api;
@@ -21,6 +21,7 @@ pub mod lockout;
 pub mod privilege;
 pub mod rate_limit;
 pub mod settings;
+pub mod shmem;
 pub mod sqlstate;
 pub mod stats;
 pub mod storage;

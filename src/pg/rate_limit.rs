@@ -4,11 +4,11 @@
 use crate::domain::error::AuthError;
 use crate::domain::rate_limit::RateLimits;
 use crate::pg::settings;
+use crate::pg::shmem;
 use pgrx::lwlock::PgLwLock;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::shmem::PGRXSharedMemory;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 // SAFETY: RateLimits is plain old data (integers), valid for any bit pattern.
 unsafe impl PGRXSharedMemory for RateLimits {}
@@ -16,16 +16,9 @@ unsafe impl PGRXSharedMemory for RateLimits {}
 // SAFETY: the name is unique to pg_trickle; the lock is initialised by pg_shmem_init! in _PG_init.
 static LIMITS: PgLwLock<RateLimits> = unsafe { PgLwLock::new(c"pg_trickle_rate_limits") };
 
-/// Set in the postmaster while preloading; forked backends inherit it.
-static AVAILABLE: AtomicBool = AtomicBool::new(false);
-
-/// From _PG_init: claims the shared memory when pg_trickle is being preloaded.
+/// From _PG_init, while pg_trickle is being preloaded: claims the shared memory.
 pub fn init() {
-    // SAFETY: a plain read of a global PostgreSQL sets before loading preload libraries.
-    if unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
-        pgrx::pg_shmem_init!(LIMITS = RateLimits::EMPTY);
-        AVAILABLE.store(true, Ordering::Relaxed);
-    }
+    pgrx::pg_shmem_init!(LIMITS = RateLimits::EMPTY);
 }
 
 fn now_micros() -> i64 {
@@ -39,7 +32,7 @@ pub fn admit_legacy_call() -> Result<(), AuthError> {
     if per_second == 0 {
         return Ok(());
     }
-    if !AVAILABLE.load(Ordering::Relaxed) {
+    if !shmem::available() {
         return Err(AuthError::RateLimitUnavailable);
     }
     // SAFETY: a backend-local global, set at connection. Each database has one store (its key).

@@ -3,11 +3,11 @@
 //! shared_preload_libraries; otherwise nothing is counted and `auth.stats()` says how to enable it.
 
 use crate::domain::stats::{LoginStats, StatEvent};
+use crate::pg::shmem;
 use pgrx::lwlock::PgLwLock;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::shmem::PGRXSharedMemory;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 // SAFETY: LoginStats is plain old data (integers and an array of them), valid for any bit pattern.
 unsafe impl PGRXSharedMemory for LoginStats {}
@@ -15,39 +15,28 @@ unsafe impl PGRXSharedMemory for LoginStats {}
 // SAFETY: the name is unique to pg_trickle; the lock is initialised by pg_shmem_init! in _PG_init.
 static STATS: PgLwLock<LoginStats> = unsafe { PgLwLock::new(c"pg_trickle_login_stats") };
 
-/// Set in the postmaster while preloading; forked backends inherit it.
-static AVAILABLE: AtomicBool = AtomicBool::new(false);
-
 fn now_unix_micros() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
 }
 
-/// From _PG_init: claims the shared memory when pg_trickle is being preloaded.
+/// From _PG_init, while pg_trickle is being preloaded: claims the shared memory.
 pub fn init() {
-    // SAFETY: a plain read of a global PostgreSQL sets before loading preload libraries.
-    if unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
-        pgrx::pg_shmem_init!(STATS = LoginStats::starting_at(now_unix_micros()));
-        AVAILABLE.store(true, Ordering::Relaxed);
-    }
-}
-
-pub fn available() -> bool {
-    AVAILABLE.load(Ordering::Relaxed)
+    pgrx::pg_shmem_init!(STATS = LoginStats::starting_at(now_unix_micros()));
 }
 
 pub fn record(event: StatEvent) {
-    if available() {
+    if shmem::available() {
         STATS.exclusive().record(event);
     }
 }
 
 pub fn snapshot() -> Option<LoginStats> {
-    available().then(|| *STATS.share())
+    shmem::available().then(|| *STATS.share())
 }
 
 pub fn reset() -> bool {
-    if available() {
+    if shmem::available() {
         *STATS.exclusive() = LoginStats::starting_at(now_unix_micros());
     }
-    available()
+    shmem::available()
 }
