@@ -234,77 +234,13 @@ while IFS=$'\t' read -r name rounds ref_ms pw hash; do
   legacy_report+="$name"$'\t'"$(python3 -c "print($total_ms / $rounds)")"$'\t'"$ref_ms"$'\n'
 done <<<"$legacy_rows"
 
-python3 - "$bare_ms" "$tps1" "$lat1" "$tps2" "$lat2" "$lat_wrong" "$lat_unknown" "$lat_async" \
-  "$store_rt" "$migration_ms" "$mtps1" "$mtps2" "$migration_async_ms" "$ptps" "$plat" "$stps" "$slat" \
-  "$http_classes" "$fdw_classes" "$lat_give_back" "$mem_on_fresh" "$mem_on_one" "$mem_on_thousand" \
-  "$mem_off_fresh" "$mem_off_one" "$mem_off_thousand" <<'PY'
-import sys
-(bare, tps1, lat1, tps2, lat2, wrong, unknown, lat_async,
- store_rt, migration, mtps1, mtps2, migration_async, ptps, plat, stps, slat) = map(float, sys.argv[1:18])
-classes = [dict(line.split("=") for line in text.split()) for text in sys.argv[18:20]]
-lat_give_back = float(sys.argv[20])
-on_fresh, on_one, on_thousand, off_fresh, off_one, off_thousand = (int(v) / 1024 for v in sys.argv[21:27])
-budget = store_rt + bare + 2
-rows = [
-    ("bare argon2id verify (median)", f"{bare:.2f} ms", ""),
-    ("auth.login latency, 1 client", f"{lat1:.2f} ms", f"ratio to bare verify {lat1/bare:.3f} (target <= 1.05)"),
-    ("  same, synchronous_commit = off", f"{lat_async:.2f} ms", f"ratio to bare verify {lat_async/bare:.3f}"),
-    ("auth.login throughput, 1 client", f"{tps1:.1f} /s", ""),
-    ("auth.login throughput, 2 clients", f"{tps2:.1f} /s", f"scaling {tps2/tps1:.2f}x (target >= 1.8)"),
-    ("wrong password latency", f"{wrong:.2f} ms", ""),
-    ("unknown email latency", f"{unknown:.2f} ms", f"difference {abs(wrong-unknown)/wrong*100:.1f} % (target <= 5 %)"),
-    ("legacy store login round trip (median)", f"{store_rt:.2f} ms", ""),
-    ("migrating first login (median)", f"{migration:.2f} ms",
-     f"budget store + hash + 2 ms = {budget:.2f} ms: {'within' if migration <= budget else 'OVER'}"),
-    ("  same, synchronous_commit = off", f"{migration_async:.2f} ms",
-     f"budget {budget:.2f} ms: {'within' if migration_async <= budget else 'OVER'}"),
-    ("migrated-user login throughput, 1 client", f"{mtps1:.1f} /s", ""),
-    ("migrated-user login throughput, 2 clients", f"{mtps2:.1f} /s", f"scaling {mtps2/mtps1:.2f}x"),
-    ("  same, keep_hash_memory = off", f"{lat_give_back:.2f} ms", f"ratio to bare verify {lat_give_back/bare:.3f}"),
-    ("backend memory above fresh, keep on, 1 login", f"{on_one - on_fresh:.1f} MiB", ""),
-    ("  after 1,000 logins", f"{on_thousand - on_fresh:.1f} MiB", "target <= 4 MiB for the default"),
-    ("backend memory above fresh, keep off, 1 login", f"{off_one - off_fresh:.1f} MiB", ""),
-    ("  after 1,000 logins", f"{off_thousand - off_fresh:.1f} MiB", "target <= 4 MiB for the default"),
-    ("logins/s, primary alone, 2 clients", f"{tps2:.1f} /s", ""),
-    ("logins/s, primary + standby, 1 client each", f"{ptps + stps:.1f} /s",
-     f"{(ptps + stps) / tps2:.2f}x the primary alone (2 cores: overhead, not speed-up)"),
-    ("  per node: primary latency", f"{plat:.2f} ms", f"ratio to bare verify {plat/bare:.3f}"),
-    ("  per node: standby latency", f"{slat:.2f} ms", f"ratio to bare verify {slat/bare:.3f}"),
-]
-for store, c in zip(("HTTP", "FDW"), classes):
-    times = {k[:-3]: float(v) for k, v in c.items() if k.endswith("_ms") and k != "store_round_trip_ms"}
-    rt = float(c.get("store_round_trip_ms", store_rt))
-    low, high = min(times.values()), max(times.values())
-    for name, ms in times.items():
-        rows.append((f"import mode, {store} store: {name.replace('_', ' ')}", f"{ms:.2f} ms", ""))
-    verdict = "met" if high - low <= 0.05 * low + rt else "NOT met"
-    rows.append((f"  {store}: max/min of the four", f"{high / low:.3f}",
-                 f"spread {high - low:.2f} ms vs 5 % + store round trip {0.05 * low + rt:.2f} ms: {verdict}"))
-print()
-print(f"{'measurement':42} {'value':>12}   comparison")
-for name, value, note in rows:
-    print(f"{name:42} {value:>12}   {note}")
-PY
 legacy_file=$(mktemp /tmp/pg_trickle-bench-legacy.XXXXXX)
 printf '%s' "$legacy_report" > "$legacy_file"
-python3 - "$legacy_file" <<'PY'
-import sys
-print()
-print("legacy hash verify, per call: auth.verify_legacy_hash looping in one statement (mean) against the reference")
-print(f"{'legacy hash format':42} {'ours':>10} {'reference':>10}   ratio (target <= 1.2)")
-for line in open(sys.argv[1]):
-    name, ours, ref = line.rstrip("\n").split("\t")
-    ours, ref = float(ours), float(ref)
-    print(f"{name:42} {ours:>8.2f}ms {ref:>8.2f}ms   {ours / ref:.2f}")
-PY
+python3 bench/report.py bare="$bare_ms" tps1="$tps1" lat1="$lat1" tps2="$tps2" lat2="$lat2" wrong="$lat_wrong" \
+  unknown="$lat_unknown" lat_async="$lat_async" store_rt="$store_rt" migration="$migration_ms" mtps1="$mtps1" \
+  mtps2="$mtps2" migration_async="$migration_async_ms" ptps="$ptps" plat="$plat" stps="$stps" slat="$slat" \
+  http_classes="$http_classes" fdw_classes="$fdw_classes" lat_give_back="$lat_give_back" \
+  mem_on_fresh="$mem_on_fresh" mem_on_one="$mem_on_one" mem_on_thousand="$mem_on_thousand" \
+  mem_off_fresh="$mem_off_fresh" mem_off_one="$mem_off_one" mem_off_thousand="$mem_off_thousand" plain_ms="$plain_ms" import_ms="$import_ms" hot_users="$hot_users" \
+  growth_users="$growth_users" hot_plain="$hot_plain" growth_plain="$growth_plain" "$legacy_file"
 rm -f "$legacy_file"
-python3 - "$plain_ms" "$import_ms" "$login_updates" "$hot_users" "$growth_users" "$hot_plain" "$growth_plain" <<'PY'
-import sys
-plain, imported = map(float, sys.argv[1:3])
-updates, hot_users, growth_users, hot_plain, growth_plain = map(int, sys.argv[3:])
-print()
-print(f"bulk import of 50,000 users: {imported:.0f} ms = {50000 / imported * 1000:,.0f} users/s (target >= 20,000); "
-      f"plain INSERT ... SELECT {plain:.0f} ms; ratio {imported / plain:.2f} (target <= 2)")
-print(f"{updates} login row updates after the import: auth.users (fillfactor 90) {hot_users} % HOT, indexes grew "
-      f"{growth_users} KiB; the same rows at fillfactor 100 {hot_plain} % HOT, indexes grew {growth_plain} KiB")
-PY
