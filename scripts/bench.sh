@@ -219,9 +219,13 @@ read -r hot_users growth_users < <(update_effect auth.users)
 read -r hot_plain growth_plain < <(update_effect public.packed_users)
 
 say "legacy hash verification: auth.verify_legacy_hash against each format's reference implementation"
-python3 -c 'import passlib, bcrypt, argon2' 2>/dev/null ||
-  python3 -m pip install --quiet passlib==1.7.4 bcrypt==4.0.1 argon2-cffi 2>/dev/null
-legacy_rows=$(python3 bench/legacy_hash_reference.py)
+# The reference libraries live in a venv of the bench's own: Debian 12's system pip refuses installs (PEP 668).
+venv=target/bench-venv
+if ! "$venv/bin/python" -c 'import passlib, bcrypt, argon2' 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet passlib==1.7.4 bcrypt==4.0.1 argon2-cffi
+fi
+legacy_rows=$("$venv/bin/python" bench/legacy_hash_reference.py)
 legacy_report=""
 while IFS=$'\t' read -r name rounds ref_ms pw hash; do
   out=$("$bindir/psql" "${conn[@]}" -d trickle_bench -v ON_ERROR_STOP=1 -v rounds="$rounds" -v pw="$pw" \
