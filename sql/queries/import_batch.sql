@@ -1,13 +1,13 @@
--- One batch of a bulk import from the staged rows (pg_temp.pg_trickle_import, see legacy_store::fdw).
+-- One batch of a bulk import from the staged rows (pg_temp.pg_trickle_import, see legacy_store::fdw::mapping);
+-- {text_fields...} is filled from record::TEXT_FIELDS by crate::pg::storage.
 -- Imported users keep their legacy hash until their first login. A user already present is refreshed
 -- only while nothing has happened to them since an earlier import: never a user who logged in,
 -- changed their password, or was migrated or created otherwise.
 WITH written AS (
     INSERT INTO auth.users AS u (
-        email, email_verified, external_id, username, name, given_name, family_name, nickname, picture,
-        user_metadata, app_metadata, password_hash, password_format, password_params, source)
-    SELECT i.norm, COALESCE(i.email_verified, false), i.legacy_id, i.username, i.name, i.given_name, i.family_name,
-           i.nickname, i.picture, COALESCE(NULLIF(i.user_metadata, 'null'), '{}'), COALESCE(NULLIF(i.app_metadata, 'null'), '{}'),
+        email, email_verified, external_id, {text_fields}, user_metadata, app_metadata, password_hash,
+        password_format, password_params, source)
+    SELECT i.norm, COALESCE(i.email_verified, false), i.legacy_id, {text_fields from i}, COALESCE(NULLIF(i.user_metadata, 'null'), '{}'), COALESCE(NULLIF(i.app_metadata, 'null'), '{}'),
            NULLIF(i.password_hash, ''),
            CASE WHEN NULLIF(i.password_hash, '') IS NULL THEN NULL ELSE i.detected_format END,
            CASE WHEN NULLIF(i.password_hash, '') IS NULL THEN NULL ELSE NULLIF(i.hash_params, 'null') END,
@@ -15,9 +15,8 @@ WITH written AS (
       FROM pg_temp.pg_trickle_import AS i
      WHERE i.reason IS NULL AND i.n > $1 AND i.n <= $2
     ON CONFLICT (email) DO UPDATE SET
-        email_verified = excluded.email_verified, external_id = excluded.external_id, username = excluded.username,
-        name = excluded.name, given_name = excluded.given_name, family_name = excluded.family_name,
-        nickname = excluded.nickname, picture = excluded.picture, user_metadata = excluded.user_metadata,
+        email_verified = excluded.email_verified, external_id = excluded.external_id,
+        {text_fields = excluded}, user_metadata = excluded.user_metadata,
         app_metadata = excluded.app_metadata, password_hash = excluded.password_hash,
         password_format = excluded.password_format, password_params = excluded.password_params,
         updated_at = pg_catalog.now()

@@ -1,9 +1,9 @@
-//! Typed errors of the core. `crate::pg::sqlstate` is the one place that turns them into SQLSTATEs.
+//! Typed errors of the core. `crate::pg::sqlstate` is the one place that turns them into SQLSTATEs (together with
+//! the legacy store's own errors, which the core does not know).
 //!
 //! Messages never carry a password, hash or token: only which rule was broken.
 
 use crate::domain::legacy_hash::HashError;
-use crate::legacy_store::StoreError;
 use thiserror::Error;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -36,8 +36,6 @@ pub enum AuthError {
     CorruptHash,
     #[error("not enough memory to verify or hash a password")]
     OutOfMemory,
-    #[error(transparent)]
-    LegacyStore(#[from] StoreError),
     #[error(transparent)]
     LegacyHash(#[from] HashError),
     /// Worded as a local duplicate: a signup must not tell where an account lives.

@@ -1,7 +1,7 @@
 //! The pure core of pg_trickle: identity rules, password hashing and login decisions.
 //!
 //! Nothing below `domain` (nor `legacy_store`, the other pure module) may import `pgrx` or touch
-//! PostgreSQL; `architecture_tests` enforces it.
+//! PostgreSQL, and `domain` imports nothing from the outer rings; `architecture_tests` enforces both.
 //! Everything here is unit-testable with plain `cargo test`-style `#[test]`s.
 
 pub mod email;
@@ -47,6 +47,26 @@ mod architecture_tests {
                 .filter(|l| !l.trim_start().starts_with("//"))
                 .any(|l| needles.iter().any(|n| l.contains(n)));
             assert!(!offending, "{file:?} reaches into PostgreSQL; keep that in src/pg/");
+        }
+    }
+
+    /// Calls go one way: `pg` → `legacy_store` → `domain`. The core never names an outer ring, so its errors and
+    /// types flow outwards only.
+    #[test]
+    fn rings_import_only_inwards() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        // Spelled in pieces so that this test does not find itself.
+        let (store, pg) = (concat!("crate::", "legacy_store"), concat!("crate::", "pg::"));
+        let outer_of = [("domain", &[store, pg][..]), ("legacy_store", &[pg][..])];
+        for (ring, outer) in outer_of {
+            let mut files = Vec::new();
+            rust_files(&src.join(ring), &mut files);
+            for file in files {
+                let text = std::fs::read_to_string(&file).expect("read source");
+                for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                    assert!(!outer.iter().any(|o| line.contains(o)), "{file:?} reaches outwards: {line}");
+                }
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 //! {algorithm, hash {value, encoding, digest, key {value, encoding}}, salt {value, encoding, position},
 //! password {encoding}}. A user that cannot be imported gets a `reason` instead of failing the file.
 
+use crate::legacy_store::record::TEXT_FIELDS;
 use serde_json::{json, Map, Value};
 
 fn text(user: &Value, key: &str) -> Value {
@@ -53,7 +54,7 @@ fn custom_hash(custom: &Value) -> Result<(String, String, Value), &'static str> 
     Ok((format, hash.to_string(), params))
 }
 
-/// One Auth0 user as an import row keyed like `fdw::ROW_COLUMNS`, plus `preset_reason`.
+/// One Auth0 user as an import row keyed like `record::row_columns()`, plus `preset_reason`.
 pub fn import_row(user: &Value) -> Value {
     let mut reason = None;
     let (format, hash, params) = match (&user["custom_password_hash"], text(user, "password_hash")) {
@@ -74,23 +75,20 @@ pub fn import_row(user: &Value) -> Value {
         reason = Some("not_an_object");
     }
     let object_or_null = |key: &str| if user[key].is_null() { Value::Null } else { user[key].clone() };
-    json!({
-        "legacy_id": text(user, "user_id"),
-        "email": text(user, "email"),
-        "password_hash": hash,
-        "hash_format": format,
-        "hash_params": params,
-        "email_verified": user["email_verified"].as_bool().unwrap_or(false),
-        "username": text(user, "username"),
-        "name": text(user, "name"),
-        "given_name": text(user, "given_name"),
-        "family_name": text(user, "family_name"),
-        "nickname": text(user, "nickname"),
-        "picture": text(user, "picture"),
-        "user_metadata": object_or_null("user_metadata"),
-        "app_metadata": object_or_null("app_metadata"),
-        "preset_reason": reason,
-    })
+    // Auth0 names the profile fields as pg_trickle does.
+    let mut row: Map<String, Value> = TEXT_FIELDS.iter().map(|field| (field.to_string(), text(user, field))).collect();
+    row.extend([
+        ("legacy_id".to_string(), text(user, "user_id")),
+        ("email".to_string(), text(user, "email")),
+        ("password_hash".to_string(), hash),
+        ("hash_format".to_string(), format),
+        ("hash_params".to_string(), params),
+        ("email_verified".to_string(), json!(user["email_verified"].as_bool().unwrap_or(false))),
+        ("user_metadata".to_string(), object_or_null("user_metadata")),
+        ("app_metadata".to_string(), object_or_null("app_metadata")),
+        ("preset_reason".to_string(), json!(reason)),
+    ]);
+    Value::Object(row)
 }
 
 #[cfg(test)]
@@ -107,6 +105,12 @@ mod tests {
         assert_eq!(row["password_hash"], "$2b$10$abc");
         assert_eq!(row["legacy_id"], "auth0|1");
         assert_eq!(row["user_metadata"], json!({"x": 1}));
+        assert_eq!(row["given_name"], "A");
+        assert_eq!(row["nickname"], Value::Null);
+        let keys: Vec<_> = row.as_object().unwrap().keys().cloned().collect();
+        for (column, _) in crate::legacy_store::record::row_columns() {
+            assert!(keys.iter().any(|k| k == column), "{column}");
+        }
         assert_eq!(row["preset_reason"], Value::Null);
     }
 

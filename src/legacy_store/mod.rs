@@ -1,22 +1,62 @@
-//! The legacy store as pg_trickle sees it: the adapter protocol (log a user in, look a user up),
-//! the profile it answers with, and its typed errors. Pure: no PostgreSQL in here.
+//! The legacy store as pg_trickle sees it: one interface (`Adapter`) that every kind of store implements, the record
+//! it answers with (`record`), and its typed errors. Pure: no PostgreSQL in here — what an adapter needs from the
+//! database (reading a legacy relation, verifying a hash within the memory budget, noticing a cancel) it asks of
+//! its `Host`, which `crate::pg::legacy` implements.
 //!
-//! Adapters: `http` (this folder; the contract is docs/http-contract.md). The FDW adapter reads
-//! a table through SPI, so it lives in `crate::pg`.
+//! One folder per adapter: `http/` (contract presets, configuration, client), `fdw/` (column mapping, the SQL
+//! built from it, the login decision over the rows read). `auth0` maps Auth0's bulk-import file onto the same
+//! legacy rows a relation gives.
 
 pub mod auth0;
 pub mod fdw;
 pub mod http;
-pub mod profile;
+pub mod record;
 
-pub use profile::LegacyProfile;
+pub use record::LegacyUser;
 
+use crate::domain::legacy_hash::HashError;
 use thiserror::Error;
+
+/// One legacy store, whatever its kind. `crate::pg::legacy` picks the configured one and calls it; the flows never
+/// see which kind answers.
+pub trait Adapter {
+    /// Whether these credentials are valid, and the user when they are. A disabled user is a rejection.
+    fn log_in(&self, host: &dyn Host, email: &str, password: &str) -> Result<LoginAnswer, StoreError>;
+    /// The user with this email, if the store has one ("getUser").
+    fn look_up(&self, host: &dyn Host, email: &str) -> Result<Option<LegacyUser>, StoreError>;
+    /// The store's own count of users, when it can give one.
+    fn count(&self, host: &dyn Host) -> Result<Option<i64>, StoreError>;
+    /// Spends what a failed check of a legacy user's password costs, where there is no legacy user to check: a
+    /// refusal must not tell by its duration whether the store knows the email. Nothing for a store that checks on
+    /// its own side (the request itself costs that).
+    fn spend_like_a_check(&self, host: &dyn Host, password: &str);
+}
+
+/// What an adapter needs from the database it runs in.
+pub trait Host {
+    /// True once the backend must stop what it is doing (cancel, statement_timeout, termination).
+    fn interrupted(&self) -> bool;
+    /// Verifies a legacy hash within the configured memory budget; an interrupt during the work is raised by the
+    /// host.
+    fn verify_hash(
+        &self,
+        password: &str,
+        hash: &str,
+        format: &str,
+        params: &serde_json::Value,
+    ) -> Result<bool, HashError>;
+    /// Runs an FDW look-up (`$1` the email) as the store's reader role: two rows at most.
+    fn legacy_rows(&self, reader: u32, sql: &str, email: &str) -> Vec<fdw::LegacyRow>;
+    /// Runs an FDW count as the store's reader role.
+    fn legacy_count(&self, reader: u32, sql: &str) -> i64;
+    /// Runs an FDW hash sample as the store's reader role: one row's hash, format and parameters.
+    fn legacy_hash_sample(&self, reader: u32, sql: &str) -> Option<fdw::HashSample>;
+}
 
 /// What the legacy store said about a pair of credentials.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoginAnswer {
-    Accepted(Box<LegacyProfile>),
+    Accepted(Box<LegacyUser>),
     /// Nothing is migrated; the application sees `invalid_credentials` whatever the reason.
     Rejected(Rejection),
 }

@@ -14,6 +14,7 @@ pub mod auth {
     use crate::domain::error::AuthError;
     use crate::pg::flows;
     use crate::pg::json_argument::JsonArgument;
+    use crate::pg::sqlstate::Failure;
     use pgrx::pg_sys::panic::ErrorReport;
     use pgrx::prelude::*;
     use pgrx::{JsonB, Uuid};
@@ -358,7 +359,7 @@ pub mod auth {
 
     /// Runs a SECURITY INVOKER function's work with the extension owner's rights, handing it the caller;
     /// refused while the database still has an older pg_trickle's SQL objects (those ran SECURITY DEFINER).
-    fn as_owner<T>(work: impl FnOnce(pgrx::pg_sys::Oid) -> Result<T, AuthError>) -> Result<T, AuthError> {
+    fn as_owner<T>(work: impl FnOnce(pgrx::pg_sys::Oid) -> Result<T, Failure>) -> Result<T, Failure> {
         let caller = crate::pg::privilege::current_role();
         let owner = current_sql()?;
         crate::pg::privilege::as_owner(owner, || work(caller))

@@ -1,15 +1,17 @@
-//! The legacy store seen from a backend: reads the import configuration; for HTTP keeps one client per
-//! backend (reused while the configuration is unchanged) and supplies the interrupt check that lets a
-//! query cancel, statement_timeout or backend termination stop a wait on the network; for FDW reads the
-//! legacy relation through SPI (postgres_fdw checks for interrupts itself) and verifies the legacy hash.
+//! The legacy store seen from a backend: picks the configured store from the import configuration and calls it
+//! through the one adapter interface (`crate::legacy_store::Adapter`), as this backend's `Host`. For HTTP it keeps
+//! one client per backend (reused while the configuration is unchanged) and supplies the interrupt check that lets
+//! a query cancel, statement_timeout or backend termination stop a wait on the network; for FDW it reads the legacy
+//! relation through SPI as the store's reader role (postgres_fdw checks for interrupts itself) and verifies legacy
+//! hashes within pg_trickle.max_hash_memory.
 
-use crate::domain::email::normalize_email;
 use crate::domain::error::AuthError;
 use crate::domain::legacy_hash;
-use crate::legacy_store::fdw::{ColumnMapping, HashFormat};
+use crate::legacy_store::fdw::{self, ColumnMapping, FdwStore, HashSample, LegacyRow};
 use crate::legacy_store::http::{Contract, HttpAuth, HttpStore, HttpStoreConfig};
-use crate::legacy_store::{LegacyProfile, LoginAnswer, Rejection, StoreError};
+use crate::legacy_store::{Adapter, Host, LegacyUser, LoginAnswer, StoreError};
 use crate::pg::privilege;
+use crate::pg::sqlstate::Failure;
 use crate::pg::storage::{self, ImportConfigRow};
 use pgrx::pg_sys;
 use std::cell::RefCell;
@@ -20,17 +22,6 @@ pub enum LegacyStore {
     Off,
     Http(Box<HttpStoreConfig>),
     Fdw(Box<FdwStore>),
-}
-
-/// A legacy users relation and how to read it.
-pub struct FdwStore {
-    pub mapping: ColumnMapping,
-    /// As PostgreSQL prints the regclass (quoted where needed).
-    pub relation: String,
-    /// The role the relation is read as (`pg::privilege::as_reader`): never a superuser.
-    pub reader: pg_sys::Oid,
-    lookup_sql: String,
-    hash_sample_sql: String,
 }
 
 impl LegacyStore {
@@ -44,19 +35,17 @@ impl LegacyStore {
     }
 }
 
-pub fn fdw_store_from_row(row: &ImportConfigRow) -> Result<FdwStore, AuthError> {
+pub fn fdw_store_from_row(row: &ImportConfigRow) -> Result<FdwStore, Failure> {
     let relation = row.fdw_relation.as_deref().ok_or_else(|| StoreError::InvalidConfig("no FDW relation".into()))?;
     let mapping = row.fdw_mapping.as_ref().ok_or_else(|| StoreError::InvalidConfig("no FDW mapping".into()))?;
     let mapping = ColumnMapping::from_json(&mapping.0)?;
     // Configured before 0.3.0 (read as the owner then), or the reader was dropped or made superuser since.
     let reader = match row.fdw_reader.as_deref().map(storage::reader_role) {
-        None | Some(None) => return Err(AuthError::NoLegacyReader),
-        Some(Some((_, true))) => return Err(AuthError::LegacyRelationRefused("its reader role is a superuser")),
+        None | Some(None) => Err(AuthError::NoLegacyReader)?,
+        Some(Some((_, true))) => Err(AuthError::LegacyRelationRefused("its reader role is a superuser"))?,
         Some(Some((oid, false))) => oid,
     };
-    let lookup_sql = mapping.lookup_sql(relation);
-    let hash_sample_sql = mapping.hash_sample_sql(relation);
-    Ok(FdwStore { mapping, relation: relation.to_string(), reader, lookup_sql, hash_sample_sql })
+    Ok(FdwStore::new(mapping, relation, reader.to_u32()))
 }
 
 pub fn http_config_from_row(row: &ImportConfigRow) -> Result<HttpStoreConfig, StoreError> {
@@ -77,7 +66,7 @@ pub fn http_config_from_row(row: &ImportConfigRow) -> Result<HttpStoreConfig, St
 
 /// The store to consult now; read in the caller's snapshot, so a configuration change counts
 /// from its commit on.
-pub fn current_store() -> Result<LegacyStore, AuthError> {
+pub fn current_store() -> Result<LegacyStore, Failure> {
     configured_store(true)
 }
 
@@ -89,11 +78,11 @@ pub fn current_store_without_waiting() -> Option<LegacyStore> {
 
 /// The connected store, whether import mode is on or not (for progress and checks); with
 /// `in_import_mode`, only while import mode is on.
-pub fn configured_store(in_import_mode: bool) -> Result<LegacyStore, AuthError> {
+pub fn configured_store(in_import_mode: bool) -> Result<LegacyStore, Failure> {
     store_from_row(storage::load_import_config(), in_import_mode)
 }
 
-fn store_from_row(row: Option<ImportConfigRow>, in_import_mode: bool) -> Result<LegacyStore, AuthError> {
+fn store_from_row(row: Option<ImportConfigRow>, in_import_mode: bool) -> Result<LegacyStore, Failure> {
     match row.filter(|row| row.import_mode || !in_import_mode) {
         Some(row) if row.store_kind == "http" => Ok(LegacyStore::Http(Box::new(http_config_from_row(&row)?))),
         Some(row) if row.store_kind == "fdw" => Ok(LegacyStore::Fdw(Box::new(fdw_store_from_row(&row)?))),
@@ -103,15 +92,6 @@ fn store_from_row(row: Option<ImportConfigRow>, in_import_mode: bool) -> Result<
 
 thread_local! {
     static HTTP_STORE: RefCell<Option<HttpStore>> = const { RefCell::new(None) };
-    /// Per backend: one stored hash of the FDW store (keyed by its look-up and reader), verified when a login must
-    /// cost what a legacy user's costs without having one. None inside: the relation holds no hash.
-    static FDW_HASH_SAMPLE: RefCell<Option<(String, pg_sys::Oid, Option<HashSample>)>> = const { RefCell::new(None) };
-}
-
-struct HashSample {
-    hash: String,
-    format: String,
-    params: serde_json::Value,
 }
 
 /// True once PostgreSQL wants this backend to stop what it is doing, or the postmaster has died. Only reads;
@@ -159,167 +139,95 @@ pub fn verify_hash(
     result
 }
 
-fn with_http_store<T>(
-    config: &HttpStoreConfig,
-    call: impl FnOnce(&HttpStore) -> Result<T, StoreError>,
-) -> Result<T, AuthError> {
-    let result = HTTP_STORE.with(|cell| {
-        let mut cached = cell.borrow_mut();
-        if cached.as_ref().is_none_or(|store| store.config() != config) {
-            *cached = Some(HttpStore::new(config.clone())?);
-        }
-        call(cached.as_ref().expect("just ensured"))
-    });
+/// This backend, as the adapters' host.
+struct Backend;
+
+impl Host for Backend {
+    fn interrupted(&self) -> bool {
+        interrupt_pending()
+    }
+
+    fn verify_hash(
+        &self,
+        password: &str,
+        hash: &str,
+        format: &str,
+        params: &serde_json::Value,
+    ) -> Result<bool, legacy_hash::HashError> {
+        verify_hash(password, hash, format, params)
+    }
+
+    fn legacy_rows(&self, reader: u32, sql: &str, email: &str) -> Vec<LegacyRow> {
+        privilege::as_reader(reader.into(), || storage::legacy_rows(sql, email))
+    }
+
+    fn legacy_count(&self, reader: u32, sql: &str) -> i64 {
+        privilege::as_reader(reader.into(), || storage::legacy_count(sql))
+    }
+
+    fn legacy_hash_sample(&self, reader: u32, sql: &str) -> Option<HashSample> {
+        privilege::as_reader(reader.into(), || storage::legacy_hash_sample(sql))
+    }
+}
+
+/// Calls the store's adapter (for HTTP, this backend's client for its configuration). None: import mode is off or
+/// no store is connected.
+fn with_adapter<T>(
+    store: &LegacyStore,
+    call: impl FnOnce(&dyn Adapter) -> Result<T, StoreError>,
+) -> Result<Option<T>, Failure> {
+    let result = match store {
+        LegacyStore::Off => return Ok(None),
+        LegacyStore::Fdw(fdw) => call(fdw.as_ref()),
+        LegacyStore::Http(config) => HTTP_STORE.with(|cell| {
+            let mut cached = cell.borrow_mut();
+            if cached.as_ref().is_none_or(|client| client.config() != config.as_ref()) {
+                *cached = Some(HttpStore::new(config.as_ref().clone())?);
+            }
+            call(cached.as_ref().expect("just ensured"))
+        }),
+    };
     if matches!(result, Err(StoreError::Interrupted)) {
         // PostgreSQL raises 57014 (cancel, statement_timeout) or terminates the backend here.
         raise_interrupt();
     }
-    Ok(result?)
+    Ok(Some(result?))
 }
 
-/// The legacy store's own count of users, when it can give one (FDW: the relation; HTTP: the optional
-/// `GET /users/count`).
-pub fn count_users(store: &LegacyStore) -> Result<Option<i64>, AuthError> {
-    match store {
-        LegacyStore::Off => Ok(None),
-        LegacyStore::Http(config) => with_http_store(config, |s| s.count_users(&interrupt_pending)),
-        LegacyStore::Fdw(fdw) => {
-            let sql = format!("SELECT pg_catalog.count(*) FROM {}", fdw.relation);
-            Ok(Some(privilege::as_reader(fdw.reader, || storage::legacy_count(&sql))))
-        }
-    }
+/// The legacy store's own count of users, when it can give one (FDW: the relation; HTTP: the contract's optional
+/// count call).
+pub fn count_users(store: &LegacyStore) -> Result<Option<i64>, Failure> {
+    Ok(with_adapter(store, |adapter| adapter.count(&Backend))?.flatten())
 }
 
-pub fn login(store: &LegacyStore, email: &str, password: &str) -> Result<LoginAnswer, AuthError> {
-    match store {
-        LegacyStore::Off => Err(AuthError::NoLegacyStore),
-        LegacyStore::Http(config) => with_http_store(config, |s| s.login(email, password, &interrupt_pending)),
-        LegacyStore::Fdw(fdw) => fdw_login(fdw, email, password),
-    }
+pub fn login(store: &LegacyStore, email: &str, password: &str) -> Result<LoginAnswer, Failure> {
+    with_adapter(store, |adapter| adapter.log_in(&Backend, email, password))?.ok_or(AuthError::NoLegacyStore.into())
 }
 
-pub fn get_user(store: &LegacyStore, email: &str) -> Result<Option<LegacyProfile>, AuthError> {
-    match store {
-        LegacyStore::Off => Err(AuthError::NoLegacyStore),
-        LegacyStore::Http(config) => with_http_store(config, |s| s.get_user(email, &interrupt_pending)),
-        LegacyStore::Fdw(fdw) => match fdw_row(fdw, email) {
-            FdwLookup::Found(row) => Ok(Some(profile_from_row(&row, email)?)),
-            FdwLookup::Missing => Ok(None),
-            FdwLookup::Ambiguous => Err(StoreError::InvalidAnswer("several legacy rows have this email".into()).into()),
-        },
-    }
+pub fn get_user(store: &LegacyStore, email: &str) -> Result<Option<LegacyUser>, Failure> {
+    with_adapter(store, |adapter| adapter.look_up(&Backend, email))?.ok_or(AuthError::NoLegacyStore.into())
 }
 
-enum FdwLookup {
-    Found(Box<storage::LegacyRow>),
-    Missing,
-    Ambiguous,
+/// What a failed check of a legacy user's password costs in this store, spent (an unknown email, a locked one, a
+/// local user's wrong password in import mode). Never an error: a refusal is on its way already.
+pub fn spend_like_a_check(store: &LegacyStore, password: &str) {
+    let _ = with_adapter(store, |adapter| {
+        adapter.spend_like_a_check(&Backend, password);
+        Ok(())
+    });
 }
 
-fn fdw_row(fdw: &FdwStore, email: &str) -> FdwLookup {
-    let mut rows = privilege::as_reader(fdw.reader, || storage::legacy_rows(&fdw.lookup_sql, email));
-    match rows.len() {
-        0 => FdwLookup::Missing,
-        1 => FdwLookup::Found(Box::new(rows.remove(0))),
-        _ => FdwLookup::Ambiguous,
-    }
-}
-
-/// A legacy row as a profile; the row's email must normalise to the one asked about.
-fn profile_from_row(row: &storage::LegacyRow, requested: &str) -> Result<LegacyProfile, StoreError> {
-    let invalid = |r: &str| StoreError::InvalidAnswer(format!("legacy row: {r}"));
-    let email = row.email.as_deref().and_then(|e| normalize_email(e).ok()).ok_or_else(|| invalid("invalid email"))?;
-    if email != requested {
-        return Err(invalid("the email differs from the one requested"));
-    }
-    let object = |j: &storage::LegacyJson, what: &str| match j {
-        Ok(None | Some(serde_json::Value::Null)) => Ok(serde_json::Map::new()),
-        Ok(Some(serde_json::Value::Object(m))) => Ok(m.clone()),
-        Ok(Some(_)) => Err(invalid(&format!("{what} is not a JSON object"))),
-        Err(_) => {
-            Err(invalid(&format!("{what} is JSON nested deeper than 128 levels or with a number beyond a double")))
-        }
-    };
-    let [username, name, given_name, family_name, nickname, picture] = row.texts.clone();
-    Ok(LegacyProfile {
-        external_id: row.legacy_id.clone().filter(|id| !id.is_empty()).ok_or_else(|| invalid("no legacy id"))?,
-        email,
-        email_verified: row.email_verified,
-        username,
-        name,
-        given_name,
-        family_name,
-        nickname,
-        picture,
-        user_metadata: object(&row.user_metadata, "user_metadata")?,
-        app_metadata: object(&row.app_metadata, "app_metadata")?,
-        // The row was read whole: NULL or empty metadata is what the legacy database holds.
-        metadata_known: true,
-        enabled: true,
+/// The canonical format of one stored hash of an FDW store (parsed and bounded, not verified), or the class of
+/// what is wrong with it; None when no row has a hash.
+pub fn sample_hash_format(store: &FdwStore) -> Option<Result<&'static str, &'static str>> {
+    store.sample_hash_format(&Backend, |hash, format, params| {
+        legacy_hash::prepare(hash, format, params, &crate::pg::settings::hash_budget())
+            .map(|prepared| prepared.format)
+            .map_err(|err| err.class())
     })
 }
 
-/// Reads the legacy row and verifies its hash in the database. A row whose hash is missing or
-/// unverifiable is a rejection (recorded for the admin), never an error to the application. Every answer costs one
-/// legacy hash verification, real or not, so the answer's timing does not tell whether the email is there.
-fn fdw_login(fdw: &FdwStore, email: &str, password: &str) -> Result<LoginAnswer, AuthError> {
-    let rejected = |reason: Rejection| {
-        burn_legacy_verification(fdw, password);
-        Ok(LoginAnswer::Rejected(reason))
-    };
-    let row = match fdw_row(fdw, email) {
-        FdwLookup::Found(row) => row,
-        FdwLookup::Missing => return rejected(Rejection::WrongCredentials),
-        FdwLookup::Ambiguous => return rejected(Rejection::Ambiguous),
-    };
-    let Some(hash) = row.password_hash.as_deref().filter(|h| !h.trim().is_empty()) else {
-        return rejected(Rejection::NoPassword);
-    };
-    let format = match &fdw.mapping.hash_format {
-        HashFormat::Fixed(f) => f.as_str(),
-        HashFormat::Column(_) => row.hash_format.as_deref().unwrap_or("auto"),
-    };
-    let Ok(params) = row.hash_params.clone().map(Option::unwrap_or_default) else {
-        return rejected(Rejection::UnverifiableHash("bad_param"));
-    };
-    match verify_hash(password, hash, format, &params) {
-        Ok(true) => Ok(LoginAnswer::Accepted(Box::new(profile_from_row(&row, email)?))),
-        Ok(false) => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
-        Err(err) => rejected(Rejection::UnverifiableHash(err.class())),
-    }
-}
-
-/// The canonical format of one stored hash (parsed and bounded, not verified), or the class of what is wrong with
-/// it; None when no row has a hash.
-pub fn sample_hash_format(fdw: &FdwStore) -> Option<Result<&'static str, &'static str>> {
-    let (hash, format, params) =
-        privilege::as_reader(fdw.reader, || storage::legacy_hash_sample(&fdw.hash_sample_sql))?;
-    let Ok(params) = params.map(Option::unwrap_or_default) else { return Some(Err("bad_param")) };
-    let prepared =
-        legacy_hash::prepare(&hash, format.as_deref().unwrap_or("auto"), &params, &crate::pg::settings::hash_budget());
-    Some(prepared.map(|p| p.format).map_err(|err| err.class()))
-}
-
-/// Verifies `password` against one of the store's own hashes and ignores the result: what a failed login of a
-/// legacy user costs, spent where there is no legacy user (an unknown email, a locked one, a local user's wrong
-/// password in import mode). The sample is read once per backend and store (one row, as the reader); a relation
-/// without hashes costs nothing, since no email in it can be told apart then.
-pub fn burn_legacy_verification(fdw: &FdwStore, password: &str) {
-    FDW_HASH_SAMPLE.with(|cell| {
-        let mut cached = cell.borrow_mut();
-        let current =
-            cached.as_ref().is_some_and(|(sql, reader, _)| *sql == fdw.hash_sample_sql && *reader == fdw.reader);
-        if !current {
-            let sample = privilege::as_reader(fdw.reader, || storage::legacy_hash_sample(&fdw.hash_sample_sql));
-            let sample = sample.map(|(hash, format, params)| HashSample {
-                hash,
-                format: format.unwrap_or_else(|| "auto".into()),
-                params: params.ok().flatten().unwrap_or_default(),
-            });
-            *cached = Some((fdw.hash_sample_sql.clone(), fdw.reader, sample));
-        }
-        if let Some((_, _, Some(sample))) = cached.as_ref() {
-            let _ = verify_hash(password, &sample.hash, &sample.format, &sample.params);
-        }
-    });
+/// The rows of an FDW store, staged in a temporary table read as its reader role; the SQL that reads them back.
+pub fn staged_rows(store: &FdwStore) -> &'static str {
+    storage::stage_legacy_rows(&store.scan_sql(), store.reader.into(), &fdw::mapping::row_columns_ddl())
 }

@@ -4,16 +4,59 @@
 //! Messages say which rule was broken, never the password, hash or token involved.
 
 use crate::domain::error::AuthError;
+use crate::domain::legacy_hash::HashError;
 use crate::legacy_store::StoreError;
 use pgrx::pg_sys::errcodes::PgSqlErrorCode;
 use pgrx::pg_sys::panic::ErrorReport;
+use thiserror::Error;
 
 const FUNCNAME: &str = "pg_trickle";
 
+/// What the SQL surface can fail with: a rule of the core, or a legacy store that could not answer. Both flow
+/// outwards to here; the core knows nothing of legacy stores.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum Failure {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<HashError> for Failure {
+    fn from(err: HashError) -> Self {
+        Failure::Auth(err.into())
+    }
+}
+
+impl From<Failure> for ErrorReport {
+    fn from(failure: Failure) -> Self {
+        let (message, (code, hint)) = match &failure {
+            Failure::Auth(err) => (err.to_string(), auth_error_code(err)),
+            Failure::Store(err) => (err.to_string(), store_error_code(err)),
+        };
+        let report = ErrorReport::new(code, message, FUNCNAME);
+        match hint {
+            Some(h) => report.set_hint(h),
+            None => report,
+        }
+    }
+}
+
 impl From<AuthError> for ErrorReport {
     fn from(err: AuthError) -> Self {
-        use PgSqlErrorCode::*;
-        let (code, hint): (PgSqlErrorCode, Option<&str>) = match &err {
+        Failure::Auth(err).into()
+    }
+}
+
+impl From<StoreError> for ErrorReport {
+    fn from(err: StoreError) -> Self {
+        Failure::Store(err).into()
+    }
+}
+
+fn auth_error_code(err: &AuthError) -> (PgSqlErrorCode, Option<&'static str>) {
+    use PgSqlErrorCode::*;
+    match err {
             AuthError::NullArgument(_) => (ERRCODE_NULL_VALUE_NOT_ALLOWED, None),
             AuthError::ArgumentTooLong(_) => (ERRCODE_STRING_DATA_RIGHT_TRUNCATION, None),
             AuthError::UnreadableJson(_) => (ERRCODE_INVALID_PARAMETER_VALUE, None),
@@ -38,7 +81,6 @@ impl From<AuthError> for ErrorReport {
             AuthError::OutOfMemory => {
                 (ERRCODE_OUT_OF_MEMORY, Some("Lower pg_trickle.argon2_memory_kib or pg_trickle.max_hash_memory."))
             }
-            AuthError::LegacyStore(store) => store_error_code(store),
             AuthError::LegacyHash(_) => (ERRCODE_INVALID_PARAMETER_VALUE, Some("See auth.legacy_hash_formats().")),
             AuthError::ExistsInLegacyStore => (ERRCODE_UNIQUE_VIOLATION, None),
             AuthError::LegacyProfileConflict => (
@@ -97,13 +139,7 @@ impl From<AuthError> for ErrorReport {
                 ERRCODE_DATATYPE_MISMATCH,
                 Some("Gather plain columns with user_metadata_columns / app_metadata_columns."),
             ),
-        };
-        let report = ErrorReport::new(code, err.to_string(), FUNCNAME);
-        match hint {
-            Some(h) => report.set_hint(h),
-            None => report,
         }
-    }
 }
 
 /// Class 08 for a store that cannot be reached or answer; 08P01 for one that answered wrongly.

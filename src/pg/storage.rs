@@ -4,7 +4,9 @@
 //! read-only transaction or on a hot standby; writes use `connect_mut` + `update`.
 //! A failing statement here is a bug in pg_trickle, raised as an internal error.
 
-use crate::legacy_store::LegacyProfile;
+use crate::legacy_store::fdw::{legacy_json, HashSample, LegacyRow};
+use crate::legacy_store::record::{Texts, TEXT_FIELDS};
+use crate::legacy_store::LegacyUser;
 use crate::pg::{privilege, settings, sqlstate};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
@@ -17,6 +19,30 @@ macro_rules! query {
 }
 
 type Query = (&'static str, &'static str);
+
+/// A query that names the profile's text fields, with the list filled from `record::TEXT_FIELDS` (the one list of
+/// them): `{text_fields}` the column names; `{text_fields from i}` each qualified by `i`; `{text_fields = excluded}`
+/// each set from `excluded`; `{text_fields in $4}` the elements of the array parameter `$4`, in order.
+fn with_text_fields((name, sql): Query) -> (&'static str, String) {
+    let mut filled = sql.to_string();
+    while let Some(start) = filled.find("{text_fields") {
+        let end = start + filled[start..].find('}').expect("placeholders are closed");
+        let form = filled[start + "{text_fields".len()..end].trim().to_string();
+        let list: Vec<String> = TEXT_FIELDS
+            .iter()
+            .enumerate()
+            .map(|(i, field)| match form.split_once(' ') {
+                None => field.to_string(),
+                Some(("from", table)) => format!("{table}.{field}"),
+                Some(("=", table)) => format!("{field} = {table}.{field}"),
+                Some(("in", array)) => format!("{array}[{}]", i + 1),
+                Some(_) => panic!("unknown text_fields placeholder in {name}"),
+            })
+            .collect();
+        filled.replace_range(start..=end, &list.join(", "));
+    }
+    (name, filled)
+}
 
 fn or_internal<T>(name: &str, result: Result<T, pgrx::spi::Error>) -> T {
     result.unwrap_or_else(|err| {
@@ -349,18 +375,13 @@ pub fn save_http_store(row: &ImportConfigRow) {
 
 /// Inserts a user moved over from the legacy store; None when a concurrent migration (or another
 /// user holding the same username or legacy id) got there first. Returns the id and profile.
-pub fn insert_migrated_user(p: &LegacyProfile, password_hash: Option<&str>) -> Option<(Uuid, JsonB)> {
-    let (name, sql) = query!("insert_migrated_user");
-    let args: [DatumWithOid; 13] = [
+pub fn insert_migrated_user(p: &LegacyUser, password_hash: Option<&str>) -> Option<(Uuid, JsonB)> {
+    let (name, sql) = with_text_fields(query!("insert_migrated_user"));
+    let args: [DatumWithOid; 8] = [
         p.email.as_str().into(),
         p.email_verified.into(),
         p.external_id.as_str().into(),
-        p.username.as_deref().into(),
-        p.name.as_deref().into(),
-        p.given_name.as_deref().into(),
-        p.family_name.as_deref().into(),
-        p.nickname.as_deref().into(),
-        p.picture.as_deref().into(),
+        p.texts.to_vec().into(),
         JsonB(serde_json::Value::Object(p.user_metadata.clone())).into(),
         JsonB(serde_json::Value::Object(p.app_metadata.clone())).into(),
         password_hash.into(),
@@ -369,7 +390,7 @@ pub fn insert_migrated_user(p: &LegacyProfile, password_hash: Option<&str>) -> O
     or_internal(
         name,
         writing(name, |c| {
-            let table = c.update(sql, None, &args)?;
+            let table = c.update(&sql, None, &args)?;
             if table.is_empty() {
                 return Ok(None);
             }
@@ -404,31 +425,6 @@ pub fn check_legacy_lookup(sql: &str) {
     or_internal("legacy look-up check", Spi::connect(|c| c.prepare(sql, &[pg_sys::TEXTOID.into()]).map(drop)));
 }
 
-/// A json column of a legacy row, read by serde_json; Err when it cannot be (nested deeper than 128 levels, a number
-/// beyond a double): an error of that row alone.
-pub type LegacyJson = Result<Option<serde_json::Value>, UnreadableJson>;
-
-#[derive(Debug, Clone, Copy)]
-pub struct UnreadableJson;
-
-fn legacy_json(text: Option<String>) -> LegacyJson {
-    text.map(|t| serde_json::from_str(&t).map_err(|_| UnreadableJson)).transpose()
-}
-
-/// One legacy user row, in the order of `legacy_store::fdw::ROW_COLUMNS` (json columns come as text).
-pub struct LegacyRow {
-    pub legacy_id: Option<String>,
-    pub email: Option<String>,
-    pub password_hash: Option<String>,
-    pub hash_format: Option<String>,
-    pub hash_params: LegacyJson,
-    pub email_verified: bool,
-    /// username, name, given_name, family_name, nickname, picture.
-    pub texts: [Option<String>; 6],
-    pub user_metadata: LegacyJson,
-    pub app_metadata: LegacyJson,
-}
-
 /// Runs the mapping's look-up (built by `legacy_store::fdw`: identifiers quoted, the email bound as $1).
 /// Errors of the legacy database itself (postgres_fdw: unreachable, cancelled) propagate as its ERROR.
 pub fn legacy_rows(sql: &str, email: &str) -> Vec<LegacyRow> {
@@ -438,6 +434,12 @@ pub fn legacy_rows(sql: &str, email: &str) -> Vec<LegacyRow> {
             let mut out = Vec::new();
             for row in c.select(sql, Some(2), &[email.into()])? {
                 let text = |i: usize| row.get::<String>(i);
+                // The columns of record::row_columns(): six fixed ones, the text fields, the two metadata.
+                let mut texts = Texts::default();
+                for (i, slot) in texts.iter_mut().enumerate() {
+                    *slot = text(7 + i)?;
+                }
+                let after_texts = 7 + TEXT_FIELDS.len();
                 out.push(LegacyRow {
                     legacy_id: text(1)?,
                     email: text(2)?,
@@ -445,9 +447,9 @@ pub fn legacy_rows(sql: &str, email: &str) -> Vec<LegacyRow> {
                     hash_format: text(4)?,
                     hash_params: legacy_json(text(5)?),
                     email_verified: row.get::<bool>(6)?.unwrap_or(false),
-                    texts: [text(7)?, text(8)?, text(9)?, text(10)?, text(11)?, text(12)?],
-                    user_metadata: legacy_json(text(13)?),
-                    app_metadata: legacy_json(text(14)?),
+                    texts,
+                    user_metadata: legacy_json(text(after_texts)?),
+                    app_metadata: legacy_json(text(after_texts + 1)?),
                 });
             }
             Ok(out)
@@ -457,13 +459,13 @@ pub fn legacy_rows(sql: &str, email: &str) -> Vec<LegacyRow> {
 
 /// Runs the mapping's hash sample (`legacy_store::fdw::ColumnMapping::hash_sample_sql`): one row's hash, format
 /// and parameters, or None for a relation without hashes.
-pub fn legacy_hash_sample(sql: &str) -> Option<(String, Option<String>, LegacyJson)> {
+pub fn legacy_hash_sample(sql: &str) -> Option<HashSample> {
     or_internal(
         "legacy hash sample",
         Spi::connect(|c| {
             let Some(row) = c.select(sql, Some(1), &[])?.next() else { return Ok(None) };
             let Some(hash) = row.get::<String>(1)? else { return Ok(None) };
-            Ok(Some((hash, row.get::<String>(2)?, legacy_json(row.get::<String>(3)?))))
+            Ok(Some(HashSample { hash, format: row.get::<String>(2)?, params: legacy_json(row.get::<String>(3)?) }))
         }),
     )
 }
@@ -566,11 +568,11 @@ pub fn import_summary() -> (i64, i64, JsonB) {
 
 /// Imports staged rows `after < n <= through`; returns (inserted, updated).
 pub fn import_batch(after: i64, through: i64) -> (i64, i64) {
-    let (name, sql) = query!("import_batch");
+    let (name, sql) = with_text_fields(query!("import_batch"));
     or_internal(
         name,
         writing(name, |c| {
-            let row = c.update(sql, None, &[after.into(), through.into()])?.first();
+            let row = c.update(&sql, None, &[after.into(), through.into()])?.first();
             Ok((row.get::<i64>(1)?.unwrap_or(0), row.get::<i64>(2)?.unwrap_or(0)))
         }),
     )

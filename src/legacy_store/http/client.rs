@@ -6,9 +6,10 @@
 //! - connect and total timeouts, a response size limit, JSON content type required;
 //! - one client per configuration, reused between calls (keep-alive).
 
-use crate::legacy_store::http::config::{Contract, HttpAuth, HttpStoreConfig};
-use crate::legacy_store::profile::{parse_keycloak_user, parse_trickle_profile};
-use crate::legacy_store::{LegacyProfile, LoginAnswer, Rejection, StoreError};
+use crate::legacy_store::http::config::{HttpAuth, HttpStoreConfig};
+use crate::legacy_store::http::contract::{parse_user, Preset, Segment};
+use crate::legacy_store::record::LegacyUser;
+use crate::legacy_store::{LoginAnswer, Rejection, StoreError};
 use hmac::{Hmac, Mac};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, WWW_AUTHENTICATE};
 use reqwest::{Method, Url};
@@ -151,42 +152,36 @@ impl HttpStore {
     /// Asks the store whether these credentials are valid. Never retried: a login is not idempotent
     /// for a store that counts failures.
     pub fn login(&self, email: &str, password: &str, interrupted: InterruptCheck) -> Result<LoginAnswer, StoreError> {
-        match self.config.contract {
-            Contract::Trickle => {
-                let body = serde_json::json!({ "email": email, "password": password }).to_string();
-                let reply =
-                    self.call(Method::POST, self.url(&["login"], None), body, interrupted)?.refuse_if_challenged()?;
-                match reply.status {
-                    200 => Ok(LoginAnswer::Accepted(Box::new(parse_trickle_profile(reply.json_body()?, email)?))),
-                    401 | 403 | 404 => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
-                    status => Err(StoreError::Unavailable(status)),
-                }
-            }
-            Contract::Keycloak => {
-                let body = serde_json::json!({ "password": password }).to_string();
-                let reply =
-                    self.call(Method::POST, self.url(&[email], None), body, interrupted)?.refuse_if_challenged()?;
-                match reply.status {
-                    200 | 204 => match self.get_user(email, interrupted)? {
-                        Some(profile) if profile.enabled => Ok(LoginAnswer::Accepted(Box::new(profile))),
-                        Some(_) => Ok(LoginAnswer::Rejected(Rejection::Disabled)),
-                        None => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
-                    },
-                    // The plugin treats every non-200 as invalid; its reference legacy server answers 400 (no
-                    // body) for a wrong password and for an unknown user alike.
-                    400 | 401 | 403 | 404 => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
-                    status => Err(StoreError::Unavailable(status)),
-                }
-            }
+        let call = &self.preset().login;
+        let body = if call.sends_email {
+            serde_json::json!({ "email": email, "password": password })
+        } else {
+            serde_json::json!({ "password": password })
+        };
+        let url = self.url(call.path, email, None);
+        let reply = self.call(Method::POST, url, body.to_string(), interrupted)?.refuse_if_challenged()?;
+        if call.invalid.contains(&reply.status) {
+            return Ok(LoginAnswer::Rejected(Rejection::WrongCredentials));
         }
+        if !call.accepted.contains(&reply.status) {
+            return Err(StoreError::Unavailable(reply.status));
+        }
+        let user = if call.answers_user {
+            Some(parse_user(self.preset(), reply.json_body()?, email)?)
+        } else {
+            self.get_user(email, interrupted)?
+        };
+        Ok(match user {
+            Some(user) if user.enabled => LoginAnswer::Accepted(Box::new(user)),
+            Some(_) => LoginAnswer::Rejected(Rejection::Disabled),
+            None => LoginAnswer::Rejected(Rejection::WrongCredentials),
+        })
     }
 
     /// Looks a user up (the "getUser" call); retried on connection errors and 502/503/504.
-    pub fn get_user(&self, email: &str, interrupted: InterruptCheck) -> Result<Option<LegacyProfile>, StoreError> {
-        let url = match self.config.contract {
-            Contract::Trickle => self.url(&["users"], Some(("email", email))),
-            Contract::Keycloak => self.url(&[email], None),
-        };
+    pub fn get_user(&self, email: &str, interrupted: InterruptCheck) -> Result<Option<LegacyUser>, StoreError> {
+        let preset = self.preset();
+        let url = self.url(preset.lookup_path, email, preset.lookup_query.map(|key| (key, email)));
         let mut attempts_left = self.config.lookup_retries;
         let reply = loop {
             let result = self.call(Method::GET, url.clone(), String::new(), interrupted);
@@ -197,26 +192,17 @@ impl HttpStore {
             self.pause(RETRY_PAUSE, interrupted)?;
         };
         match reply.status {
-            200 => {
-                let body = reply.json_body()?;
-                let profile = match self.config.contract {
-                    Contract::Trickle => parse_trickle_profile(body, email)?,
-                    Contract::Keycloak => parse_keycloak_user(body, email)?,
-                };
-                Ok(Some(profile))
-            }
+            200 => Ok(Some(parse_user(preset, reply.json_body()?, email)?)),
             404 => Ok(None),
             status => Err(StoreError::Unavailable(status)),
         }
     }
 
-    /// The optional `GET {base}/users/count` (pg_trickle contract only): Some(total) or None when the
-    /// store does not offer it (404, or the Keycloak contract).
+    /// The optional count call: Some(total), or None when the store does not offer it (404, or a contract without
+    /// one).
     pub fn count_users(&self, interrupted: InterruptCheck) -> Result<Option<i64>, StoreError> {
-        if self.config.contract == Contract::Keycloak {
-            return Ok(None);
-        }
-        let reply = self.call(Method::GET, self.url(&["users", "count"], None), String::new(), interrupted)?;
+        let Some(path) = self.preset().count_path else { return Ok(None) };
+        let reply = self.call(Method::GET, self.url(path, "", None), String::new(), interrupted)?;
         match reply.status {
             200 => {
                 let value: serde_json::Value = serde_json::from_slice(reply.json_body()?)
@@ -231,9 +217,18 @@ impl HttpStore {
         }
     }
 
-    fn url(&self, segments: &[&str], query: Option<(&str, &str)>) -> Url {
+    fn preset(&self) -> &'static Preset {
+        self.config.contract.0
+    }
+
+    fn url(&self, path: &[Segment], email: &str, query: Option<(&str, &str)>) -> Url {
         let mut url = self.config.base_url.clone();
-        url.path_segments_mut().expect("http(s) URLs have a path").pop_if_empty().extend(segments);
+        url.path_segments_mut().expect("http(s) URLs have a path").pop_if_empty().extend(path.iter().map(|segment| {
+            match segment {
+                Segment::Fixed(text) => *text,
+                Segment::Email => email,
+            }
+        }));
         if let Some((key, value)) = query {
             url.query_pairs_mut().append_pair(key, value);
         }

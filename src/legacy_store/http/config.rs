@@ -1,24 +1,20 @@
 //! HTTP store configuration and the rules that refuse unsafe or absurd settings.
 
+use crate::legacy_store::http::contract::{preset, Preset, PRESETS};
 use crate::legacy_store::StoreError;
 use reqwest::Url;
 
+/// The contract an endpoint speaks: one of `contract::PRESETS`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Contract {
-    /// pg_trickle's own contract: `POST /login`, `GET /users?email=`.
-    Trickle,
-    /// The Keycloak user-migration plugin's REST contract: `GET|POST /{username-or-email}`.
-    Keycloak,
-}
+pub struct Contract(pub &'static Preset);
 
 impl Contract {
     pub fn parse(name: &str) -> Result<Self, StoreError> {
-        match name {
-            "pg_trickle" => Ok(Contract::Trickle),
-            "keycloak" => Ok(Contract::Keycloak),
-            // Fixed messages for enumerated arguments: a value given in the wrong argument (a secret) is never echoed.
-            _ => Err(StoreError::InvalidConfig("unknown contract (pg_trickle, keycloak)".into())),
-        }
+        // Fixed messages for enumerated arguments: a value given in the wrong argument (a secret) is never echoed.
+        preset(name).map(Contract).ok_or_else(|| {
+            let names: Vec<_> = PRESETS.iter().map(|p| p.name).collect();
+            StoreError::InvalidConfig(format!("unknown contract ({})", names.join(", ")))
+        })
     }
 }
 
@@ -175,13 +171,35 @@ mod tests {
     use super::*;
 
     fn config(url: &str, connect: i64, total: i64) -> Result<HttpStoreConfig, StoreError> {
-        HttpStoreConfig::new(url, Contract::Trickle, HttpAuth::None, None, connect, total, 1, 1 << 20, None, true)
+        HttpStoreConfig::new(
+            url,
+            Contract::parse("pg_trickle").unwrap(),
+            HttpAuth::None,
+            None,
+            connect,
+            total,
+            1,
+            1 << 20,
+            None,
+            true,
+        )
     }
 
     #[test]
     fn plain_http_only_to_loopback_unless_allowed() {
         let strict = |url: &str| {
-            HttpStoreConfig::new(url, Contract::Trickle, HttpAuth::None, None, 1000, 5000, 1, 1 << 20, None, false)
+            HttpStoreConfig::new(
+                url,
+                Contract::parse("pg_trickle").unwrap(),
+                HttpAuth::None,
+                None,
+                1000,
+                5000,
+                1,
+                1 << 20,
+                None,
+                false,
+            )
         };
         for ok in [
             "http://127.0.0.1:8080/",

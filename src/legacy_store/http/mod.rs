@@ -1,7 +1,28 @@
-//! The HTTP adapter: configuration (validated before it is stored) and the client.
+//! The HTTP adapter: contract presets (`contract`), configuration validated before it is stored (`config`), and
+//! the client (`client`). docs/http-contract.md.
 
 pub mod client;
 pub mod config;
+pub mod contract;
 
 pub use client::HttpStore;
 pub use config::{Contract, HttpAuth, HttpStoreConfig};
+
+use crate::legacy_store::{Adapter, Host, LegacyUser, LoginAnswer, StoreError};
+
+impl Adapter for HttpStore {
+    fn log_in(&self, host: &dyn Host, email: &str, password: &str) -> Result<LoginAnswer, StoreError> {
+        self.login(email, password, &|| host.interrupted())
+    }
+
+    fn look_up(&self, host: &dyn Host, email: &str) -> Result<Option<LegacyUser>, StoreError> {
+        self.get_user(email, &|| host.interrupted())
+    }
+
+    fn count(&self, host: &dyn Host) -> Result<Option<i64>, StoreError> {
+        self.count_users(&|| host.interrupted())
+    }
+
+    /// The store verifies on its own side: the request costs what a check costs there.
+    fn spend_like_a_check(&self, _: &dyn Host, _: &str) {}
+}

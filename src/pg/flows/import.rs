@@ -4,8 +4,9 @@
 use super::migration::*;
 use crate::domain::error::AuthError;
 use crate::legacy_store::auth0;
-use crate::legacy_store::fdw;
+use crate::legacy_store::fdw::{self, FdwStore};
 use crate::pg::legacy;
+use crate::pg::sqlstate::Failure;
 use crate::pg::storage;
 use pgrx::pg_sys::Oid;
 use pgrx::JsonB;
@@ -26,35 +27,31 @@ pub fn import_users(
     mapping: Option<JsonB>,
     all_or_nothing: bool,
     progress_every: i32,
-) -> Result<ImportReport, AuthError> {
-    let (scan, reader) = match (source, mapping) {
+) -> Result<ImportReport, Failure> {
+    let store = match (source, mapping) {
         (Some(relation), Some(mapping)) => {
             let reader = legacy_reader(caller, None);
             let checked = validated_mapping(caller, reader, relation, &mapping)?;
-            (checked.mapping.scan_sql(&checked.relation_name), reader)
+            FdwStore::new(checked.mapping, &checked.relation_name, reader.to_u32())
         }
         (None, None) => match storage::load_import_config() {
-            Some(row) if row.store_kind == "fdw" => {
-                let store = legacy::fdw_store_from_row(&row)?;
-                (store.mapping.scan_sql(&store.relation), store.reader)
-            }
-            _ => return Err(AuthError::NoImportSource),
+            Some(row) if row.store_kind == "fdw" => legacy::fdw_store_from_row(&row)?,
+            _ => return Err(AuthError::NoImportSource.into()),
         },
-        _ => return Err(AuthError::NoImportSource),
+        _ => return Err(AuthError::NoImportSource.into()),
     };
     if progress_every < 1 {
-        return Err(AuthError::InvalidSetting("progress_every must be at least 1".into()));
+        return Err(AuthError::InvalidSetting("progress_every must be at least 1".into()).into());
     }
-    let staged = storage::stage_legacy_rows(&scan, reader, &fdw::row_columns_ddl());
-    run_import(&fdw::staging_sql(staged), None, all_or_nothing, progress_every)
+    run_import(&fdw::mapping::staging_sql(legacy::staged_rows(&store)), None, all_or_nothing, progress_every)
 }
 
 /// Admin: bulk import of a JSON array in Auth0's bulk-import user schema.
-pub fn import_users_json(users: JsonB, all_or_nothing: bool, progress_every: i32) -> Result<ImportReport, AuthError> {
-    let serde_json::Value::Array(list) = &users.0 else { return Err(AuthError::NotAnArray("users")) };
+pub fn import_users_json(users: JsonB, all_or_nothing: bool, progress_every: i32) -> Result<ImportReport, Failure> {
+    let serde_json::Value::Array(list) = &users.0 else { return Err(AuthError::NotAnArray("users").into()) };
     let rows = serde_json::Value::Array(list.iter().map(auth0::import_row).collect());
-    let scan = format!("SELECT * FROM pg_catalog.jsonb_to_recordset($1) AS r({})", fdw::row_columns_ddl());
-    run_import(&fdw::staging_sql(&scan), Some(JsonB(rows)), all_or_nothing, progress_every)
+    let scan = format!("SELECT * FROM pg_catalog.jsonb_to_recordset($1) AS r({})", fdw::mapping::row_columns_ddl());
+    run_import(&fdw::mapping::staging_sql(&scan), Some(JsonB(rows)), all_or_nothing, progress_every)
 }
 
 fn run_import(
@@ -62,15 +59,15 @@ fn run_import(
     rows: Option<JsonB>,
     all_or_nothing: bool,
     progress_every: i32,
-) -> Result<ImportReport, AuthError> {
+) -> Result<ImportReport, Failure> {
     if progress_every < 1 {
-        return Err(AuthError::InvalidSetting("progress_every must be at least 1".into()));
+        return Err(AuthError::InvalidSetting("progress_every must be at least 1".into()).into());
     }
     storage::stage_import(staging_sql, rows);
     let (total, importable, rejections) = storage::import_summary();
     let rejected = total - importable;
     if all_or_nothing && rejected > 0 {
-        return Err(AuthError::ImportRejected { rejected, first: first_rejection(&rejections) });
+        return Err(AuthError::ImportRejected { rejected, first: first_rejection(&rejections) }.into());
     }
     let (mut inserted, mut updated) = (0, 0);
     let step = i64::from(progress_every);

@@ -11,6 +11,7 @@ use crate::legacy_store::{LoginAnswer, Rejection};
 use crate::pg::bookkeeping::{self, Marked};
 use crate::pg::legacy::{self, LegacyStore};
 use crate::pg::lockout::{self, Gate};
+use crate::pg::sqlstate::Failure;
 use crate::pg::storage::{self, Credentials};
 use crate::pg::{settings, stats};
 use pgrx::{JsonB, Uuid};
@@ -55,7 +56,7 @@ pub(super) enum Verdict {
 /// local user, legacy user or nobody — in shared memory before anything is verified, so neither the caller's
 /// transaction nor concurrent guesses can get past the threshold, and a locked email never reaches the legacy
 /// store. Wrong credentials are a result, not an error; every refusal costs the same work (`equalize`).
-pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict, AuthError> {
+pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict, Failure> {
     check_length_limit(password)?;
     let params = settings::argon2_params()?;
     let reservation = match lockout::attempt(email)? {
@@ -87,15 +88,15 @@ fn equalize(spent: Spent, password: &str, params: argon2id::Argon2Params) {
         let _ = argon2id::verify_password(password, &argon2id::dummy_hash(params), settings::hash_budget());
     }
     if missing.legacy_hash {
-        if let Some(LegacyStore::Fdw(fdw)) = legacy::current_store_without_waiting() {
-            legacy::burn_legacy_verification(&fdw, password);
+        if let Some(store) = legacy::current_store_without_waiting() {
+            legacy::spend_like_a_check(&store, password);
         }
     }
 }
 
 /// Checks the password locally, or — for a user the local store has no password for, in import mode — by asking
 /// the legacy store and migrating on success. Says which verifications a refusal has done.
-fn check_password(email: &str, password: &str, params: argon2id::Argon2Params) -> Result<(Verdict, Spent), AuthError> {
+fn check_password(email: &str, password: &str, params: argon2id::Argon2Params) -> Result<(Verdict, Spent), Failure> {
     if password.is_empty() {
         // Never verified, never sent to the legacy store (which might accept it); it still costs a refusal's work.
         return Ok((Verdict::Refused(LoginStatus::InvalidCredentials), Spent::NOTHING));
@@ -160,7 +161,7 @@ fn migrate_on_login(
     email: &str,
     password: &str,
     existing: Option<&Credentials>,
-) -> Result<Verdict, AuthError> {
+) -> Result<Verdict, Failure> {
     let started = Instant::now();
     let answer = call_store(StoreCall::Login, started, || legacy::login(store, email, password))?;
     let latency = Some(started.elapsed().as_secs_f64() * 1000.0);
@@ -187,7 +188,7 @@ fn migrate_on_login(
         }
     };
     if storage::transaction_is_read_only() {
-        return Err(AuthError::ReadOnlyMigration);
+        return Err(AuthError::ReadOnlyMigration.into());
     }
     if existing.is_none() && !may_come_back(email) {
         event("tombstoned", None);
@@ -216,7 +217,7 @@ fn migrate_on_login(
     Ok(verdict)
 }
 
-pub fn login(raw_email: &str, password: &str) -> Result<LoginResult, AuthError> {
+pub fn login(raw_email: &str, password: &str) -> Result<LoginResult, Failure> {
     let email = normalize_email(raw_email)?;
     let verdict = verify_credentials(&email, password)?;
     let (status, user_id, profile) = match verdict {

@@ -5,8 +5,9 @@ use crate::domain::email::normalize_email;
 use crate::domain::error::AuthError;
 use crate::domain::stats::StatEvent;
 use crate::legacy_store::fdw::ColumnMapping;
-use crate::legacy_store::{LegacyProfile, Rejection};
+use crate::legacy_store::{LegacyUser, Rejection};
 use crate::pg::legacy::{self, LegacyStore};
+use crate::pg::sqlstate::Failure;
 use crate::pg::storage;
 use crate::pg::{privilege, rate_limit, settings, stats};
 use pgrx::pg_sys::panic::CaughtError;
@@ -30,11 +31,11 @@ pub(super) enum StoreCall {
 pub(super) fn call_store<T>(
     kind: StoreCall,
     started: Instant,
-    call: impl FnOnce() -> Result<T, AuthError>,
-) -> Result<T, AuthError> {
+    call: impl FnOnce() -> Result<T, Failure>,
+) -> Result<T, Failure> {
     if let Err(limited) = rate_limit::admit_legacy_call() {
         stats::record(StatEvent::RateLimited);
-        return Err(limited);
+        return Err(limited.into());
     }
     let result = PgTryBuilder::new(AssertUnwindSafe(call))
         .catch_others(|caught| {
@@ -109,14 +110,14 @@ pub(super) fn record_event(
 
 /// A getUser answer, with what its event records.
 struct LegacyLookup {
-    profile: Option<LegacyProfile>,
+    profile: Option<LegacyUser>,
     adapter: &'static str,
     latency_ms: f64,
 }
 
 /// getUser in import mode: the legacy store's profile for an email that is not local. None when no
 /// store is connected.
-fn legacy_lookup(email: &str) -> Result<Option<LegacyLookup>, AuthError> {
+fn legacy_lookup(email: &str) -> Result<Option<LegacyLookup>, Failure> {
     let store = legacy::current_store()?;
     if matches!(store, LegacyStore::Off) {
         return Ok(None);
@@ -127,12 +128,12 @@ fn legacy_lookup(email: &str) -> Result<Option<LegacyLookup>, AuthError> {
 }
 
 /// Asks the legacy store about an email and forgets the answer: the same round trip as a look-up that matters.
-pub(super) fn ask_legacy_store(email: &str) -> Result<(), AuthError> {
+pub(super) fn ask_legacy_store(email: &str) -> Result<(), Failure> {
     legacy_lookup(email).map(drop)
 }
 
 /// Whether the legacy store holds this email (signup, email change), recorded as an event.
-pub(super) fn exists_in_legacy_store(email: &str, flow: &str) -> Result<bool, AuthError> {
+pub(super) fn exists_in_legacy_store(email: &str, flow: &str) -> Result<bool, Failure> {
     let Some(lookup) = legacy_lookup(email)? else { return Ok(false) };
     let found = lookup.profile.is_some();
     let outcome = if found { "exists_in_legacy_store" } else { "not_in_legacy_store" };
@@ -142,7 +143,7 @@ pub(super) fn exists_in_legacy_store(email: &str, flow: &str) -> Result<bool, Au
 
 /// Moves a legacy user's profile (no password) into `auth.users`; returns the local profile.
 /// A user already local is left as is.
-pub(super) fn migrate_profile(email: &str, flow: &str) -> Result<Option<JsonB>, AuthError> {
+pub(super) fn migrate_profile(email: &str, flow: &str) -> Result<Option<JsonB>, Failure> {
     if let Some(profile) = storage::profile_by_email(email) {
         return Ok(Some(profile));
     }
@@ -152,10 +153,10 @@ pub(super) fn migrate_profile(email: &str, flow: &str) -> Result<Option<JsonB>, 
     let Some(legacy) = lookup.profile.as_ref() else { return Ok(None) };
     if !legacy.enabled {
         event(Rejection::Disabled.outcome());
-        return Err(AuthError::DisabledInLegacyStore);
+        return Err(AuthError::DisabledInLegacyStore.into());
     }
     if storage::transaction_is_read_only() {
-        return Err(AuthError::ReadOnlyMigration);
+        return Err(AuthError::ReadOnlyMigration.into());
     }
     if !may_come_back(email) {
         event("tombstoned");
@@ -166,17 +167,17 @@ pub(super) fn migrate_profile(email: &str, flow: &str) -> Result<Option<JsonB>, 
             event("profile_migrated");
             Ok(Some(profile))
         }
-        None => storage::profile_by_email(email).map(Some).ok_or(AuthError::LegacyProfileConflict),
+        None => storage::profile_by_email(email).map(Some).ok_or(AuthError::LegacyProfileConflict.into()),
     }
 }
 
 /// Admin: migrate a legacy user's profile ahead of any login.
-pub fn migrate(raw_email: &str) -> Result<JsonB, AuthError> {
+pub fn migrate(raw_email: &str) -> Result<JsonB, Failure> {
     let email = normalize_email(raw_email)?;
     if matches!(legacy::current_store()?, LegacyStore::Off) && storage::user_id_by_email(&email).is_none() {
-        return Err(AuthError::NoLegacyStore);
+        return Err(AuthError::NoLegacyStore.into());
     }
-    migrate_profile(&email, "admin_migrate")?.ok_or(AuthError::UserNotFound)
+    migrate_profile(&email, "admin_migrate")?.ok_or(AuthError::UserNotFound.into())
 }
 
 /// Admin: import mode on or off (the legacy store configuration is kept either way).
@@ -187,12 +188,7 @@ pub fn set_import_mode(enabled: bool) {
 /// Admin: points import mode at a legacy users relation (table, view or foreign table) with a column
 /// mapping, validated against the relation's columns and planned once; takes effect at commit. The relation
 /// is read as `read_as` from then on (see `legacy_reader`).
-pub fn configure_fdw_store(
-    caller: Oid,
-    relation: &str,
-    mapping: JsonB,
-    read_as: Option<&str>,
-) -> Result<(), AuthError> {
+pub fn configure_fdw_store(caller: Oid, relation: &str, mapping: JsonB, read_as: Option<&str>) -> Result<(), Failure> {
     let reader = legacy_reader(caller, read_as);
     let checked = validated_mapping(caller, reader, relation, &mapping)?;
     storage::save_fdw_store(checked.relation, mapping, reader);
@@ -238,7 +234,7 @@ pub(super) fn validated_mapping(
     reader: Oid,
     relation: &str,
     mapping: &JsonB,
-) -> Result<CheckedRelation, AuthError> {
+) -> Result<CheckedRelation, Failure> {
     let parsed = ColumnMapping::from_json(&mapping.0)?;
     let (oid, relation_name) = storage::resolve_relation(relation);
     let facts = storage::relation_facts(oid, caller, reader);
@@ -260,14 +256,14 @@ pub(super) fn validated_mapping(
         None
     };
     if let Some(refusal) = refusal {
-        return Err(refusal);
+        return Err(refusal.into());
     }
     let columns = storage::relation_columns(oid);
     for (column, must_be_json) in parsed.columns() {
         match columns.iter().find(|(name, _)| name == column) {
-            None => return Err(AuthError::MappingColumnMissing(column.to_string())),
+            None => return Err(AuthError::MappingColumnMissing(column.to_string()).into()),
             Some((_, is_json)) if must_be_json && !is_json => {
-                return Err(AuthError::MappingColumnNotJson(column.to_string()))
+                return Err(AuthError::MappingColumnNotJson(column.to_string()).into())
             }
             Some(_) => {}
         }
@@ -278,7 +274,7 @@ pub(super) fn validated_mapping(
 }
 
 /// Admin: validates and stores the HTTP legacy store; takes effect when the transaction commits.
-pub fn configure_http_store(row: storage::ImportConfigRow) -> Result<(), AuthError> {
+pub fn configure_http_store(row: storage::ImportConfigRow) -> Result<(), Failure> {
     legacy::http_config_from_row(&row)?;
     storage::save_http_store(&row);
     // Where future first-login passwords go is worth a line in the server log, for superusers to see.

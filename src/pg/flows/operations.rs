@@ -5,12 +5,13 @@ use crate::domain::email::normalize_email;
 use crate::domain::error::AuthError;
 use crate::legacy_store::{fdw, StoreError};
 use crate::pg::legacy::{self, LegacyStore};
+use crate::pg::sqlstate::Failure;
 use crate::pg::storage;
 use pgrx::JsonB;
 
 /// Admin: removes every trace of an email — user, tokens, lockout state, events, tombstone. Returns
 /// how many rows went.
-pub fn forget_user(raw_email: &str) -> Result<i64, AuthError> {
+pub fn forget_user(raw_email: &str) -> Result<i64, Failure> {
     let email = normalize_email(raw_email)?;
     crate::pg::lockout::forgive(&email);
     Ok(storage::forget_user(&email))
@@ -35,41 +36,38 @@ impl Progress {
 /// (an anti-join on the normalised email); an HTTP store through its optional count, minus the users
 /// that came from it. An HTTP store that cannot count (down, or a bad answer) leaves the legacy counts NULL, with a
 /// warning: the local half of the report is still worth having.
-pub fn migration_progress() -> Result<Progress, AuthError> {
+pub fn migration_progress() -> Result<Progress, Failure> {
     let local = storage::local_progress();
     let store = legacy::configured_store(false)?;
     let legacy_total = match legacy::count_users(&store) {
         Ok(total) => total,
-        Err(AuthError::LegacyStore(err)) => {
+        Err(Failure::Store(err)) => {
             pgrx::warning!("pg_trickle: the legacy store's user count is unknown ({err}); legacy counts are NULL");
             return Ok(Progress { local, legacy_total: None, legacy_remaining: None });
         }
         Err(other) => return Err(other),
     };
     let legacy_remaining = match &store {
-        LegacyStore::Fdw(fdw) => Some(storage::legacy_count(&fdw::unmigrated_sql(staged_legacy_rows(fdw), true))),
+        LegacyStore::Fdw(fdw) => {
+            Some(storage::legacy_count(&fdw::mapping::unmigrated_sql(legacy::staged_rows(fdw), true)))
+        }
         _ => legacy_total.map(|t| (t - local.migrated - local.imported_pending - local.imported_logged_in).max(0)),
     };
     Ok(Progress { local, legacy_total, legacy_remaining })
 }
 
 /// Admin (FDW stores): legacy users with no local user yet, `limit` at most.
-/// The FDW store's rows, copied as its reader into a temporary table that the rest is joined with as the owner.
-fn staged_legacy_rows(fdw: &legacy::FdwStore) -> &'static str {
-    storage::stage_legacy_rows(&fdw.mapping.scan_sql(&fdw.relation), fdw.reader, &fdw::row_columns_ddl())
-}
-
-pub fn unmigrated_users(limit: i64) -> Result<Vec<storage::UnmigratedUser>, AuthError> {
+pub fn unmigrated_users(limit: i64) -> Result<Vec<storage::UnmigratedUser>, Failure> {
     match legacy::configured_store(false)? {
         LegacyStore::Fdw(fdw) => {
-            Ok(storage::unmigrated(&fdw::unmigrated_sql(staged_legacy_rows(&fdw), false), limit.max(0)))
+            Ok(storage::unmigrated(&fdw::mapping::unmigrated_sql(legacy::staged_rows(&fdw), false), limit.max(0)))
         }
-        _ => Err(AuthError::NotAnFdwStore),
+        _ => Err(AuthError::NotAnFdwStore.into()),
     }
 }
 
 /// Admin: whether disconnecting the legacy store cuts anyone off: (safe, remaining, a sample of them).
-pub fn disconnect_check() -> Result<(Option<bool>, Option<i64>, JsonB), AuthError> {
+pub fn disconnect_check() -> Result<(Option<bool>, Option<i64>, JsonB), Failure> {
     let progress = migration_progress()?;
     let sample = match legacy::configured_store(false)? {
         LegacyStore::Fdw(_) => unmigrated_users(10)?.into_iter().filter_map(|(_, email)| email).collect(),
@@ -82,12 +80,12 @@ pub fn disconnect_check() -> Result<(Option<bool>, Option<i64>, JsonB), AuthErro
 /// Admin: the legacy store goes quiet while import mode stays as it is: migrated and native users log
 /// in as before, unmigrated users get invalid_credentials, signup stops consulting the store.
 /// Transactional; `reconnect_external_store` restores the configuration.
-pub fn disconnect_external_store() -> Result<String, AuthError> {
-    storage::disconnect_store().ok_or(AuthError::NoLegacyStore)
+pub fn disconnect_external_store() -> Result<String, Failure> {
+    storage::disconnect_store().ok_or(AuthError::NoLegacyStore.into())
 }
 
-pub fn reconnect_external_store() -> Result<String, AuthError> {
-    storage::reconnect_store().ok_or(AuthError::NothingDisconnected)
+pub fn reconnect_external_store() -> Result<String, Failure> {
+    storage::reconnect_store().ok_or(AuthError::NothingDisconnected.into())
 }
 
 /// What `backfill_metadata` did.
@@ -108,22 +106,22 @@ enum Refill {
 
 /// Re-reads one migrated user's profile from the legacy store (getUser) and merges its metadata under
 /// what the application has written since.
-fn refill(store: &LegacyStore, email: &str) -> Result<Refill, AuthError> {
+fn refill(store: &LegacyStore, email: &str) -> Result<Refill, Failure> {
     let Some(legacy) = legacy::get_user(store, email)? else { return Ok(Refill::NotInStore) };
     let metadata_known = legacy.metadata_known;
     let object = |m: &serde_json::Map<String, serde_json::Value>| JsonB(serde_json::Value::Object(m.clone()));
     match storage::backfill_metadata(email, object(&legacy.user_metadata), object(&legacy.app_metadata), metadata_known)
     {
         Some(profile) => Ok(Refill::Merged { profile, metadata_known }),
-        None => Err(AuthError::UserNotFound),
+        None => Err(AuthError::UserNotFound.into()),
     }
 }
 
 /// Admin: repairs up to `batch_size` migrated users flagged for missing metadata. Local keys win.
-pub fn backfill_metadata(batch_size: i64) -> Result<BackfillReport, AuthError> {
+pub fn backfill_metadata(batch_size: i64) -> Result<BackfillReport, Failure> {
     let store = legacy::configured_store(false)?;
     if matches!(store, LegacyStore::Off) {
-        return Err(AuthError::NoLegacyStore);
+        return Err(AuthError::NoLegacyStore.into());
     }
     let mut report = BackfillReport { checked: 0, repaired: 0, still_missing: 0, not_in_store: 0 };
     for email in storage::incomplete_metadata(batch_size.max(0)) {
@@ -138,16 +136,16 @@ pub fn backfill_metadata(batch_size: i64) -> Result<BackfillReport, AuthError> {
 }
 
 /// Admin: re-reads one user's metadata from the legacy store, flagged or not; returns the profile.
-pub fn repair_user(raw_email: &str) -> Result<JsonB, AuthError> {
+pub fn repair_user(raw_email: &str) -> Result<JsonB, Failure> {
     let email = normalize_email(raw_email)?;
     existing_user(&email)?;
     let store = legacy::configured_store(false)?;
     if matches!(store, LegacyStore::Off) {
-        return Err(AuthError::NoLegacyStore);
+        return Err(AuthError::NoLegacyStore.into());
     }
     match refill(&store, &email)? {
         Refill::Merged { profile, .. } => Ok(profile),
-        Refill::NotInStore => Err(AuthError::UserNotFound),
+        Refill::NotInStore => Err(AuthError::UserNotFound.into()),
     }
 }
 
@@ -166,7 +164,7 @@ const PROBE_EMAIL: &str = "pg-trickle-check@example.invalid";
 /// an HTTP store reachability and TLS, pg_trickle's request credentials, the contract's not-found answer, a known
 /// user's profile (`sample_email`), the count endpoint and the round trip; for an FDW store its reader role, the
 /// relation and the hash format of a sample row. Nothing is migrated or recorded.
-pub fn check_store(sample_email: Option<&str>) -> Result<Vec<StoreCheck>, AuthError> {
+pub fn check_store(sample_email: Option<&str>) -> Result<Vec<StoreCheck>, Failure> {
     let line = |item, ok, detail: String| StoreCheck { item, ok, detail };
     let store = match legacy::configured_store(false) {
         Ok(LegacyStore::Off) => return Ok(vec![line("configuration", false, "no legacy store is configured".into())]),
@@ -181,7 +179,7 @@ pub fn check_store(sample_email: Option<&str>) -> Result<Vec<StoreCheck>, AuthEr
             let round_trip = started.elapsed().as_secs_f64() * 1000.0;
             let reached = !matches!(
                 probe,
-                Err(AuthError::LegacyStore(
+                Err(Failure::Store(
                     StoreError::Unreachable(_) | StoreError::Timeout(_) | StoreError::ConnectionFailed(_)
                 ))
             );
@@ -191,7 +189,7 @@ pub fn check_store(sample_email: Option<&str>) -> Result<Vec<StoreCheck>, AuthEr
             });
             if reached {
                 lines.push(match &probe {
-                    Err(AuthError::LegacyStore(StoreError::RequestRefused)) => {
+                    Err(Failure::Store(StoreError::RequestRefused)) => {
                         line("request credentials", false, "refused (HTTP 401 with WWW-Authenticate)".into())
                     }
                     _ => line("request credentials", true, "accepted".into()),
@@ -199,7 +197,7 @@ pub fn check_store(sample_email: Option<&str>) -> Result<Vec<StoreCheck>, AuthEr
                 lines.push(match probe {
                     Ok(None) => line("unknown user", true, "answered as not found".into()),
                     Ok(Some(_)) => line("unknown user", false, format!("the store returned a user for {PROBE_EMAIL}")),
-                    Err(AuthError::LegacyStore(StoreError::RequestRefused)) => {
+                    Err(Failure::Store(StoreError::RequestRefused)) => {
                         line("unknown user", false, "not asked: the request credentials were refused".into())
                     }
                     Err(err) => line("unknown user", false, err.to_string()),
@@ -228,7 +226,7 @@ pub fn check_store(sample_email: Option<&str>) -> Result<Vec<StoreCheck>, AuthEr
             });
         }
         LegacyStore::Fdw(fdw) => {
-            lines.push(line("reader role", true, storage::role_name(fdw.reader)));
+            lines.push(line("reader role", true, storage::role_name(fdw.reader.into())));
             // Errors of the legacy database itself (down, no user mapping) are PostgreSQL's own and end the call.
             let count = legacy::count_users(&store)?.unwrap_or(0);
             lines.push(line("relation", true, format!("{} readable as the reader: {count} rows", fdw.relation)));

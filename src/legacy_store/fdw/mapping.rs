@@ -2,9 +2,10 @@
 //! view or foreign table), its validation, and the SQL built from it. Identifiers are always quoted and
 //! values always bound as parameters, so neither an email nor a column name can inject SQL.
 //!
-//! The backend half (reading the rows through SPI) is `crate::pg::legacy`.
+//! The rows are read by the host (`crate::pg::legacy`) and judged by the adapter (`super`).
 
 use crate::domain::legacy_hash;
+use crate::legacy_store::record::{row_columns, text_field, Texts, TEXT_FIELDS};
 use crate::legacy_store::StoreError;
 use serde_json::{Map, Value};
 
@@ -20,12 +21,8 @@ pub struct ColumnMapping {
     /// Parameters for the hash format (salt etc.), as auth.verify_legacy_hash takes them.
     pub hash_params: HashParams,
     pub email_verified: Option<String>,
-    pub username: Option<String>,
-    pub name: Option<String>,
-    pub given_name: Option<String>,
-    pub family_name: Option<String>,
-    pub nickname: Option<String>,
-    pub picture: Option<String>,
+    /// The column of each of `TEXT_FIELDS`, if any.
+    pub texts: Texts,
     pub user_metadata: Metadata,
     pub app_metadata: Metadata,
 }
@@ -88,6 +85,14 @@ fn optional_column(obj: &Map<String, Value>, key: &str) -> Result<Option<String>
     obj.get(key).filter(|v| !v.is_null()).map(|v| column_name(v, key)).transpose()
 }
 
+fn text_columns(obj: &Map<String, Value>) -> Result<Texts, StoreError> {
+    let mut texts = Texts::default();
+    for (slot, field) in texts.iter_mut().zip(TEXT_FIELDS) {
+        *slot = optional_column(obj, field)?;
+    }
+    Ok(texts)
+}
+
 fn metadata(obj: &Map<String, Value>, key: &str) -> Result<Metadata, StoreError> {
     let columns_key = format!("{key}_columns");
     match (obj.get(key).filter(|v| !v.is_null()), obj.get(&columns_key).filter(|v| !v.is_null())) {
@@ -101,6 +106,7 @@ fn metadata(obj: &Map<String, Value>, key: &str) -> Result<Metadata, StoreError>
     }
 }
 
+/// The mapping's keys besides the text fields, which are named as `TEXT_FIELDS` names them.
 const KEYS: &[&str] = &[
     "email",
     "email_case_insensitive",
@@ -111,24 +117,23 @@ const KEYS: &[&str] = &[
     "hash_params",
     "hash_params_column",
     "email_verified",
-    "username",
-    "name",
-    "given_name",
-    "family_name",
-    "nickname",
-    "picture",
     "user_metadata",
     "user_metadata_columns",
     "app_metadata",
     "app_metadata_columns",
 ];
 
+fn is_known_key(key: &str) -> bool {
+    KEYS.contains(&key) || text_field(key).is_some()
+}
+
 impl ColumnMapping {
     /// From the admin's JSON, e.g. {"email": "mail", "id": "uid", "password_hash": "pw", "hash_format": "bcrypt"}.
     pub fn from_json(mapping: &Value) -> Result<Self, StoreError> {
         let obj = mapping.as_object().ok_or_else(|| bad("must be a JSON object"))?;
-        if let Some(unknown) = obj.keys().find(|k| !KEYS.contains(&k.as_str())) {
-            return Err(bad(format!("unknown key \"{unknown}\" (known: {})", KEYS.join(", "))));
+        if let Some(unknown) = obj.keys().find(|k| !is_known_key(k)) {
+            let known = [KEYS, &TEXT_FIELDS[..]].concat().join(", ");
+            return Err(bad(format!("unknown key \"{unknown}\" (known: {known})")));
         }
         let required = |key: &str| {
             obj.get(key).ok_or_else(|| bad(format!("\"{key}\" is required"))).and_then(|v| column_name(v, key))
@@ -167,12 +172,7 @@ impl ColumnMapping {
             hash_format,
             hash_params,
             email_verified: optional_column(obj, "email_verified")?,
-            username: optional_column(obj, "username")?,
-            name: optional_column(obj, "name")?,
-            given_name: optional_column(obj, "given_name")?,
-            family_name: optional_column(obj, "family_name")?,
-            nickname: optional_column(obj, "nickname")?,
-            picture: optional_column(obj, "picture")?,
+            texts: text_columns(obj)?,
             user_metadata: metadata(obj, "user_metadata")?,
             app_metadata: metadata(obj, "app_metadata")?,
         })
@@ -188,18 +188,7 @@ impl ColumnMapping {
         if let HashParams::Column(c) = &self.hash_params {
             out.push((c, true));
         }
-        for c in [
-            &self.email_verified,
-            &self.username,
-            &self.name,
-            &self.given_name,
-            &self.family_name,
-            &self.nickname,
-            &self.picture,
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for c in std::iter::once(&self.email_verified).chain(&self.texts).flatten() {
             out.push((c, false));
         }
         for m in [&self.user_metadata, &self.app_metadata] {
@@ -227,7 +216,7 @@ impl ColumnMapping {
         [format!("({})::text", quote_ident(&self.password_hash)), format, json.cast(params)]
     }
 
-    /// The select list that turns one legacy row into pg_trickle's shape, columns in `ROW_COLUMNS` order.
+    /// The select list that turns one legacy row into pg_trickle's shape, columns in `row_columns()` order.
     fn select_list(&self, json: JsonAs) -> String {
         let text = |c: &str| format!("({})::text", quote_ident(c));
         let optional_text = |c: &Option<String>| c.as_deref().map(text).unwrap_or_else(|| "NULL::text".into());
@@ -245,23 +234,12 @@ impl ColumnMapping {
                 cs.iter().map(|c| format!("{}, {}", quote_literal(c), quote_ident(c))).collect::<Vec<_>>().join(", ")
             ),
         };
-        [
-            text(&self.id),
-            text(&self.email),
-            hash,
-            format,
-            params,
-            verified,
-            optional_text(&self.username),
-            optional_text(&self.name),
-            optional_text(&self.given_name),
-            optional_text(&self.family_name),
-            optional_text(&self.nickname),
-            optional_text(&self.picture),
-            json.cast(meta(&self.user_metadata)),
-            json.cast(meta(&self.app_metadata)),
-        ]
-        .join(", ")
+        [text(&self.id), text(&self.email), hash, format, params, verified]
+            .into_iter()
+            .chain(self.texts.iter().map(optional_text))
+            .chain([json.cast(meta(&self.user_metadata)), json.cast(meta(&self.app_metadata))])
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// One user by email, `$1` being the normalised email. The predicate is a plain comparison (or
@@ -291,13 +269,13 @@ impl ColumnMapping {
     }
 }
 
-/// Stages a bulk import: the rows of `scan_sql` (in `ROW_COLUMNS` order plus a preset `reason`, NULL when
+/// Stages a bulk import: the rows of `scan_sql` (in `row_columns()` order plus a preset `reason`, NULL when
 /// the source had nothing to object to) into a temporary table, each with its normalised email, its
 /// position `n`, the canonical format of its hash and the reason it is rejected (NULL: importable). One pass over
 /// the source; each hash is parsed and its costs bounded (auth.check_legacy_hash), none verified. `scan_sql` may
 /// use `$1`.
 pub fn staging_sql(scan_sql: &str) -> String {
-    let columns = ROW_COLUMNS.join(", ");
+    let columns = row_column_names();
     format!(
         "CREATE TEMP TABLE pg_trickle_import ON COMMIT DROP AS
          SELECT row_number() OVER () AS n, s.*, h.hash_format AS detected_format,
@@ -325,28 +303,10 @@ pub fn staging_sql(scan_sql: &str) -> String {
     )
 }
 
-/// The columns `lookup_sql` and `scan_sql` return, in order.
-pub const ROW_COLUMNS: &[&str] = &[
-    "legacy_id",
-    "email",
-    "password_hash",
-    "hash_format",
-    "hash_params",
-    "email_verified",
-    "username",
-    "name",
-    "given_name",
-    "family_name",
-    "nickname",
-    "picture",
-    "user_metadata",
-    "app_metadata",
-];
-
 /// Legacy users with no local user of the same (normalised) email: the migration's remaining tail.
 /// `count_only`: the number of them; otherwise their legacy id and email, `$1` rows at most.
 pub fn unmigrated_sql(scan_sql: &str, count_only: bool) -> String {
-    let columns = ROW_COLUMNS.join(", ");
+    let columns = row_column_names();
     let (select, limit) = if count_only { ("pg_catalog.count(*)", "") } else { ("x.legacy_id, x.email", " LIMIT $1") };
     format!(
         "SELECT {select} FROM ({scan_sql}) AS x({columns}, preset_reason)
@@ -354,23 +314,19 @@ pub fn unmigrated_sql(scan_sql: &str, count_only: bool) -> String {
     )
 }
 
-/// The columns of a table holding `scan_sql`'s rows: `ROW_COLUMNS` with their types, then the preset reason.
+/// The names of `row_columns()`, as a column alias list.
+fn row_column_names() -> String {
+    row_columns().iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
+}
+
+/// The columns of a table holding `scan_sql`'s rows: `row_columns()` with their types, then the preset reason.
 pub fn row_columns_ddl() -> String {
-    ROW_COLUMNS
+    row_columns()
         .iter()
-        .map(|c| format!("{c} {}", row_column_type(c)))
+        .map(|(name, sql_type)| format!("{name} {sql_type}"))
         .chain(std::iter::once("preset_reason text".to_string()))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The SQL type of each of `ROW_COLUMNS` (what `select_list` casts to).
-fn row_column_type(column: &str) -> &'static str {
-    match column {
-        "hash_params" | "user_metadata" | "app_metadata" => "jsonb",
-        "email_verified" => "boolean",
-        _ => "text",
-    }
 }
 
 /// PostgreSQL's quote_ident rule: always quoted here, with embedded quotes doubled.
@@ -489,6 +445,6 @@ mod tests {
                 ("plan", false)
             ]
         );
-        assert_eq!(ROW_COLUMNS.len(), 14);
+        assert_eq!(row_columns().len(), 14);
     }
 }

@@ -1,0 +1,301 @@
+//! The FDW adapter: a legacy users relation (a table, view or foreign table, e.g. through postgres_fdw or
+//! mysql_fdw) read with the admin's column mapping (`mapping`), and the legacy hash verified in the database.
+//! The host reads the rows as the store's reader role; everything decided about them is decided here.
+
+pub mod mapping;
+
+pub use mapping::{ColumnMapping, HashFormat};
+
+use crate::domain::email::normalize_email;
+use crate::legacy_store::record::{LegacyUser, Texts};
+use crate::legacy_store::{Adapter, Host, LoginAnswer, Rejection, StoreError};
+use serde_json::{Map, Value};
+use std::cell::RefCell;
+
+/// A json column of a legacy row, read by serde_json; Err when it cannot be (nested deeper than 128 levels, a number
+/// beyond a double): an error of that row alone.
+pub type LegacyJson = Result<Option<Value>, UnreadableJson>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnreadableJson;
+
+/// A json column that came as text.
+pub fn legacy_json(text: Option<String>) -> LegacyJson {
+    text.map(|t| serde_json::from_str(&t).map_err(|_| UnreadableJson)).transpose()
+}
+
+/// One legacy user row, in the order of `record::row_columns()` (json columns come as text).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LegacyRow {
+    pub legacy_id: Option<String>,
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
+    pub hash_format: Option<String>,
+    pub hash_params: LegacyJson,
+    pub email_verified: bool,
+    pub texts: Texts,
+    pub user_metadata: LegacyJson,
+    pub app_metadata: LegacyJson,
+}
+
+/// One stored hash of the store, with its format and parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HashSample {
+    pub hash: String,
+    pub format: Option<String>,
+    pub params: LegacyJson,
+}
+
+/// A legacy users relation and how to read it.
+pub struct FdwStore {
+    pub mapping: ColumnMapping,
+    /// As PostgreSQL prints the regclass (quoted where needed).
+    pub relation: String,
+    /// The role the relation is read as: never a superuser (checked by the host when it made this store).
+    pub reader: u32,
+    lookup_sql: String,
+    hash_sample_sql: String,
+}
+
+thread_local! {
+    /// Per backend: one stored hash of the FDW store (keyed by its sample query and reader), verified when a login
+    /// must cost what a legacy user's costs without having one. None inside: the relation holds no hash.
+    static HASH_SAMPLE: RefCell<Option<(String, u32, Option<HashSample>)>> = const { RefCell::new(None) };
+}
+
+enum Lookup {
+    Found(Box<LegacyRow>),
+    Missing,
+    Ambiguous,
+}
+
+impl FdwStore {
+    pub fn new(mapping: ColumnMapping, relation: &str, reader: u32) -> Self {
+        let lookup_sql = mapping.lookup_sql(relation);
+        let hash_sample_sql = mapping.hash_sample_sql(relation);
+        FdwStore { mapping, relation: relation.to_string(), reader, lookup_sql, hash_sample_sql }
+    }
+
+    /// Every row of the relation in `record::row_columns()` order plus a NULL preset rejection reason.
+    pub fn scan_sql(&self) -> String {
+        self.mapping.scan_sql(&self.relation)
+    }
+
+    /// The canonical format of one stored hash (parsed and bounded, not verified) or the class of what is wrong
+    /// with it, as `prepare` says; None when no row has a hash.
+    pub fn sample_hash_format(
+        &self,
+        host: &dyn Host,
+        prepare: impl FnOnce(&str, &str, &Value) -> Result<&'static str, &'static str>,
+    ) -> Option<Result<&'static str, &'static str>> {
+        let sample = host.legacy_hash_sample(self.reader, &self.hash_sample_sql)?;
+        let Ok(params) = sample.params.map(Option::unwrap_or_default) else { return Some(Err("bad_param")) };
+        Some(prepare(&sample.hash, sample.format.as_deref().unwrap_or("auto"), &params))
+    }
+
+    fn row(&self, host: &dyn Host, email: &str) -> Lookup {
+        let mut rows = host.legacy_rows(self.reader, &self.lookup_sql, email);
+        match rows.len() {
+            0 => Lookup::Missing,
+            1 => Lookup::Found(Box::new(rows.remove(0))),
+            _ => Lookup::Ambiguous,
+        }
+    }
+}
+
+/// A legacy row as the record; the row's email must normalise to the one asked about.
+fn user_from_row(row: &LegacyRow, requested: &str) -> Result<LegacyUser, StoreError> {
+    let invalid = |r: &str| StoreError::InvalidAnswer(format!("legacy row: {r}"));
+    let email = row.email.as_deref().and_then(|e| normalize_email(e).ok()).ok_or_else(|| invalid("invalid email"))?;
+    if email != requested {
+        return Err(invalid("the email differs from the one requested"));
+    }
+    let object = |j: &LegacyJson, what: &str| match j {
+        Ok(None | Some(Value::Null)) => Ok(Map::new()),
+        Ok(Some(Value::Object(m))) => Ok(m.clone()),
+        Ok(Some(_)) => Err(invalid(&format!("{what} is not a JSON object"))),
+        Err(_) => {
+            Err(invalid(&format!("{what} is JSON nested deeper than 128 levels or with a number beyond a double")))
+        }
+    };
+    Ok(LegacyUser {
+        external_id: row.legacy_id.clone().filter(|id| !id.is_empty()).ok_or_else(|| invalid("no legacy id"))?,
+        email,
+        email_verified: row.email_verified,
+        texts: row.texts.clone(),
+        user_metadata: object(&row.user_metadata, "user_metadata")?,
+        app_metadata: object(&row.app_metadata, "app_metadata")?,
+        // The row was read whole: NULL or empty metadata is what the legacy database holds.
+        metadata_known: true,
+        enabled: true,
+    })
+}
+
+impl Adapter for FdwStore {
+    /// Reads the legacy row and verifies its hash in the database. A row whose hash is missing or unverifiable is a
+    /// rejection (recorded for the admin), never an error to the application. Every answer costs one legacy hash
+    /// verification, real or not, so the answer's timing does not tell whether the email is there.
+    fn log_in(&self, host: &dyn Host, email: &str, password: &str) -> Result<LoginAnswer, StoreError> {
+        let rejected = |reason: Rejection| {
+            self.spend_like_a_check(host, password);
+            Ok(LoginAnswer::Rejected(reason))
+        };
+        let row = match self.row(host, email) {
+            Lookup::Found(row) => row,
+            Lookup::Missing => return rejected(Rejection::WrongCredentials),
+            Lookup::Ambiguous => return rejected(Rejection::Ambiguous),
+        };
+        let Some(hash) = row.password_hash.as_deref().filter(|h| !h.trim().is_empty()) else {
+            return rejected(Rejection::NoPassword);
+        };
+        let format = match &self.mapping.hash_format {
+            HashFormat::Fixed(f) => f.as_str(),
+            HashFormat::Column(_) => row.hash_format.as_deref().unwrap_or("auto"),
+        };
+        let Ok(params) = row.hash_params.clone().map(Option::unwrap_or_default) else {
+            return rejected(Rejection::UnverifiableHash("bad_param"));
+        };
+        match host.verify_hash(password, hash, format, &params) {
+            Ok(true) => Ok(LoginAnswer::Accepted(Box::new(user_from_row(&row, email)?))),
+            Ok(false) => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
+            Err(err) => rejected(Rejection::UnverifiableHash(err.class())),
+        }
+    }
+
+    fn look_up(&self, host: &dyn Host, email: &str) -> Result<Option<LegacyUser>, StoreError> {
+        match self.row(host, email) {
+            Lookup::Found(row) => Ok(Some(user_from_row(&row, email)?)),
+            Lookup::Missing => Ok(None),
+            Lookup::Ambiguous => Err(StoreError::InvalidAnswer("several legacy rows have this email".into())),
+        }
+    }
+
+    fn count(&self, host: &dyn Host) -> Result<Option<i64>, StoreError> {
+        let sql = format!("SELECT pg_catalog.count(*) FROM {}", self.relation);
+        Ok(Some(host.legacy_count(self.reader, &sql)))
+    }
+
+    /// Verifies `password` against one of the store's own hashes and ignores the result. The sample is read once
+    /// per backend and store (one row, as the reader); a relation without hashes costs nothing, since no email in
+    /// it can be told apart then.
+    fn spend_like_a_check(&self, host: &dyn Host, password: &str) {
+        HASH_SAMPLE.with(|cell| {
+            let mut cached = cell.borrow_mut();
+            let current =
+                cached.as_ref().is_some_and(|(sql, reader, _)| *sql == self.hash_sample_sql && *reader == self.reader);
+            if !current {
+                let sample = host.legacy_hash_sample(self.reader, &self.hash_sample_sql);
+                *cached = Some((self.hash_sample_sql.clone(), self.reader, sample));
+            }
+            if let Some((_, _, Some(sample))) = cached.as_ref() {
+                let params = sample.params.clone().ok().flatten().unwrap_or_default();
+                let _ = host.verify_hash(password, &sample.hash, sample.format.as_deref().unwrap_or("auto"), &params);
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::legacy_hash::HashError;
+    use serde_json::json;
+    use std::cell::Cell;
+
+    /// A host whose relation is `rows` and whose hashes are verified by comparing with "hash-of-{password}".
+    struct Relation {
+        rows: Vec<LegacyRow>,
+        verifications: Cell<u32>,
+    }
+
+    impl Host for Relation {
+        fn interrupted(&self) -> bool {
+            false
+        }
+        fn verify_hash(&self, password: &str, hash: &str, _: &str, _: &Value) -> Result<bool, HashError> {
+            self.verifications.set(self.verifications.get() + 1);
+            Ok(hash == format!("hash-of-{password}"))
+        }
+        fn legacy_rows(&self, _: u32, _: &str, email: &str) -> Vec<LegacyRow> {
+            self.rows.iter().filter(|r| r.email.as_deref() == Some(email)).take(2).cloned().collect()
+        }
+        fn legacy_count(&self, _: u32, _: &str) -> i64 {
+            self.rows.len() as i64
+        }
+        fn legacy_hash_sample(&self, _: u32, _: &str) -> Option<HashSample> {
+            let row = self.rows.iter().find(|r| r.password_hash.is_some())?;
+            Some(HashSample { hash: row.password_hash.clone()?, format: None, params: Ok(None) })
+        }
+    }
+
+    fn row(email: &str, hash: Option<&str>) -> LegacyRow {
+        let mut texts = Texts::default();
+        texts[0] = Some("ada".into());
+        LegacyRow {
+            legacy_id: Some("7".into()),
+            email: Some(email.into()),
+            password_hash: hash.map(str::to_string),
+            hash_format: None,
+            hash_params: Ok(None),
+            email_verified: true,
+            texts,
+            user_metadata: Ok(Some(json!({"theme": "dark"}))),
+            app_metadata: Ok(None),
+        }
+    }
+
+    fn store() -> FdwStore {
+        let mapping = json!({"email": "e", "id": "i", "password_hash": "h", "hash_format": "bcrypt"});
+        FdwStore::new(ColumnMapping::from_json(&mapping).unwrap(), "legacy.users", 10)
+    }
+
+    fn relation(rows: Vec<LegacyRow>) -> Relation {
+        Relation { rows, verifications: Cell::new(0) }
+    }
+
+    #[test]
+    fn a_right_password_gives_the_row_as_the_record() {
+        let host = relation(vec![row("a@b.c", Some("hash-of-pw"))]);
+        let LoginAnswer::Accepted(user) = store().log_in(&host, "a@b.c", "pw").unwrap() else { panic!() };
+        assert_eq!((user.external_id.as_str(), user.text("username")), ("7", Some("ada")));
+        assert_eq!(user.user_metadata["theme"], "dark");
+        assert!(user.metadata_known && user.enabled && user.email_verified);
+    }
+
+    #[test]
+    fn every_refusal_costs_one_verification() {
+        let host = relation(vec![
+            row("a@b.c", Some("hash-of-pw")),
+            row("nohash@b.c", None),
+            row("twice@b.c", Some("hash-of-pw")),
+            row("twice@b.c", Some("hash-of-pw")),
+        ]);
+        let cases = [
+            ("a@b.c", Rejection::WrongCredentials),
+            ("unknown@b.c", Rejection::WrongCredentials),
+            ("nohash@b.c", Rejection::NoPassword),
+            ("twice@b.c", Rejection::Ambiguous),
+        ];
+        for (email, expected) in cases {
+            host.verifications.set(0);
+            assert_eq!(store().log_in(&host, email, "wrong").unwrap(), LoginAnswer::Rejected(expected), "{email}");
+            assert_eq!(host.verifications.get(), 1, "{email}");
+        }
+    }
+
+    #[test]
+    fn a_row_about_another_email_or_without_id_is_an_invalid_answer() {
+        let mut spelled_otherwise = row("A@B.C ", None);
+        assert!(user_from_row(&spelled_otherwise, "a@b.c").is_ok(), "normalised alike");
+        spelled_otherwise.legacy_id = None;
+        assert!(matches!(user_from_row(&spelled_otherwise, "a@b.c"), Err(StoreError::InvalidAnswer(_))));
+        assert!(matches!(user_from_row(&row("x@b.c", None), "a@b.c"), Err(StoreError::InvalidAnswer(_))));
+    }
+
+    #[test]
+    fn unreadable_metadata_is_an_error_of_that_row() {
+        let mut bad = row("a@b.c", Some("hash-of-pw"));
+        bad.user_metadata = Err(UnreadableJson);
+        assert!(matches!(store().look_up(&relation(vec![bad]), "a@b.c"), Err(StoreError::InvalidAnswer(_))));
+    }
+}
