@@ -4,12 +4,16 @@
 #   make test   the same setup, then lint and every test tier
 #   make bench  benchmarks (ratios against baselines measured in the same run)
 #   make fuzz   a long fuzz of the legacy-hash parsers and the worst admitted hash costs
-#   make package  a Debian package of the release build (target/postgresql-15-pg-trickle_<version>_<arch>.deb)
+#   make package  a Debian package of the release build (target/postgresql-<major>-pg-trickle_<version>_<arch>.deb)
+# Another PostgreSQL major, where it is installed: make test PG=16 (the only change needed).
 
 SHELL := /bin/bash
-PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+PG ?= 15
+PG_CONFIG ?= /usr/lib/postgresql/$(PG)/bin/pg_config
 export PATH := $(HOME)/.cargo/bin:$(PATH)
-export PG_CONFIG
+export PG PG_CONFIG
+# The pgrx feature of that major, for the cargo commands that build pg_trickle without cargo pgrx.
+PG_FEATURES := --no-default-features --features pg$(PG)
 
 RUN_PORT ?= 28815
 E2E_PORT ?= 28816
@@ -52,12 +56,13 @@ stop:
 
 lint: setup
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy -p pg_trickle --all-targets --features pg_test -- -D warnings
+	cargo clippy --workspace --exclude pg_trickle --all-targets -- -D warnings
+	cargo clippy -p pg_trickle $(PG_FEATURES) --all-targets -- -D warnings
+	cargo clippy -p pg_trickle $(PG_FEATURES) --all-targets --features pg_test -- -D warnings
 
 # Tier 1: plain #[test] on the pure core (src/domain, src/legacy_store), no PostgreSQL involved.
 test-unit: setup
-	cargo test -p pg_trickle --lib -- domain:: legacy_store::
+	cargo test -p pg_trickle $(PG_FEATURES) --lib -- domain:: legacy_store::
 
 # Tier 2: #[pg_test] inside a backend (plus tier 1 again, which cargo pgrx test runs alongside).
 test-pg: setup
@@ -65,7 +70,7 @@ test-pg: setup
 	@# cargo pgrx test copies the library over the installed one; give that file a fresh inode first, so the
 	@# copy cannot write into a library a running server has loaded.
 	bash scripts/install.sh --detach
-	cargo pgrx test pg15 $(RUNAS_FLAG) --pgdata $(PGTEST_DIR)
+	cargo pgrx test pg$(PG) $(RUNAS_FLAG) --pgdata $(PGTEST_DIR)
 
 # Tier 3: end-to-end over the wire against the installed extension, with the legacy stores.
 test-e2e: install
@@ -93,5 +98,5 @@ bench: install
 # The legacy-hash parsers under a long mutation fuzz (make test runs a short one), then the worst admitted cost
 # of every bounded format, timed in a release build.
 fuzz: setup
-	PG_TRICKLE_FUZZ_ROUNDS=500000 cargo test --release -p pg_trickle --lib -- domain::legacy_hash::tests::mutated
-	cargo test --release -p pg_trickle --lib -- --ignored worst_admitted --nocapture
+	PG_TRICKLE_FUZZ_ROUNDS=500000 cargo test --release -p pg_trickle $(PG_FEATURES) --lib -- domain::legacy_hash::tests::mutated
+	cargo test --release -p pg_trickle $(PG_FEATURES) --lib -- --ignored worst_admitted --nocapture

@@ -5,35 +5,28 @@
 #                                      (a streaming hot standby of the cluster on PRIMARY_PORT, made anew)
 #   scripts/cluster.sh stop NAME
 #   scripts/cluster.sh dir NAME        (prints the cluster directory)
-# As root the server runs as `postgres`, so the directory must be reachable by that user:
-# target/ when it is, /tmp otherwise (CI may clone under a folder only root can enter).
+# Clusters live outside the source tree (a `cargo clean` must not wipe a running cluster's data), one directory per
+# user, major and name: $PG_TRICKLE_CLUSTERS (default /var/tmp/pg_trickle-USER)/pgMAJOR-NAME. As root the server
+# runs as `postgres`, which owns the cluster's directory.
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/${PG:-15}/bin/pg_config}
 bindir=$("$PG_CONFIG" --bindir)
+major=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
 cmd=${1:?usage: cluster.sh start|stop|dir NAME [PORT]}
 name=${2:?cluster name}
-pointer="$top/target/pgcluster-$name.dir"
+base=${PG_TRICKLE_CLUSTERS:-/var/tmp/pg_trickle-$(id -un)}
+cluster_dir="$base/pg$major-$name"
 
 say() { printf '==> %s\n' "$*"; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
 as_server_user() { if is_root; then sudo -u postgres -- "$@"; else "$@"; fi; }
 
-choose_dir() {
-  mkdir -p "$top/target"
-  local preferred="$top/target/pgcluster-$name"
-  if ! is_root; then echo "$preferred"; return; fi
-  mkdir -p "$preferred"
-  chown postgres: "$preferred"
-  if sudo -u postgres test -w "$preferred"; then
-    echo "$preferred"
-  else
-    local fallback="/tmp/pg_trickle-$(id -un)-$name"
-    mkdir -p "$fallback"
-    chown postgres: "$fallback"
-    echo "$fallback"
-  fi
+make_dir() {
+  mkdir -p "$cluster_dir"
+  chmod 755 "$base"
+  if is_root; then chown postgres: "$cluster_dir"; fi
+  echo "$cluster_dir"
 }
 
 case "$cmd" in
@@ -42,8 +35,7 @@ case "$cmd" in
     shift 3
     extra=()
     for opt in "$@"; do extra+=(-c "$opt"); done
-    dir=$(choose_dir)
-    echo "$dir" > "$pointer"
+    dir=$(make_dir)
     opts="-p $port -k $dir/socket -c listen_addresses=127.0.0.1"
     for o in "${extra[@]}"; do opts+=" $o"; done
     # A preloaded library is inherited by every backend: a server started before the last install
@@ -75,8 +67,8 @@ case "$cmd" in
     echo "$library_id" > "$dir/library"
     ;;
   stop)
-    [ -f "$pointer" ] || { say "cluster '$name' was never started"; exit 0; }
-    dir=$(cat "$pointer")
+    [ -d "$cluster_dir/data" ] || { say "cluster '$name' was never started"; exit 0; }
+    dir=$cluster_dir
     if as_server_user "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
       say "stopping cluster '$name'"
       as_server_user "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
@@ -88,9 +80,8 @@ case "$cmd" in
     port=${3:?port}
     primary_port=${4:?primary port}
     shift 4
-    if [ -f "$pointer" ]; then bash "$0" stop "$name" >/dev/null; fi
-    dir=$(choose_dir)
-    echo "$dir" > "$pointer"
+    bash "$0" stop "$name" >/dev/null
+    dir=$(make_dir)
     as_server_user rm -rf "$dir/data"
     say "pg_basebackup of 127.0.0.1:$primary_port into $dir/data (a streaming standby)"
     as_server_user "$bindir/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$dir/data" -R -X stream \
@@ -98,7 +89,7 @@ case "$cmd" in
     exec bash "$0" start "$name" "$port" "$@"
     ;;
   dir)
-    cat "$pointer"
+    echo "$cluster_dir"
     ;;
   *)
     echo "usage: cluster.sh start|standby|stop|dir NAME [PORT]" >&2

@@ -4,13 +4,14 @@
 set -euo pipefail
 
 PGRX_VERSION=0.18.1
-PG_MAJOR=15
-PG_CONFIG=/usr/lib/postgresql/$PG_MAJOR/bin/pg_config
+# The major comes from the Makefile (make test PG=16); 15 when run alone.
+PG_MAJOR=${PG:-15}
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}
 
 say() { printf '==> %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-packages=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-contrib clang libclang-dev sudo pkg-config python3
+packages=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR clang libclang-dev sudo pkg-config python3
   python3-venv openssl)
 missing=()
 for p in "${packages[@]}"; do
