@@ -1,6 +1,7 @@
 -- pg_trickle 0.3.0 → 0.4.0, run by ALTER EXTENSION pg_trickle UPDATE.
 -- A fresh 0.4.0 install and 0.3.0 updated by this script have the same schema: tests/e2e/tests/upgrade.rs
--- compares their catalogs object by object. Takes no lock on pg_trickle's tables.
+-- compares their catalogs object by object. Moving to several legacy stores alters auth.users (a column and the
+-- unique index on legacy ids, rebuilt): logins wait for the update, about a second per million users.
 \echo Use "ALTER EXTENSION pg_trickle UPDATE" to load this file. \quit
 
 -- auth.stats() gains three counters: legacy_rejections (logins the legacy store refused, which no longer write one
@@ -34,6 +35,7 @@ GRANT EXECUTE ON FUNCTION auth.stats() TO trickle_admin;
 CREATE FUNCTION auth."check_store"(
 	"sample_email" TEXT DEFAULT NULL /* Option < & str > */
 ) RETURNS TABLE (
+	"store" TEXT,  /* Option < String > */
 	"item" TEXT,  /* String */
 	"ok" bool,  /* bool */
 	"detail" TEXT  /* String */
@@ -44,3 +46,203 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'check_store_wrapper';
 REVOKE ALL ON FUNCTION auth.check_store(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.check_store(text) TO trickle_admin;
+
+-- Several legacy stores at once: the one store of auth.import_config becomes the store named 'default' in the new
+-- auth.legacy_stores (a disconnected one stays disconnected). auth.import_config keeps its columns, so that dumps of
+-- earlier releases restore; a store written into them moves (auth.import_config_moves_store()).
+CREATE TABLE auth.legacy_stores (
+    name                    text        PRIMARY KEY
+                                        CONSTRAINT legacy_stores_name CHECK (name ~ '^[a-z][a-z0-9_]{0,62}$'),
+    ask_order               integer     NOT NULL CONSTRAINT legacy_stores_ask_order_key UNIQUE,
+    email_domains           text[],
+    store_kind              text        NOT NULL
+                                        CONSTRAINT legacy_stores_store_kind CHECK (store_kind IN ('http', 'fdw')),
+    disconnected            boolean     NOT NULL DEFAULT false,
+    http_base_url           text,
+    http_contract           text        NOT NULL DEFAULT 'pg_trickle',
+    http_auth_kind          text        NOT NULL DEFAULT 'none',
+    http_auth_header        text,
+    http_auth_secret        text,
+    http_hmac_secret        text,
+    http_connect_timeout_ms integer     NOT NULL DEFAULT 1000,
+    http_timeout_ms         integer     NOT NULL DEFAULT 5000,
+    http_lookup_retries     integer     NOT NULL DEFAULT 1,
+    http_max_response_bytes integer     NOT NULL DEFAULT 1048576,
+    http_ca_bundle          text,
+    http_allow_insecure     boolean     NOT NULL DEFAULT false,
+    fdw_relation            regclass,
+    fdw_mapping             jsonb,
+    fdw_reader              regrole,
+    updated_at              timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE auth.legacy_stores IS 'pg_trickle: legacy stores, asked by ask_order (owner only: holds secrets)';
+SELECT pg_catalog.pg_extension_config_dump('auth.legacy_stores', '');
+REVOKE ALL ON auth.legacy_stores FROM PUBLIC;
+
+-- A store written into auth.import_config's columns of 0.3.0 and before (by restoring a dump of such a release, or by
+-- the update from 0.3.0) becomes the store 'default' of auth.legacy_stores; the columns go back to their defaults.
+CREATE FUNCTION auth.import_config_moves_store() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO auth.legacy_stores (
+        name, ask_order, store_kind, disconnected, http_base_url, http_contract, http_auth_kind, http_auth_header,
+        http_auth_secret, http_hmac_secret, http_connect_timeout_ms, http_timeout_ms, http_lookup_retries,
+        http_max_response_bytes, http_ca_bundle, http_allow_insecure, fdw_relation, fdw_mapping, fdw_reader, updated_at)
+    VALUES ('default', COALESCE((SELECT pg_catalog.max(s.ask_order) FROM auth.legacy_stores AS s), 0) + 1,
+            COALESCE(NEW.disconnected_store_kind, NEW.store_kind), NEW.disconnected_store_kind IS NOT NULL,
+            NEW.http_base_url, NEW.http_contract, NEW.http_auth_kind, NEW.http_auth_header, NEW.http_auth_secret,
+            NEW.http_hmac_secret, NEW.http_connect_timeout_ms, NEW.http_timeout_ms, NEW.http_lookup_retries,
+            NEW.http_max_response_bytes, NEW.http_ca_bundle, NEW.http_allow_insecure, NEW.fdw_relation,
+            NEW.fdw_mapping, NEW.fdw_reader, NEW.updated_at)
+    ON CONFLICT (name) DO NOTHING;
+    NEW.store_kind := 'none';
+    NEW.disconnected_store_kind := NULL;
+    NEW.http_base_url := NULL;
+    NEW.http_contract := 'pg_trickle';
+    NEW.http_auth_kind := 'none';
+    NEW.http_auth_header := NULL;
+    NEW.http_auth_secret := NULL;
+    NEW.http_hmac_secret := NULL;
+    NEW.http_connect_timeout_ms := 1000;
+    NEW.http_timeout_ms := 5000;
+    NEW.http_lookup_retries := 1;
+    NEW.http_max_response_bytes := 1048576;
+    NEW.http_ca_bundle := NULL;
+    NEW.http_allow_insecure := false;
+    NEW.fdw_relation := NULL;
+    NEW.fdw_mapping := NULL;
+    NEW.fdw_reader := NULL;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER import_config_moves_store
+    BEFORE INSERT OR UPDATE ON auth.import_config
+    FOR EACH ROW WHEN (NEW.store_kind <> 'none' OR NEW.disconnected_store_kind IS NOT NULL)
+    EXECUTE FUNCTION auth.import_config_moves_store();
+REVOKE ALL ON FUNCTION auth.import_config_moves_store() FROM PUBLIC;
+-- Moves the one store (if any) now.
+UPDATE auth.import_config SET updated_at = updated_at;
+
+DROP VIEW auth.import_configuration;
+COMMENT ON TABLE auth.import_config IS 'pg_trickle: import mode';
+CREATE VIEW auth.import_configuration AS
+SELECT COALESCE(m.import_mode, false) AS import_mode,
+       s.name AS store,
+       s.ask_order,
+       s.email_domains,
+       COALESCE(s.store_kind, 'none') AS store_kind,
+       COALESCE(s.disconnected, false) AS disconnected,
+       s.http_base_url,
+       s.http_contract,
+       s.http_auth_kind,
+       s.http_auth_header,
+       CASE WHEN s.http_auth_secret IS NULL THEN NULL ELSE '********' END AS http_auth_secret,
+       CASE WHEN s.http_hmac_secret IS NULL THEN NULL ELSE '********' END AS http_hmac_secret,
+       s.http_connect_timeout_ms,
+       s.http_timeout_ms,
+       s.http_lookup_retries,
+       s.http_max_response_bytes,
+       s.http_ca_bundle IS NOT NULL AS http_custom_ca,
+       COALESCE(s.http_allow_insecure, false) AS http_allow_insecure,
+       s.fdw_relation,
+       s.fdw_mapping,
+       s.fdw_reader,
+       GREATEST(m.updated_at, s.updated_at) AS updated_at
+  FROM (SELECT true AS singleton) AS one
+  LEFT JOIN auth.import_config AS m ON m.singleton
+  LEFT JOIN auth.legacy_stores AS s ON true
+ ORDER BY s.ask_order;
+COMMENT ON VIEW auth.import_configuration IS 'pg_trickle: import mode and each legacy store''s settings, secrets masked';
+REVOKE ALL ON auth.import_configuration FROM PUBLIC;
+GRANT SELECT ON auth.import_configuration TO trickle_admin;
+
+-- Users remember their store; legacy ids are unique within a store. Every migrated user so far came from the one
+-- store: 'default'. Bulk-imported users keep no store (their relation or file was named at import).
+ALTER TABLE auth.users ADD COLUMN legacy_store text;
+UPDATE auth.users SET legacy_store = 'default' WHERE external_id IS NOT NULL AND source = 'migrated';
+ALTER TABLE auth.users DROP CONSTRAINT users_external_id_key;
+CREATE UNIQUE INDEX users_legacy_store_external_id_key ON auth.users (COALESCE(legacy_store, ''), external_id);
+GRANT SELECT (legacy_store) ON auth.users TO trickle_admin;
+ALTER TABLE auth.migration_events ADD COLUMN store text;
+
+-- The functions that configure stores take the store's name, ask_order and email domains; disconnecting and
+-- reconnecting take a store's name (default: every store) and return the names; auth.remove_external_store() is new.
+-- New C symbols: the 0.3.0 ones stay in the library, refusing until this update has run.
+DROP FUNCTION auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text,
+                                        boolean);
+DROP FUNCTION auth.configure_fdw_store(text, jsonb, text);
+DROP FUNCTION auth.disconnect_external_store();
+DROP FUNCTION auth.reconnect_external_store();
+CREATE FUNCTION auth."configure_http_store"(
+	"base_url" TEXT, /* Option < & str > */
+	"contract" TEXT DEFAULT 'pg_trickle', /* Option < & str > */
+	"auth_kind" TEXT DEFAULT 'none', /* Option < & str > */
+	"auth_secret" TEXT DEFAULT NULL, /* Option < & str > */
+	"auth_header" TEXT DEFAULT NULL, /* Option < & str > */
+	"hmac_secret" TEXT DEFAULT NULL, /* Option < & str > */
+	"connect_timeout_ms" INT DEFAULT 1000, /* Option < i32 > */
+	"timeout_ms" INT DEFAULT 5000, /* Option < i32 > */
+	"lookup_retries" INT DEFAULT 1, /* Option < i32 > */
+	"max_response_bytes" INT DEFAULT 1048576, /* Option < i32 > */
+	"ca_bundle" TEXT DEFAULT NULL, /* Option < & str > */
+	"allow_insecure" bool DEFAULT false, /* Option < bool > */
+	"store" TEXT DEFAULT 'default', /* Option < & str > */
+	"ask_order" INT DEFAULT NULL, /* Option < i32 > */
+	"email_domains" TEXT[] DEFAULT NULL /* :: std :: option :: Option < Vec < Option < String > > > */
+) RETURNS VOID /* Result < (), ErrorReport > */
+VOLATILE SECURITY DEFINER PARALLEL UNSAFE 
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'configure_named_http_store_wrapper';
+CREATE FUNCTION auth."configure_fdw_store"(
+	"relation" TEXT, /* Option < & str > */
+	"mapping" jsonb, /* Option < JsonArgument > */
+	"read_as" TEXT DEFAULT NULL, /* Option < & str > */
+	"store" TEXT DEFAULT 'default', /* Option < & str > */
+	"ask_order" INT DEFAULT NULL, /* Option < i32 > */
+	"email_domains" TEXT[] DEFAULT NULL /* :: std :: option :: Option < Vec < Option < String > > > */
+) RETURNS VOID /* Result < (), ErrorReport > */
+VOLATILE PARALLEL UNSAFE 
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'configure_named_fdw_store_wrapper';
+CREATE FUNCTION auth."disconnect_external_store"(
+	"store" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TEXT /* Result < String, ErrorReport > */
+VOLATILE SECURITY DEFINER PARALLEL UNSAFE 
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'disconnect_named_store_wrapper';
+CREATE FUNCTION auth."reconnect_external_store"(
+	"store" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TEXT /* Result < String, ErrorReport > */
+VOLATILE SECURITY DEFINER PARALLEL UNSAFE 
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'reconnect_named_store_wrapper';
+CREATE FUNCTION auth."remove_external_store"(
+	"store" TEXT /* Option < & str > */
+) RETURNS VOID /* Result < (), ErrorReport > */
+VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'remove_external_store_wrapper';
+REVOKE ALL ON FUNCTION
+    auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text, boolean,
+                              text, integer, text[]),
+    auth.configure_fdw_store(text, jsonb, text, text, integer, text[]),
+    auth.disconnect_external_store(text),
+    auth.reconnect_external_store(text),
+    auth.remove_external_store(text)
+FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text, boolean,
+                              text, integer, text[]),
+    auth.configure_fdw_store(text, jsonb, text, text, integer, text[]),
+    auth.disconnect_external_store(text),
+    auth.reconnect_external_store(text),
+    auth.remove_external_store(text)
+TO trickle_admin;

@@ -43,7 +43,7 @@ CREATE TABLE auth.users (
     app_metadata        jsonb       NOT NULL DEFAULT '{}'
                                     CONSTRAINT users_app_metadata_object CHECK (pg_catalog.jsonb_typeof(app_metadata) = 'object'),
     -- The legacy store's id for this user.
-    external_id         text        CONSTRAINT users_external_id_key UNIQUE,
+    external_id         text,
     source              text        NOT NULL DEFAULT 'native'
                                     CONSTRAINT users_source_check CHECK (source IN ('native', 'migrated', 'imported')),
     -- Migrated with no metadata from the legacy store: auth.backfill_metadata() asks again.
@@ -53,12 +53,18 @@ CREATE TABLE auth.users (
     migrated_at         timestamptz,
     last_login_at       timestamptz,
     password_changed_at timestamptz,
+    -- The legacy store the user came from (auth.legacy_stores.name; kept when the store is removed), since 0.4.0.
+    legacy_store        text,
     CONSTRAINT users_hash_has_format CHECK (password_hash IS NULL OR password_format IS NOT NULL)
 )
 -- Every login rewrites its user's row (last_login_at, and the hash on a rehash). Room left in each page lets
 -- those updates stay on the page without new entries in the four unique indexes (HOT updates), so logins
 -- do not bloat the indexes of a table that bulk import has packed full (since 0.2.0).
 WITH (fillfactor = 90);
+
+-- The legacy store's id for a user is unique within its store (two stores may both have a user 42); users bulk-imported
+-- from a relation or file named by the admin have no store and share one namespace of ids.
+CREATE UNIQUE INDEX users_legacy_store_external_id_key ON auth.users (COALESCE(legacy_store, ''), external_id);
 
 COMMENT ON TABLE auth.users IS 'pg_trickle: local users (native, migrated from the legacy store, or bulk-imported)';
 
@@ -88,8 +94,9 @@ CREATE INDEX password_reset_tokens_user_id_idx ON auth.password_reset_tokens (us
 
 COMMENT ON TABLE auth.password_reset_tokens IS 'pg_trickle: single-use password reset tokens (digests only)';
 
--- Import mode and the legacy store (at most one row; no row means import mode off, no store).
--- Secrets live here, readable only by the extension's owner; admins see auth.import_configuration.
+-- Import mode (at most one row; no row means import mode off). Until 0.4.0 it also held the one legacy store: those
+-- columns stay so that a dump of 0.3.0 or earlier restores here, and auth.import_config_moves_store() moves a store
+-- written into them into auth.legacy_stores.
 CREATE TABLE auth.import_config (
     singleton               boolean     PRIMARY KEY DEFAULT true CONSTRAINT import_config_singleton CHECK (singleton),
     import_mode             boolean     NOT NULL DEFAULT false,
@@ -106,44 +113,125 @@ CREATE TABLE auth.import_config (
     http_lookup_retries     integer     NOT NULL DEFAULT 1,
     http_max_response_bytes integer     NOT NULL DEFAULT 1048576,
     http_ca_bundle          text,
-    -- FDW adapter: the legacy users relation (table, view or foreign table) and the column mapping.
     fdw_relation            regclass,
     fdw_mapping             jsonb,
-    -- Set by auth.disconnect_external_store(): the store kind to restore on reconnect.
     disconnected_store_kind text,
     updated_at              timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    -- The role the FDW relation is read as (never a superuser; since 0.3.0, NULL before).
     fdw_reader              regrole,
-    -- Plain http to a host other than loopback, allowed explicitly (since 0.3.0).
     http_allow_insecure     boolean     NOT NULL DEFAULT false
 );
 
-COMMENT ON TABLE auth.import_config IS 'pg_trickle: import mode and legacy store settings (owner only: holds secrets)';
+COMMENT ON TABLE auth.import_config IS 'pg_trickle: import mode';
 
+-- The legacy stores, asked in `ask_order` (since 0.4.0; before, one store lived in auth.import_config).
+-- Secrets live here, readable only by the extension's owner; admins see auth.import_configuration.
+CREATE TABLE auth.legacy_stores (
+    name                    text        PRIMARY KEY
+                                        CONSTRAINT legacy_stores_name CHECK (name ~ '^[a-z][a-z0-9_]{0,62}$'),
+    ask_order               integer     NOT NULL CONSTRAINT legacy_stores_ask_order_key UNIQUE,
+    -- NULL: every email; otherwise only emails of these domains (lower case) are asked about.
+    email_domains           text[],
+    store_kind              text        NOT NULL
+                                        CONSTRAINT legacy_stores_store_kind CHECK (store_kind IN ('http', 'fdw')),
+    -- auth.disconnect_external_store(): the store is kept but never asked, until reconnected.
+    disconnected            boolean     NOT NULL DEFAULT false,
+    http_base_url           text,
+    http_contract           text        NOT NULL DEFAULT 'pg_trickle',
+    http_auth_kind          text        NOT NULL DEFAULT 'none',
+    http_auth_header        text,
+    http_auth_secret        text,
+    http_hmac_secret        text,
+    http_connect_timeout_ms integer     NOT NULL DEFAULT 1000,
+    http_timeout_ms         integer     NOT NULL DEFAULT 5000,
+    http_lookup_retries     integer     NOT NULL DEFAULT 1,
+    http_max_response_bytes integer     NOT NULL DEFAULT 1048576,
+    http_ca_bundle          text,
+    -- Plain http to a host other than loopback, allowed explicitly.
+    http_allow_insecure     boolean     NOT NULL DEFAULT false,
+    -- FDW adapter: the legacy users relation (table, view or foreign table), the column mapping, and the role the
+    -- relation is read as (never a superuser).
+    fdw_relation            regclass,
+    fdw_mapping             jsonb,
+    fdw_reader              regrole,
+    updated_at              timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
+COMMENT ON TABLE auth.legacy_stores IS 'pg_trickle: legacy stores, asked by ask_order (owner only: holds secrets)';
+
+-- A store written into auth.import_config's columns of 0.3.0 and before (by restoring a dump of such a release, or by
+-- the update from 0.3.0) becomes the store 'default' of auth.legacy_stores; the columns go back to their defaults.
+CREATE FUNCTION auth.import_config_moves_store() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO auth.legacy_stores (
+        name, ask_order, store_kind, disconnected, http_base_url, http_contract, http_auth_kind, http_auth_header,
+        http_auth_secret, http_hmac_secret, http_connect_timeout_ms, http_timeout_ms, http_lookup_retries,
+        http_max_response_bytes, http_ca_bundle, http_allow_insecure, fdw_relation, fdw_mapping, fdw_reader, updated_at)
+    VALUES ('default', COALESCE((SELECT pg_catalog.max(s.ask_order) FROM auth.legacy_stores AS s), 0) + 1,
+            COALESCE(NEW.disconnected_store_kind, NEW.store_kind), NEW.disconnected_store_kind IS NOT NULL,
+            NEW.http_base_url, NEW.http_contract, NEW.http_auth_kind, NEW.http_auth_header, NEW.http_auth_secret,
+            NEW.http_hmac_secret, NEW.http_connect_timeout_ms, NEW.http_timeout_ms, NEW.http_lookup_retries,
+            NEW.http_max_response_bytes, NEW.http_ca_bundle, NEW.http_allow_insecure, NEW.fdw_relation,
+            NEW.fdw_mapping, NEW.fdw_reader, NEW.updated_at)
+    ON CONFLICT (name) DO NOTHING;
+    NEW.store_kind := 'none';
+    NEW.disconnected_store_kind := NULL;
+    NEW.http_base_url := NULL;
+    NEW.http_contract := 'pg_trickle';
+    NEW.http_auth_kind := 'none';
+    NEW.http_auth_header := NULL;
+    NEW.http_auth_secret := NULL;
+    NEW.http_hmac_secret := NULL;
+    NEW.http_connect_timeout_ms := 1000;
+    NEW.http_timeout_ms := 5000;
+    NEW.http_lookup_retries := 1;
+    NEW.http_max_response_bytes := 1048576;
+    NEW.http_ca_bundle := NULL;
+    NEW.http_allow_insecure := false;
+    NEW.fdw_relation := NULL;
+    NEW.fdw_mapping := NULL;
+    NEW.fdw_reader := NULL;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER import_config_moves_store
+    BEFORE INSERT OR UPDATE ON auth.import_config
+    FOR EACH ROW WHEN (NEW.store_kind <> 'none' OR NEW.disconnected_store_kind IS NOT NULL)
+    EXECUTE FUNCTION auth.import_config_moves_store();
+
+-- One row per legacy store (one row of NULLs but import_mode when there is none), secrets masked.
 CREATE VIEW auth.import_configuration AS
-SELECT c.import_mode,
-       c.store_kind,
-       c.http_base_url,
-       c.http_contract,
-       c.http_auth_kind,
-       c.http_auth_header,
-       CASE WHEN c.http_auth_secret IS NULL THEN NULL ELSE '********' END AS http_auth_secret,
-       CASE WHEN c.http_hmac_secret IS NULL THEN NULL ELSE '********' END AS http_hmac_secret,
-       c.http_connect_timeout_ms,
-       c.http_timeout_ms,
-       c.http_lookup_retries,
-       c.http_max_response_bytes,
-       c.http_ca_bundle IS NOT NULL AS http_custom_ca,
-       c.fdw_relation,
-       c.fdw_mapping,
-       c.disconnected_store_kind IS NOT NULL AS disconnected,
-       c.updated_at,
-       c.fdw_reader,
-       COALESCE(c.http_allow_insecure, false) AS http_allow_insecure
+SELECT COALESCE(m.import_mode, false) AS import_mode,
+       s.name AS store,
+       s.ask_order,
+       s.email_domains,
+       COALESCE(s.store_kind, 'none') AS store_kind,
+       COALESCE(s.disconnected, false) AS disconnected,
+       s.http_base_url,
+       s.http_contract,
+       s.http_auth_kind,
+       s.http_auth_header,
+       CASE WHEN s.http_auth_secret IS NULL THEN NULL ELSE '********' END AS http_auth_secret,
+       CASE WHEN s.http_hmac_secret IS NULL THEN NULL ELSE '********' END AS http_hmac_secret,
+       s.http_connect_timeout_ms,
+       s.http_timeout_ms,
+       s.http_lookup_retries,
+       s.http_max_response_bytes,
+       s.http_ca_bundle IS NOT NULL AS http_custom_ca,
+       COALESCE(s.http_allow_insecure, false) AS http_allow_insecure,
+       s.fdw_relation,
+       s.fdw_mapping,
+       s.fdw_reader,
+       GREATEST(m.updated_at, s.updated_at) AS updated_at
   FROM (SELECT true AS singleton) AS one
-  LEFT JOIN auth.import_config AS c ON c.singleton;
+  LEFT JOIN auth.import_config AS m ON m.singleton
+  LEFT JOIN auth.legacy_stores AS s ON true
+ ORDER BY s.ask_order;
 
-COMMENT ON VIEW auth.import_configuration IS 'pg_trickle: import mode and legacy store settings, secrets masked';
+COMMENT ON VIEW auth.import_configuration IS 'pg_trickle: import mode and each legacy store''s settings, secrets masked';
 
 -- One row per migration attempt against the legacy store and its outcome. Never a password, hash, token
 -- or secret. Written in the caller's transaction: a rolled-back migration leaves no event claiming it.
@@ -156,7 +244,9 @@ CREATE TABLE auth.migration_events (
     adapter     text        NOT NULL CONSTRAINT migration_events_adapter CHECK (adapter IN ('http', 'fdw', 'import')),
     outcome     text        NOT NULL,
     latency_ms  double precision,
-    error_class text
+    error_class text,
+    -- The legacy store asked (since 0.4.0).
+    store       text
 );
 
 CREATE INDEX migration_events_at_idx ON auth.migration_events (at);
@@ -178,6 +268,7 @@ SELECT pg_catalog.pg_extension_config_dump('auth.migration_events', '');
 SELECT pg_catalog.pg_extension_config_dump('auth.deleted_users', '');
 SELECT pg_catalog.pg_extension_config_dump('auth.migration_events_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('auth.import_config', '');
+SELECT pg_catalog.pg_extension_config_dump('auth.legacy_stores', '');
 SELECT pg_catalog.pg_extension_config_dump('auth.password_reset_tokens', '');
 
 REVOKE ALL ON ALL TABLES IN SCHEMA auth FROM PUBLIC;
@@ -186,7 +277,7 @@ GRANT USAGE ON SCHEMA auth TO trickle_app, trickle_admin;
 -- by hand, so a user with a local password cannot be sent back to a legacy store), and never read secrets.
 GRANT SELECT (id, email, email_verified, password_format, username, name, given_name, family_name, nickname, picture,
               user_metadata, app_metadata, external_id, source, metadata_incomplete, created_at, updated_at,
-              migrated_at, last_login_at, password_changed_at)
+              migrated_at, last_login_at, password_changed_at, legacy_store)
     ON auth.users TO trickle_admin;
 GRANT SELECT, DELETE ON auth.migration_events TO trickle_admin;
 GRANT SELECT ON auth.deleted_users TO trickle_admin;

@@ -8,3 +8,4 @@ WITH expired AS (
 )
 INSERT INTO auth.migration_events (email, flow, adapter, outcome, latency_ms, error_class)
 VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING id

@@ -1,5 +1,9 @@
--- Validated by the caller (crate::legacy_store::fdw, the relation's columns, the reader's rights) before it is stored.
-INSERT INTO auth.import_config AS c (store_kind, fdw_relation, fdw_mapping, fdw_reader)
-VALUES ('fdw', $1, $2, $3)
-ON CONFLICT (singleton) DO UPDATE SET
-    store_kind = 'fdw', fdw_relation = $1, fdw_mapping = $2, fdw_reader = $3, updated_at = pg_catalog.now()
+-- Validated by the caller (crate::legacy_store::fdw, the relation's columns, the reader's rights,
+-- legacy_store::routing) before it is stored. Positions as in save_http_store.sql.
+INSERT INTO auth.legacy_stores AS s (name, ask_order, email_domains, store_kind, fdw_relation, fdw_mapping, fdw_reader)
+VALUES ($1, COALESCE($2, (SELECT COALESCE(pg_catalog.max(ask_order), 0) + 1 FROM auth.legacy_stores)), $3, 'fdw',
+        $4, $5, $6)
+ON CONFLICT (name) DO UPDATE SET
+    ask_order = COALESCE($2, s.ask_order), email_domains = $3, store_kind = 'fdw', fdw_relation = $4,
+    fdw_mapping = $5, fdw_reader = $6, http_base_url = NULL, http_auth_secret = NULL, http_hmac_secret = NULL,
+    http_ca_bundle = NULL, updated_at = pg_catalog.now()

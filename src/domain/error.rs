@@ -57,6 +57,8 @@ pub enum AuthError {
     NotAnFdwStore,
     #[error("no legacy store was disconnected")]
     NothingDisconnected,
+    #[error("no legacy store has this name")]
+    NoSuchStore,
     #[error("login statistics need pg_trickle in shared_preload_libraries")]
     StatsUnavailable,
     #[error("the legacy store's call limit of {per_second} per second is reached")]

@@ -11,6 +11,7 @@ pub mod auth0;
 pub mod fdw;
 pub mod http;
 pub mod record;
+pub mod routing;
 
 pub use record::LegacyUser;
 
@@ -64,8 +65,12 @@ pub enum LoginAnswer {
 /// Why the legacy store did not accept a login; recorded for the admin in auth.migration_events.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rejection {
-    /// Wrong password or unknown user.
+    /// Wrong password or unknown user: the store does not say which (an HTTP store), so a later store may be asked.
     WrongCredentials,
+    /// The store has no user with this email (an FDW store): a later store may be asked.
+    UnknownUser,
+    /// The store knows the user and the password is wrong: the first store that knows a user decides.
+    WrongPassword,
     /// The legacy account is disabled.
     Disabled,
     /// The legacy row has no password hash.
@@ -77,9 +82,14 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    /// Whether a later store may still accept the email: the store did not claim the user.
+    pub fn leaves_the_email_to_later_stores(&self) -> bool {
+        matches!(self, Rejection::WrongCredentials | Rejection::UnknownUser)
+    }
+
     pub fn outcome(&self) -> &'static str {
         match self {
-            Rejection::WrongCredentials => "invalid_credentials",
+            Rejection::WrongCredentials | Rejection::UnknownUser | Rejection::WrongPassword => "invalid_credentials",
             Rejection::Disabled => "disabled",
             Rejection::NoPassword => "no_legacy_password",
             Rejection::UnverifiableHash(_) => "unverifiable_hash",

@@ -191,13 +191,14 @@ pub mod auth {
         Ok(())
     }
 
-    /// Admin: points import mode at an HTTP legacy store (docs/http-contract.md). Refuses unsafe
-    /// settings (22023), among them plain http to a host other than loopback unless `allow_insecure`.
-    /// Takes effect when the transaction commits.
+    /// Admin: creates or replaces the HTTP legacy store named `store` (docs/http-contract.md), asked at `ask_order`
+    /// among the stores (default: after the others, or where it was) about the emails of `email_domains` (default:
+    /// every email). Refuses unsafe settings (22023), among them plain http to a host other than loopback unless
+    /// `allow_insecure`. Takes effect when the transaction commits.
     #[allow(clippy::too_many_arguments)]
     #[pg_extern(name = "configure_http_store", security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
-    pub fn configure_http_store_checked(
+    pub fn configure_named_http_store(
         base_url: Option<&str>,
         contract: default!(Option<&str>, "'pg_trickle'"),
         auth_kind: default!(Option<&str>, "'none'"),
@@ -210,12 +211,20 @@ pub mod auth {
         max_response_bytes: default!(Option<i32>, 1048576),
         ca_bundle: default!(Option<&str>, "NULL"),
         allow_insecure: default!(Option<bool>, false),
+        store: default!(Option<&str>, "'default'"),
+        ask_order: default!(Option<i32>, "NULL"),
+        email_domains: default!(Option<Vec<Option<String>>>, "NULL"),
     ) -> Result<(), ErrorReport> {
+        let placement = placement(store, ask_order, email_domains)?;
         let text = |value: Option<&str>, name| bounded(value, name).map(str::to_string);
         let optional = |value: Option<&str>, name| value.map(|v| text(Some(v), name)).transpose();
-        let row = crate::pg::storage::ImportConfigRow {
-            import_mode: false, // not written by this function
+        let row = crate::pg::storage::StoreRow {
+            // Name and place are the placement's, checked and set by the flow.
+            name: String::new(),
+            ask_order: None,
+            email_domains: None,
             store_kind: "http".into(),
+            disconnected: false,
             http_base_url: Some(text(base_url, "base_url")?),
             http_contract: text(contract, "contract")?,
             http_auth_kind: text(auth_kind, "auth_kind")?,
@@ -236,10 +245,24 @@ pub mod auth {
         if ca_bundle.is_some() && row.http_ca_bundle.is_none() {
             return Err(AuthError::ArgumentTooLong("ca_bundle").into());
         }
-        Ok(flows::configure_http_store(row)?)
+        Ok(flows::configure_http_store(placement, row)?)
     }
 
-    /// The 0.2.0 entry point (eleven arguments, no `allow_insecure`), kept for databases not yet updated; it
+    /// A store's name, ask_order and email domains as given (checked by the flow).
+    fn placement(
+        store: Option<&str>,
+        ask_order: Option<i32>,
+        email_domains: Option<Vec<Option<String>>>,
+    ) -> Result<flows::StorePlacement, AuthError> {
+        let email_domains = email_domains
+            .map(|list| {
+                list.into_iter().collect::<Option<Vec<String>>>().ok_or(AuthError::NullArgument("email_domains"))
+            })
+            .transpose()?;
+        Ok(flows::StorePlacement { name: bounded(store, "store")?.to_string(), ask_order, email_domains })
+    }
+
+    /// The entry point of 0.2.0 (eleven arguments, no `allow_insecure`), kept for databases not yet updated; it
     /// keeps their rule that plain http needs a loopback host.
     #[allow(clippy::too_many_arguments)]
     #[pg_extern(sql = false)]
@@ -269,6 +292,42 @@ pub mod auth {
             max_response_bytes,
             ca_bundle,
             Some(false),
+        )
+    }
+
+    /// The entry point of 0.3.0 (one store), kept for databases not yet updated: the store `default`.
+    #[allow(clippy::too_many_arguments)]
+    #[pg_extern(sql = false)]
+    pub fn configure_http_store_checked(
+        base_url: Option<&str>,
+        contract: Option<&str>,
+        auth_kind: Option<&str>,
+        auth_secret: Option<&str>,
+        auth_header: Option<&str>,
+        hmac_secret: Option<&str>,
+        connect_timeout_ms: Option<i32>,
+        timeout_ms: Option<i32>,
+        lookup_retries: Option<i32>,
+        max_response_bytes: Option<i32>,
+        ca_bundle: Option<&str>,
+        allow_insecure: Option<bool>,
+    ) -> Result<(), ErrorReport> {
+        configure_named_http_store(
+            base_url,
+            contract,
+            auth_kind,
+            auth_secret,
+            auth_header,
+            hmac_secret,
+            connect_timeout_ms,
+            timeout_ms,
+            lookup_retries,
+            max_response_bytes,
+            ca_bundle,
+            allow_insecure,
+            Some("default"),
+            None,
+            None,
         )
     }
 
@@ -336,19 +395,33 @@ pub mod auth {
     /// the transaction commits.
     #[pg_extern(name = "configure_fdw_store", volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
-    pub fn configure_fdw_store_read_as(
+    pub fn configure_named_fdw_store(
         relation: Option<&str>,
         mapping: Option<JsonArgument>,
         read_as: default!(Option<&str>, "NULL"),
+        store: default!(Option<&str>, "'default'"),
+        ask_order: default!(Option<i32>, "NULL"),
+        email_domains: default!(Option<Vec<Option<String>>>, "NULL"),
     ) -> Result<(), ErrorReport> {
+        let placement = placement(store, ask_order, email_domains)?;
         let (relation, mapping) = (bounded(relation, "relation")?, json(mapping, "mapping")?);
         let read_as = read_as.map(|r| bounded(Some(r), "read_as")).transpose()?;
-        Ok(as_owner(|caller| flows::configure_fdw_store(caller, relation, mapping, read_as))?)
+        Ok(as_owner(|caller| flows::configure_fdw_store(caller, placement, relation, mapping, read_as))?)
     }
 
-    /// The 0.2.0 entry point (SECURITY DEFINER, no reader role), kept for databases not yet updated.
+    /// The entry points of 0.2.0 (SECURITY DEFINER, no reader role) and 0.3.0 (one store), kept for databases not
+    /// yet updated: they refuse until `ALTER EXTENSION pg_trickle UPDATE`.
     #[pg_extern(sql = false)]
     pub fn configure_fdw_store(_relation: Option<&str>, _mapping: Option<JsonB>) -> Result<(), ErrorReport> {
+        Err(not_updated().into())
+    }
+
+    #[pg_extern(sql = false)]
+    pub fn configure_fdw_store_read_as(
+        _relation: Option<&str>,
+        _mapping: Option<JsonB>,
+        _read_as: Option<&str>,
+    ) -> Result<(), ErrorReport> {
         Err(not_updated().into())
     }
 
@@ -522,25 +595,53 @@ pub mod auth {
     #[search_path(pg_catalog, pg_temp)]
     pub fn check_store(
         sample_email: default!(Option<&str>, "NULL"),
-    ) -> Result<TableIterator<'static, (name!(item, String), name!(ok, bool), name!(detail, String))>, ErrorReport>
-    {
+    ) -> Result<
+        TableIterator<
+            'static,
+            (name!(store, Option<String>), name!(item, String), name!(ok, bool), name!(detail, String)),
+        >,
+        ErrorReport,
+    > {
         let sample_email = sample_email.map(|e| bounded(Some(e), "sample_email")).transpose()?;
         let lines = flows::check_store(sample_email)?;
-        Ok(TableIterator::new(lines.into_iter().map(|l| (l.item.to_string(), l.ok, l.detail))))
+        Ok(TableIterator::new(lines.into_iter().map(|l| (l.store, l.item.to_string(), l.ok, l.detail))))
     }
 
-    /// Admin: the legacy store goes quiet, import mode stays; returns the store kind disconnected.
-    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    /// Admin: a legacy store (`store`; default: every store) goes quiet, import mode stays; returns the names of
+    /// the stores disconnected.
+    #[pg_extern(name = "disconnect_external_store", security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
+    pub fn disconnect_named_store(store: default!(Option<&str>, "NULL")) -> Result<String, ErrorReport> {
+        let store = store.map(|s| bounded(Some(s), "store")).transpose()?;
+        Ok(flows::disconnect_external_store(store)?)
+    }
+
+    /// Admin: restores a store (`store`; default: every one) `disconnect_external_store` silenced; returns their
+    /// names.
+    #[pg_extern(name = "reconnect_external_store", security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn reconnect_named_store(store: default!(Option<&str>, "NULL")) -> Result<String, ErrorReport> {
+        let store = store.map(|s| bounded(Some(s), "store")).transpose()?;
+        Ok(flows::reconnect_external_store(store)?)
+    }
+
+    /// The entry points of 0.3.0 and before (one store), kept for databases not yet updated: they refuse until
+    /// `ALTER EXTENSION pg_trickle UPDATE`.
+    #[pg_extern(sql = false)]
     pub fn disconnect_external_store() -> Result<String, ErrorReport> {
-        Ok(flows::disconnect_external_store()?)
+        Err(not_updated().into())
     }
 
-    /// Admin: restores the store `disconnect_external_store` silenced; returns its kind.
+    #[pg_extern(sql = false)]
+    pub fn reconnect_external_store() -> Result<String, ErrorReport> {
+        Err(not_updated().into())
+    }
+
+    /// Admin: forgets a legacy store's settings and secrets; its users keep its name in auth.users.legacy_store.
     #[pg_extern(security_definer, volatile, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
-    pub fn reconnect_external_store() -> Result<String, ErrorReport> {
-        Ok(flows::reconnect_external_store()?)
+    pub fn remove_external_store(store: Option<&str>) -> Result<(), ErrorReport> {
+        Ok(flows::remove_external_store(bounded(store, "store")?)?)
     }
 
     /// Admin: re-reads metadata from the legacy store for up to `batch_size` migrated users whose profile

@@ -9,33 +9,60 @@ use crate::domain::error::AuthError;
 use crate::domain::legacy_hash;
 use crate::legacy_store::fdw::{self, ColumnMapping, FdwStore, HashSample, LegacyRow};
 use crate::legacy_store::http::{Contract, HttpAuth, HttpStore, HttpStoreConfig};
-use crate::legacy_store::{Adapter, Host, LegacyUser, LoginAnswer, StoreError};
+use crate::legacy_store::{routing, Adapter, Host, LegacyUser, LoginAnswer, StoreError};
 use crate::pg::privilege;
 use crate::pg::sqlstate::Failure;
-use crate::pg::storage::{self, ImportConfigRow};
+use crate::pg::storage::{self, ImportConfig, StoreRow};
 use pgrx::pg_sys;
 use std::cell::RefCell;
 
-/// Where a login miss or a getUser goes.
-pub enum LegacyStore {
-    /// Import mode off, or no store connected: the legacy store is never asked.
-    Off,
+/// One configured legacy store.
+pub struct Store {
+    pub name: String,
+    /// None: every email.
+    email_domains: Option<Vec<String>>,
+    pub kind: StoreKind,
+}
+
+pub enum StoreKind {
     Http(Box<HttpStoreConfig>),
     Fdw(Box<FdwStore>),
 }
 
-impl LegacyStore {
+impl Store {
     /// The adapter's name in auth.migration_events.
     pub fn adapter(&self) -> &'static str {
-        match self {
-            LegacyStore::Off => "none",
-            LegacyStore::Http(_) => "http",
-            LegacyStore::Fdw(_) => "fdw",
+        match self.kind {
+            StoreKind::Http(_) => "http",
+            StoreKind::Fdw(_) => "fdw",
         }
+    }
+
+    /// Whether this store is asked about a normalised email (its email domains).
+    pub fn serves(&self, email: &str) -> bool {
+        routing::serves(self.email_domains.as_deref(), email)
     }
 }
 
-pub fn fdw_store_from_row(row: &ImportConfigRow) -> Result<FdwStore, Failure> {
+/// The stores a login miss or a getUser asks, in order: none while import mode is off.
+pub struct Stores(Vec<Store>);
+
+impl Stores {
+    /// The stores asked about this email, in order.
+    pub fn serving<'a>(&'a self, email: &'a str) -> impl Iterator<Item = &'a Store> + 'a {
+        self.0.iter().filter(move |store| store.serves(email))
+    }
+
+    pub fn all(&self) -> &[Store] {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+pub fn fdw_store_from_row(row: &StoreRow) -> Result<FdwStore, Failure> {
     let relation = row.fdw_relation.as_deref().ok_or_else(|| StoreError::InvalidConfig("no FDW relation".into()))?;
     let mapping = row.fdw_mapping.as_ref().ok_or_else(|| StoreError::InvalidConfig("no FDW mapping".into()))?;
     let mapping = ColumnMapping::from_json(&mapping.0)?;
@@ -48,7 +75,7 @@ pub fn fdw_store_from_row(row: &ImportConfigRow) -> Result<FdwStore, Failure> {
     Ok(FdwStore::new(mapping, relation, reader.to_u32()))
 }
 
-pub fn http_config_from_row(row: &ImportConfigRow) -> Result<HttpStoreConfig, StoreError> {
+pub fn http_config_from_row(row: &StoreRow) -> Result<HttpStoreConfig, StoreError> {
     let base_url = row.http_base_url.as_deref().ok_or_else(|| StoreError::InvalidConfig("no base URL".into()))?;
     HttpStoreConfig::new(
         base_url,
@@ -64,34 +91,44 @@ pub fn http_config_from_row(row: &ImportConfigRow) -> Result<HttpStoreConfig, St
     )
 }
 
-/// The store to consult now; read in the caller's snapshot, so a configuration change counts
-/// from its commit on.
-pub fn current_store() -> Result<LegacyStore, Failure> {
-    configured_store(true)
+fn store_from_row(row: &StoreRow) -> Result<Store, Failure> {
+    let kind = match row.store_kind.as_str() {
+        "http" => StoreKind::Http(Box::new(http_config_from_row(row)?)),
+        "fdw" => StoreKind::Fdw(Box::new(fdw_store_from_row(row)?)),
+        _ => Err(StoreError::InvalidConfig(format!("store {} has no kind", row.name)))?,
+    };
+    Ok(Store { name: row.name.clone(), email_domains: row.email_domains.clone(), kind })
 }
 
-/// The store to consult now, or None when its configuration is being changed by an extension update (a login
-/// that only needs to know the store must not wait for that).
-pub fn current_store_without_waiting() -> Option<LegacyStore> {
-    store_from_row(storage::load_import_config_without_waiting().ok()?, true).ok()
+/// The stores to ask now; read in the caller's snapshot, so a configuration change counts from its commit on.
+pub fn current_stores() -> Result<Stores, Failure> {
+    stores_from(storage::load_import_config(), true)
 }
 
-/// The connected store, whether import mode is on or not (for progress and checks); with
-/// `in_import_mode`, only while import mode is on.
-pub fn configured_store(in_import_mode: bool) -> Result<LegacyStore, Failure> {
-    store_from_row(storage::load_import_config(), in_import_mode)
+/// The stores to ask now, or None when their configuration is being changed by an extension update (a login
+/// that only needs to know the stores must not wait for that).
+pub fn current_stores_without_waiting() -> Option<Stores> {
+    stores_from(storage::load_import_config_without_waiting().ok()?, true).ok()
 }
 
-fn store_from_row(row: Option<ImportConfigRow>, in_import_mode: bool) -> Result<LegacyStore, Failure> {
-    match row.filter(|row| row.import_mode || !in_import_mode) {
-        Some(row) if row.store_kind == "http" => Ok(LegacyStore::Http(Box::new(http_config_from_row(&row)?))),
-        Some(row) if row.store_kind == "fdw" => Ok(LegacyStore::Fdw(Box::new(fdw_store_from_row(&row)?))),
-        _ => Ok(LegacyStore::Off),
+/// The connected stores, whether import mode is on or not (for progress and checks).
+pub fn configured_stores() -> Result<Stores, Failure> {
+    stores_from(storage::load_import_config(), false)
+}
+
+fn stores_from(config: ImportConfig, in_import_mode: bool) -> Result<Stores, Failure> {
+    if in_import_mode && !config.import_mode {
+        return Ok(Stores(Vec::new()));
     }
+    let connected = config.stores.iter().filter(|row| !row.disconnected);
+    Ok(Stores(connected.map(store_from_row).collect::<Result<_, _>>()?))
 }
+
+/// Clients kept per backend, one per HTTP store configuration (a few stores at most).
+const HTTP_CLIENTS_KEPT: usize = 8;
 
 thread_local! {
-    static HTTP_STORE: RefCell<Option<HttpStore>> = const { RefCell::new(None) };
+    static HTTP_CLIENTS: RefCell<Vec<HttpStore>> = const { RefCell::new(Vec::new()) };
 }
 
 /// True once PostgreSQL wants this backend to stop what it is doing, or the postmaster has died. Only reads;
@@ -172,49 +209,54 @@ impl Host for Backend {
 
 /// Calls the store's adapter (for HTTP, this backend's client for its configuration). None: import mode is off or
 /// no store is connected.
-fn with_adapter<T>(
-    store: &LegacyStore,
-    call: impl FnOnce(&dyn Adapter) -> Result<T, StoreError>,
-) -> Result<Option<T>, Failure> {
-    let result = match store {
-        LegacyStore::Off => return Ok(None),
-        LegacyStore::Fdw(fdw) => call(fdw.as_ref()),
-        LegacyStore::Http(config) => HTTP_STORE.with(|cell| {
-            let mut cached = cell.borrow_mut();
-            if cached.as_ref().is_none_or(|client| client.config() != config.as_ref()) {
-                *cached = Some(HttpStore::new(config.as_ref().clone())?);
-            }
-            call(cached.as_ref().expect("just ensured"))
+fn with_adapter<T>(store: &Store, call: impl FnOnce(&dyn Adapter) -> Result<T, StoreError>) -> Result<T, Failure> {
+    let result = match &store.kind {
+        StoreKind::Fdw(fdw) => call(fdw.as_ref()),
+        StoreKind::Http(config) => HTTP_CLIENTS.with(|cell| {
+            let mut clients = cell.borrow_mut();
+            let index = match clients.iter().position(|client| client.config() == config.as_ref()) {
+                Some(index) => index,
+                None => {
+                    if clients.len() == HTTP_CLIENTS_KEPT {
+                        clients.remove(0);
+                    }
+                    clients.push(HttpStore::new(config.as_ref().clone())?);
+                    clients.len() - 1
+                }
+            };
+            call(&clients[index])
         }),
     };
     if matches!(result, Err(StoreError::Interrupted)) {
         // PostgreSQL raises 57014 (cancel, statement_timeout) or terminates the backend here.
         raise_interrupt();
     }
-    Ok(Some(result?))
+    Ok(result?)
 }
 
 /// The legacy store's own count of users, when it can give one (FDW: the relation; HTTP: the contract's optional
 /// count call).
-pub fn count_users(store: &LegacyStore) -> Result<Option<i64>, Failure> {
-    Ok(with_adapter(store, |adapter| adapter.count(&Backend))?.flatten())
+pub fn count_users(store: &Store) -> Result<Option<i64>, Failure> {
+    with_adapter(store, |adapter| adapter.count(&Backend))
 }
 
-pub fn login(store: &LegacyStore, email: &str, password: &str) -> Result<LoginAnswer, Failure> {
-    with_adapter(store, |adapter| adapter.log_in(&Backend, email, password))?.ok_or(AuthError::NoLegacyStore.into())
+pub fn login(store: &Store, email: &str, password: &str) -> Result<LoginAnswer, Failure> {
+    with_adapter(store, |adapter| adapter.log_in(&Backend, email, password))
 }
 
-pub fn get_user(store: &LegacyStore, email: &str) -> Result<Option<LegacyUser>, Failure> {
-    with_adapter(store, |adapter| adapter.look_up(&Backend, email))?.ok_or(AuthError::NoLegacyStore.into())
+pub fn get_user(store: &Store, email: &str) -> Result<Option<LegacyUser>, Failure> {
+    with_adapter(store, |adapter| adapter.look_up(&Backend, email))
 }
 
-/// What a failed check of a legacy user's password costs in this store, spent (an unknown email, a locked one, a
+/// What a failed check of a legacy user's password costs in these stores, spent (an unknown email, a locked one, a
 /// local user's wrong password in import mode). Never an error: a refusal is on its way already.
-pub fn spend_like_a_check(store: &LegacyStore, password: &str) {
-    let _ = with_adapter(store, |adapter| {
-        adapter.spend_like_a_check(&Backend, password);
-        Ok(())
-    });
+pub fn spend_like_a_check<'a>(stores: impl IntoIterator<Item = &'a Store>, password: &str) {
+    for store in stores {
+        let _ = with_adapter(store, |adapter| {
+            adapter.spend_like_a_check(&Backend, password);
+            Ok(())
+        });
+    }
 }
 
 /// The canonical format of one stored hash of an FDW store (parsed and bounded, not verified), or the class of

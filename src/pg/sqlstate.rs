@@ -99,6 +99,9 @@ fn auth_error_code(err: &AuthError) -> (PgSqlErrorCode, Option<&'static str>) {
             AuthError::NoImportSource => (ERRCODE_INVALID_PARAMETER_VALUE, None),
             AuthError::NotAnFdwStore => (ERRCODE_INVALID_PARAMETER_VALUE, None),
             AuthError::NothingDisconnected => (ERRCODE_INVALID_PARAMETER_VALUE, None),
+            AuthError::NoSuchStore => {
+                (ERRCODE_UNDEFINED_OBJECT, Some("The stores are listed in auth.import_configuration."))
+            }
             AuthError::StatsUnavailable => (
                 ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                 Some("Add pg_trickle to shared_preload_libraries and restart the server."),

@@ -203,10 +203,22 @@ pub fn delete_user(email: &str) -> Option<Uuid> {
     write_one(query!("delete_user"), &[email.into()])
 }
 
-/// `auth.import_config` as stored (validated again by `pg::legacy` before use).
-pub struct ImportConfigRow {
+/// Import mode and the legacy stores, as stored (each store validated again by `pg::legacy` before use).
+pub struct ImportConfig {
     pub import_mode: bool,
+    /// In the order they are asked.
+    pub stores: Vec<StoreRow>,
+}
+
+/// One row of `auth.legacy_stores`.
+pub struct StoreRow {
+    pub name: String,
+    /// None: placed after the other stores when it is saved.
+    pub ask_order: Option<i32>,
+    /// None: every email.
+    pub email_domains: Option<Vec<String>>,
     pub store_kind: String,
+    pub disconnected: bool,
     pub http_base_url: Option<String>,
     pub http_contract: String,
     pub http_auth_kind: String,
@@ -227,26 +239,32 @@ pub struct ImportConfigRow {
     pub fdw_reader: Option<String>,
 }
 
-impl ImportConfigRow {
+impl StoreRow {
+    /// Read by column name: a library newer than the installed SQL objects reads the columns it knows and defaults
+    /// the others.
     fn from_json(row: &serde_json::Value) -> Self {
         let text = |key: &str| row.get(key).and_then(|v| v.as_str()).map(str::to_string);
-        let int = |key: &str, default: i32| {
-            row.get(key).and_then(|v| v.as_i64()).and_then(|v| i32::try_from(v).ok()).unwrap_or(default)
-        };
+        let int = |key: &str| row.get(key).and_then(|v| v.as_i64()).and_then(|v| i32::try_from(v).ok());
         let flag = |key: &str| row.get(key).and_then(|v| v.as_bool()).unwrap_or(false);
-        ImportConfigRow {
-            import_mode: flag("import_mode"),
+        StoreRow {
+            name: text("name").unwrap_or_else(|| "default".into()),
+            ask_order: int("ask_order"),
+            email_domains: row
+                .get("email_domains")
+                .and_then(|v| v.as_array())
+                .map(|list| list.iter().filter_map(|d| d.as_str().map(str::to_string)).collect()),
             store_kind: text("store_kind").unwrap_or_else(|| "none".into()),
+            disconnected: flag("disconnected"),
             http_base_url: text("http_base_url"),
             http_contract: text("http_contract").unwrap_or_default(),
             http_auth_kind: text("http_auth_kind").unwrap_or_default(),
             http_auth_header: text("http_auth_header"),
             http_auth_secret: text("http_auth_secret"),
             http_hmac_secret: text("http_hmac_secret"),
-            http_connect_timeout_ms: int("http_connect_timeout_ms", 1000),
-            http_timeout_ms: int("http_timeout_ms", 5000),
-            http_lookup_retries: int("http_lookup_retries", 1),
-            http_max_response_bytes: int("http_max_response_bytes", 1 << 20),
+            http_connect_timeout_ms: int("http_connect_timeout_ms").unwrap_or(1000),
+            http_timeout_ms: int("http_timeout_ms").unwrap_or(5000),
+            http_lookup_retries: int("http_lookup_retries").unwrap_or(1),
+            http_max_response_bytes: int("http_max_response_bytes").unwrap_or(1 << 20),
             http_ca_bundle: text("http_ca_bundle"),
             http_allow_insecure: flag("http_allow_insecure"),
             fdw_relation: text("fdw_relation"),
@@ -256,13 +274,36 @@ impl ImportConfigRow {
     }
 }
 
-pub fn load_import_config() -> Option<ImportConfigRow> {
-    read_one::<JsonB>(query!("load_import_config"), &[]).map(|row| ImportConfigRow::from_json(&row.0))
+impl ImportConfig {
+    fn from_json(config: &serde_json::Value) -> Self {
+        let import_mode = config.get("import_mode").and_then(|v| v.as_bool()).unwrap_or(false);
+        let stores = match config.get("stores") {
+            Some(serde_json::Value::Array(rows)) => rows.iter().map(StoreRow::from_json).collect(),
+            // SQL objects of 0.3.0 and before (not updated yet): the one store lives in the configuration row.
+            _ => Some(StoreRow::from_json(config))
+                .filter(|store| matches!(store.store_kind.as_str(), "http" | "fdw"))
+                .into_iter()
+                .collect(),
+        };
+        ImportConfig { import_mode, stores }
+    }
+}
+
+/// Whether the installed SQL objects have several legacy stores (0.4.0 on); a library newer than them (between
+/// installing it and ALTER EXTENSION pg_trickle UPDATE) keeps to what they have.
+pub fn sql_objects_know_stores() -> bool {
+    read_one::<bool>(query!("legacy_stores_exist"), &[]).unwrap_or(false)
+}
+
+pub fn load_import_config() -> ImportConfig {
+    let query =
+        if sql_objects_know_stores() { query!("load_import_config") } else { query!("load_import_config_before_0_4") };
+    ImportConfig::from_json(&read_one::<JsonB>(query, &[]).map(|c| c.0).unwrap_or_default())
 }
 
 /// The import configuration, unless reading it would wait: `ALTER EXTENSION pg_trickle UPDATE` may hold an
 /// exclusive lock on auth.import_config until it commits, and logins of local users must not wait for that.
-pub fn load_import_config_without_waiting() -> Result<Option<ImportConfigRow>, ConfigurationBusy> {
+pub fn load_import_config_without_waiting() -> Result<ImportConfig, ConfigurationBusy> {
     // SAFETY: catalog cache look-ups and a conditional lock, on the backend's own thread; the lock is kept until
     // the transaction ends, like the one the read below would take.
     let available = unsafe {
@@ -351,31 +392,43 @@ pub fn set_import_mode(enabled: bool) {
     write(query!("set_import_mode"), &[enabled.into()]);
 }
 
-pub fn save_http_store(row: &ImportConfigRow) {
-    write(
-        query!("save_http_store"),
-        &[
-            row.http_base_url.as_deref().into(),
-            row.http_contract.as_str().into(),
-            row.http_auth_kind.as_str().into(),
-            row.http_auth_header.as_deref().into(),
-            row.http_auth_secret.as_deref().into(),
-            row.http_hmac_secret.as_deref().into(),
-            row.http_connect_timeout_ms.into(),
-            row.http_timeout_ms.into(),
-            row.http_lookup_retries.into(),
-            row.http_max_response_bytes.into(),
-            row.http_ca_bundle.as_deref().into(),
-        ],
-    );
-    if extension_owner().1 == env!("CARGO_PKG_VERSION") {
-        write(query!("set_http_allow_insecure"), &[row.http_allow_insecure.into()]);
-    }
+/// Creates or replaces the store named `row.name` (validated by the caller).
+pub fn save_http_store(row: &StoreRow) {
+    let mut args = http_settings(row);
+    args.extend([
+        row.http_allow_insecure.into(),
+        row.name.as_str().into(),
+        row.ask_order.into(),
+        row.email_domains.clone().into(),
+    ]);
+    write(query!("save_http_store"), &args);
+}
+
+/// The one store of 0.3.0 and before, for SQL objects not yet updated (validated by the caller).
+pub fn save_http_store_before_0_4(row: &StoreRow) {
+    write(query!("save_http_store_before_0_4"), &http_settings(row));
+}
+
+/// The HTTP settings both ways of saving a store bind as `$1`-`$11`.
+fn http_settings(row: &StoreRow) -> Vec<DatumWithOid<'_>> {
+    vec![
+        row.http_base_url.as_deref().into(),
+        row.http_contract.as_str().into(),
+        row.http_auth_kind.as_str().into(),
+        row.http_auth_header.as_deref().into(),
+        row.http_auth_secret.as_deref().into(),
+        row.http_hmac_secret.as_deref().into(),
+        row.http_connect_timeout_ms.into(),
+        row.http_timeout_ms.into(),
+        row.http_lookup_retries.into(),
+        row.http_max_response_bytes.into(),
+        row.http_ca_bundle.as_deref().into(),
+    ]
 }
 
 /// Inserts a user moved over from the legacy store; None when a concurrent migration (or another
 /// user holding the same username or legacy id) got there first. Returns the id and profile.
-pub fn insert_migrated_user(p: &LegacyUser, password_hash: Option<&str>) -> Option<(Uuid, JsonB)> {
+pub fn insert_migrated_user(p: &LegacyUser, store: &str, password_hash: Option<&str>) -> Option<(Uuid, JsonB)> {
     let (name, sql) = with_text_fields(query!("insert_migrated_user"));
     let args: [DatumWithOid; 8] = [
         p.email.as_str().into(),
@@ -387,7 +440,7 @@ pub fn insert_migrated_user(p: &LegacyUser, password_hash: Option<&str>) -> Opti
         password_hash.into(),
         (!p.metadata_known).into(),
     ];
-    or_internal(
+    let inserted = or_internal(
         name,
         writing(name, |c| {
             let table = c.update(&sql, None, &args)?;
@@ -397,11 +450,28 @@ pub fn insert_migrated_user(p: &LegacyUser, password_hash: Option<&str>) -> Opti
             let row = table.first();
             Ok(row.get::<Uuid>(1)?.zip(row.get::<JsonB>(2)?))
         }),
-    )
+    );
+    if let Some((user_id, _)) = &inserted {
+        if sql_objects_know_stores() {
+            write(query!("set_user_store"), &[(*user_id).into(), store.into()]);
+        }
+    }
+    inserted
 }
 
-pub fn save_fdw_store(relation: pg_sys::Oid, mapping: JsonB, reader: pg_sys::Oid) {
-    write(query!("save_fdw_store"), &[relation.into(), mapping.into(), reader.into()]);
+/// Creates or replaces the store `name` (validated by the caller); `ask_order` None: after the other stores.
+pub fn save_fdw_store(
+    name: &str,
+    ask_order: Option<i32>,
+    email_domains: Option<Vec<String>>,
+    relation: pg_sys::Oid,
+    mapping: JsonB,
+    reader: pg_sys::Oid,
+) {
+    write(
+        query!("save_fdw_store"),
+        &[name.into(), ask_order.into(), email_domains.into(), relation.into(), mapping.into(), reader.into()],
+    );
 }
 
 /// (column name, holds json/jsonb) for every column of a relation.
@@ -472,7 +542,7 @@ pub fn legacy_hash_sample(sql: &str) -> Option<HashSample> {
 
 /// Appends to auth.migration_events, in the caller's transaction.
 pub fn record_migration_event(event: &MigrationEvent) {
-    write(
+    let id: Option<i64> = write_one(
         query!("record_migration_event"),
         &[
             event.email.into(),
@@ -484,6 +554,11 @@ pub fn record_migration_event(event: &MigrationEvent) {
             settings::event_retention_secs().into(),
         ],
     );
+    if let (Some(id), Some(store)) = (id, event.store) {
+        if sql_objects_know_stores() {
+            write(query!("set_event_store"), &[id.into(), store.into()]);
+        }
+    }
 }
 
 pub struct MigrationEvent<'a> {
@@ -493,6 +568,8 @@ pub struct MigrationEvent<'a> {
     pub outcome: &'a str,
     pub latency_ms: Option<f64>,
     pub error_class: Option<&'a str>,
+    /// The legacy store asked (None: a bulk import).
+    pub store: Option<&'a str>,
 }
 
 /// The relation's oid and its canonical (quoted) name; PostgreSQL raises 42P01 if it does not exist.
@@ -590,14 +667,19 @@ pub fn clear_tombstone(email: &str) {
     write(query!("clear_tombstone"), &[email.into()]);
 }
 
-/// Returns the store kind that was disconnected, or None if none was connected.
-pub fn disconnect_store() -> Option<String> {
-    write_one(query!("disconnect_store"), &[])
+/// Disconnects the store named (None: every store); returns the names of those it disconnected.
+pub fn disconnect_store(name: Option<&str>) -> Vec<String> {
+    write_one::<Vec<String>>(query!("disconnect_store"), &[name.into()]).unwrap_or_default()
 }
 
-/// Returns the store kind restored, or None if nothing was disconnected.
-pub fn reconnect_store() -> Option<String> {
-    write_one(query!("reconnect_store"), &[])
+/// Reconnects the store named (None: every disconnected store); returns the names of those it reconnected.
+pub fn reconnect_store(name: Option<&str>) -> Vec<String> {
+    write_one::<Vec<String>>(query!("reconnect_store"), &[name.into()]).unwrap_or_default()
+}
+
+/// Removes the store named; false when there is none.
+pub fn remove_store(name: &str) -> bool {
+    write_one::<bool>(query!("remove_store"), &[name.into()]).unwrap_or(false)
 }
 
 pub struct LocalProgress {
@@ -608,6 +690,23 @@ pub struct LocalProgress {
     pub migrations_last_hour: i64,
     pub migrations_last_day: i64,
     pub failures_last_day: JsonB,
+}
+
+/// How many users came from each legacy store, by its name.
+pub fn migrated_per_store() -> std::collections::HashMap<String, i64> {
+    let (name, sql) = query!("migrated_per_store");
+    or_internal(
+        name,
+        Spi::connect(|c| {
+            let mut out = std::collections::HashMap::new();
+            for row in c.select(sql, None, &[])? {
+                if let (Some(store), Some(count)) = (row.get::<String>(1)?, row.get::<i64>(2)?) {
+                    out.insert(store, count);
+                }
+            }
+            Ok(out)
+        }),
+    )
 }
 
 pub fn local_progress() -> LocalProgress {

@@ -57,10 +57,13 @@ pub struct FdwStore {
     hash_sample_sql: String,
 }
 
+/// Hash samples kept per backend, one per FDW store (a few stores at most).
+const SAMPLES_KEPT: usize = 8;
+
 thread_local! {
-    /// Per backend: one stored hash of the FDW store (keyed by its sample query and reader), verified when a login
+    /// Per backend: one stored hash of each FDW store (keyed by its sample query and reader), verified when a login
     /// must cost what a legacy user's costs without having one. None inside: the relation holds no hash.
-    static HASH_SAMPLE: RefCell<Option<(String, u32, Option<HashSample>)>> = const { RefCell::new(None) };
+    static HASH_SAMPLES: RefCell<Vec<(String, u32, Option<HashSample>)>> = const { RefCell::new(Vec::new()) };
 }
 
 enum Lookup {
@@ -142,7 +145,7 @@ impl Adapter for FdwStore {
         };
         let row = match self.row(host, email) {
             Lookup::Found(row) => row,
-            Lookup::Missing => return rejected(Rejection::WrongCredentials),
+            Lookup::Missing => return rejected(Rejection::UnknownUser),
             Lookup::Ambiguous => return rejected(Rejection::Ambiguous),
         };
         let Some(hash) = row.password_hash.as_deref().filter(|h| !h.trim().is_empty()) else {
@@ -157,7 +160,7 @@ impl Adapter for FdwStore {
         };
         match host.verify_hash(password, hash, format, &params) {
             Ok(true) => Ok(LoginAnswer::Accepted(Box::new(user_from_row(&row, email)?))),
-            Ok(false) => Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)),
+            Ok(false) => Ok(LoginAnswer::Rejected(Rejection::WrongPassword)),
             Err(err) => rejected(Rejection::UnverifiableHash(err.class())),
         }
     }
@@ -179,15 +182,19 @@ impl Adapter for FdwStore {
     /// per backend and store (one row, as the reader); a relation without hashes costs nothing, since no email in
     /// it can be told apart then.
     fn spend_like_a_check(&self, host: &dyn Host, password: &str) {
-        HASH_SAMPLE.with(|cell| {
-            let mut cached = cell.borrow_mut();
-            let current =
-                cached.as_ref().is_some_and(|(sql, reader, _)| *sql == self.hash_sample_sql && *reader == self.reader);
-            if !current {
+        HASH_SAMPLES.with(|cell| {
+            let mut samples = cell.borrow_mut();
+            let known =
+                samples.iter().position(|(sql, reader, _)| *sql == self.hash_sample_sql && *reader == self.reader);
+            let index = known.unwrap_or_else(|| {
+                if samples.len() == SAMPLES_KEPT {
+                    samples.remove(0);
+                }
                 let sample = host.legacy_hash_sample(self.reader, &self.hash_sample_sql);
-                *cached = Some((self.hash_sample_sql.clone(), self.reader, sample));
-            }
-            if let Some((_, _, Some(sample))) = cached.as_ref() {
+                samples.push((self.hash_sample_sql.clone(), self.reader, sample));
+                samples.len() - 1
+            });
+            if let Some((_, _, Some(sample))) = samples.get(index) {
                 let params = sample.params.clone().ok().flatten().unwrap_or_default();
                 let _ = host.verify_hash(password, &sample.hash, sample.format.as_deref().unwrap_or("auto"), &params);
             }
@@ -271,8 +278,8 @@ mod tests {
             row("twice@b.c", Some("hash-of-pw")),
         ]);
         let cases = [
-            ("a@b.c", Rejection::WrongCredentials),
-            ("unknown@b.c", Rejection::WrongCredentials),
+            ("a@b.c", Rejection::WrongPassword),
+            ("unknown@b.c", Rejection::UnknownUser),
             ("nohash@b.c", Rejection::NoPassword),
             ("twice@b.c", Rejection::Ambiguous),
         ];

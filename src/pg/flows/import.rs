@@ -34,10 +34,14 @@ pub fn import_users(
             let checked = validated_mapping(caller, reader, relation, &mapping)?;
             FdwStore::new(checked.mapping, &checked.relation_name, reader.to_u32())
         }
-        (None, None) => match storage::load_import_config() {
-            Some(row) if row.store_kind == "fdw" => legacy::fdw_store_from_row(&row)?,
-            _ => return Err(AuthError::NoImportSource.into()),
-        },
+        // The first connected FDW store.
+        (None, None) => {
+            let config = storage::load_import_config();
+            match config.stores.iter().find(|row| row.store_kind == "fdw" && !row.disconnected) {
+                Some(row) => legacy::fdw_store_from_row(row)?,
+                None => return Err(AuthError::NoImportSource.into()),
+            }
+        }
         _ => return Err(AuthError::NoImportSource.into()),
     };
     if progress_every < 1 {

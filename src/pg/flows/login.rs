@@ -7,9 +7,9 @@ use crate::domain::error::AuthError;
 use crate::domain::login::{self, LoginStatus, LoginStep, Spent, StoredCredentials};
 use crate::domain::password::{argon2id, check_length_limit};
 use crate::domain::stats::StatEvent;
-use crate::legacy_store::{LoginAnswer, Rejection};
+use crate::legacy_store::{LegacyUser, LoginAnswer, Rejection};
 use crate::pg::bookkeeping::{self, Marked};
-use crate::pg::legacy::{self, LegacyStore};
+use crate::pg::legacy::{self, Store, Stores};
 use crate::pg::lockout::{self, Gate};
 use crate::pg::sqlstate::Failure;
 use crate::pg::storage::{self, Credentials};
@@ -63,7 +63,7 @@ pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict,
         Gate::Open(reservation) => reservation,
         Gate::Locked => {
             // As long as a wrong password takes: a lock tells nothing about the account.
-            equalize(Spent::NOTHING, password, params);
+            equalize(Spent::NOTHING, email, password, params);
             return Ok(Verdict::Refused(LoginStatus::Locked));
         }
     };
@@ -71,7 +71,7 @@ pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict,
     let (verdict, spent) = check_password(email, password, params)?;
     match verdict {
         Verdict::Refused(_) => {
-            equalize(spent, password, params);
+            equalize(spent, email, password, params);
             reservation.failed()
         }
         _ => reservation.succeeded(),
@@ -82,14 +82,14 @@ pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict,
 /// Spends what a refusal has not spent yet (`Spent::missing`). Only refusals pay this, so a successful login never
 /// reads the store configuration; nor does a refusal wait for it while an extension update holds it locked (the
 /// legacy part is skipped then).
-fn equalize(spent: Spent, password: &str, params: argon2id::Argon2Params) {
+fn equalize(spent: Spent, email: &str, password: &str, params: argon2id::Argon2Params) {
     let missing = spent.missing();
     if missing.argon2id {
         let _ = argon2id::verify_password(password, &argon2id::dummy_hash(params), settings::hash_budget());
     }
     if missing.legacy_hash {
-        if let Some(store) = legacy::current_store_without_waiting() {
-            legacy::spend_like_a_check(&store, password);
+        if let Some(stores) = legacy::current_stores_without_waiting() {
+            legacy::spend_like_a_check(stores.serving(email), password);
         }
     }
 }
@@ -108,10 +108,10 @@ fn check_password(email: &str, password: &str, params: argon2id::Argon2Params) -
         password_format: c.password_format.as_deref(),
     });
     let (verified, spent) = match login::plan(facts.as_ref()) {
-        LoginStep::NoLocalPassword => match legacy::current_store()? {
-            LegacyStore::Off => (false, Spent::NOTHING),
-            // Every answer of a store costs one legacy verification (real, dummy, or on the store's side).
-            store => return Ok((migrate_on_login(&store, email, password, stored.as_ref())?, Spent::LEGACY_HASH)),
+        LoginStep::NoLocalPassword => match legacy::current_stores()? {
+            stores if stores.serving(email).next().is_none() => (false, Spent::NOTHING),
+            // Every store's answer costs one legacy verification (real, dummy, or on the store's side).
+            stores => return Ok((migrate_on_login(&stores, email, password, stored.as_ref())?, Spent::LEGACY_HASH)),
         },
         LoginStep::DummyVerify => (false, Spent::NOTHING),
         LoginStep::VerifyArgon2id(phc) => {
@@ -132,7 +132,7 @@ fn check_password(email: &str, password: &str, params: argon2id::Argon2Params) -
                     record_event(
                         email,
                         "login",
-                        "import",
+                        Asked::Import,
                         Rejection::UnverifiableHash(err.class()).outcome(),
                         None,
                         Some(err.class()),
@@ -154,39 +154,60 @@ fn check_password(email: &str, password: &str, params: argon2id::Argon2Params) -
     Ok((Verdict::Authenticated { user_id: user.user_id, upgraded_hash }, spent))
 }
 
-/// The trickle migration: the legacy store checks the password; on success the user gets an argon2id
-/// hash of it, inside the caller's transaction. No lock is held while the store is asked.
+/// The trickle migration: the stores that serve the email are asked in order, and the first to accept the password
+/// is the one the user moves from (an argon2id hash of it, inside the caller's transaction). A store that knows the
+/// user and refuses ends the search: the first store that knows a user decides. The stores not asked then spend
+/// what a check costs, so a refusal's duration does not tell which store knows the email. No lock is held while a
+/// store is asked; a store that cannot answer fails the login (a later store is never asked in its place).
 fn migrate_on_login(
-    store: &LegacyStore,
+    stores: &Stores,
     email: &str,
     password: &str,
     existing: Option<&Credentials>,
 ) -> Result<Verdict, Failure> {
-    let started = Instant::now();
-    let answer = call_store(StoreCall::Login, started, || legacy::login(store, email, password))?;
-    let latency = Some(started.elapsed().as_secs_f64() * 1000.0);
-    let event =
-        |outcome: &str, class: Option<&str>| record_event(email, "login", store.adapter(), outcome, latency, class);
-    let profile = match answer {
-        LoginAnswer::Accepted(profile) if profile.enabled => profile,
-        LoginAnswer::Accepted(_) => {
-            event(Rejection::Disabled.outcome(), None);
-            return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
-        }
-        LoginAnswer::Rejected(Rejection::WrongCredentials) => {
+    let serving: Vec<&Store> = stores.serving(email).collect();
+    let refused = Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
+    for (asked, store) in serving.iter().enumerate() {
+        let started = Instant::now();
+        let answer = call_store(StoreCall::Login, started, || legacy::login(store, email, password))?;
+        let latency = Some(started.elapsed().as_secs_f64() * 1000.0);
+        let event = |outcome: &str, class: Option<&str>| {
+            record_event(email, "login", Asked::Store(store), outcome, latency, class)
+        };
+        let reason = match answer {
+            LoginAnswer::Accepted(profile) if profile.enabled => {
+                return move_user(store, &profile, email, password, existing, &event)
+            }
+            LoginAnswer::Accepted(_) => Rejection::Disabled,
+            LoginAnswer::Rejected(reason) if reason.leaves_the_email_to_later_stores() => continue,
+            LoginAnswer::Rejected(reason) => reason,
+        };
+        if reason == Rejection::WrongPassword {
             // Anyone can cause one for any email: a counter, not an event row each.
             stats::record(StatEvent::LegacyRejection);
-            return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
-        }
-        LoginAnswer::Rejected(reason) => {
+        } else {
             let class = match &reason {
                 Rejection::UnverifiableHash(class) => Some(*class),
                 _ => None,
             };
             event(reason.outcome(), class);
-            return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
         }
-    };
+        legacy::spend_like_a_check(serving[asked + 1..].iter().copied(), password);
+        return refused;
+    }
+    stats::record(StatEvent::LegacyRejection);
+    refused
+}
+
+/// A store accepted the password: the user moves over from it.
+fn move_user(
+    store: &Store,
+    profile: &LegacyUser,
+    email: &str,
+    password: &str,
+    existing: Option<&Credentials>,
+    event: &dyn Fn(&str, Option<&str>),
+) -> Result<Verdict, Failure> {
     if storage::transaction_is_read_only() {
         return Err(AuthError::ReadOnlyMigration.into());
     }
@@ -203,7 +224,7 @@ fn migrate_on_login(
             None => Verdict::Refused(LoginStatus::InvalidCredentials),
         }
     } else {
-        match storage::insert_migrated_user(&profile, Some(&hash)) {
+        match storage::insert_migrated_user(profile, &store.name, Some(&hash)) {
             Some((user_id, profile)) => Verdict::Migrated { user_id, profile },
             None => match storage::find_credentials(email) {
                 Some(winner) => Verdict::MigratedConcurrently { user_id: winner.user_id },

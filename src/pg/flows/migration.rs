@@ -5,8 +5,8 @@ use crate::domain::email::normalize_email;
 use crate::domain::error::AuthError;
 use crate::domain::stats::StatEvent;
 use crate::legacy_store::fdw::ColumnMapping;
-use crate::legacy_store::{LegacyUser, Rejection};
-use crate::pg::legacy::{self, LegacyStore};
+use crate::legacy_store::{routing, LegacyUser, Rejection};
+use crate::pg::legacy::{self, Store, Stores};
 use crate::pg::sqlstate::Failure;
 use crate::pg::storage;
 use crate::pg::{privilege, rate_limit, settings, stats};
@@ -87,15 +87,25 @@ pub(super) fn may_come_back(email: &str) -> bool {
     false
 }
 
+/// Who an event is about: a legacy store, or a hash a bulk import brought.
+pub(super) enum Asked<'a> {
+    Store(&'a Store),
+    Import,
+}
+
 /// Appends to auth.migration_events, unless the transaction cannot write (the login still answers).
 pub(super) fn record_event(
     email: &str,
     flow: &str,
-    adapter: &str,
+    asked: Asked,
     outcome: &str,
     latency_ms: Option<f64>,
     class: Option<&str>,
 ) {
+    let (adapter, store) = match asked {
+        Asked::Store(store) => (store.adapter(), Some(store.name.as_str())),
+        Asked::Import => ("import", None),
+    };
     if !storage::transaction_is_read_only() {
         storage::record_migration_event(&storage::MigrationEvent {
             email,
@@ -104,40 +114,48 @@ pub(super) fn record_event(
             outcome,
             latency_ms,
             error_class: class,
+            store,
         });
     }
 }
 
 /// A getUser answer, with what its event records.
-struct LegacyLookup {
-    profile: Option<LegacyUser>,
-    adapter: &'static str,
+struct LegacyLookup<'a> {
+    /// The user and the store that knows them (the first one in order).
+    found: Option<(LegacyUser, &'a Store)>,
+    /// The last store asked (the one that knows the user, when one does).
+    asked: &'a Store,
     latency_ms: f64,
 }
 
-/// getUser in import mode: the legacy store's profile for an email that is not local. None when no
-/// store is connected.
-fn legacy_lookup(email: &str) -> Result<Option<LegacyLookup>, Failure> {
-    let store = legacy::current_store()?;
-    if matches!(store, LegacyStore::Off) {
-        return Ok(None);
-    }
+/// getUser in import mode: asks the stores that serve the email, in order, until one knows it. None when no store is
+/// connected for it.
+fn legacy_lookup<'a>(stores: &'a Stores, email: &'a str) -> Result<Option<LegacyLookup<'a>>, Failure> {
     let started = Instant::now();
-    let profile = call_store(StoreCall::Lookup, started, || legacy::get_user(&store, email))?;
-    Ok(Some(LegacyLookup { profile, adapter: store.adapter(), latency_ms: started.elapsed().as_secs_f64() * 1000.0 }))
+    let mut asked = None;
+    for store in stores.serving(email) {
+        asked = Some(store);
+        if let Some(user) = call_store(StoreCall::Lookup, started, || legacy::get_user(store, email))? {
+            let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+            return Ok(Some(LegacyLookup { found: Some((user, store)), asked: store, latency_ms }));
+        }
+    }
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok(asked.map(|asked| LegacyLookup { found: None, asked, latency_ms }))
 }
 
 /// Asks the legacy store about an email and forgets the answer: the same round trip as a look-up that matters.
 pub(super) fn ask_legacy_store(email: &str) -> Result<(), Failure> {
-    legacy_lookup(email).map(drop)
+    legacy_lookup(&legacy::current_stores()?, email).map(drop)
 }
 
 /// Whether the legacy store holds this email (signup, email change), recorded as an event.
 pub(super) fn exists_in_legacy_store(email: &str, flow: &str) -> Result<bool, Failure> {
-    let Some(lookup) = legacy_lookup(email)? else { return Ok(false) };
-    let found = lookup.profile.is_some();
+    let stores = legacy::current_stores()?;
+    let Some(lookup) = legacy_lookup(&stores, email)? else { return Ok(false) };
+    let found = lookup.found.is_some();
     let outcome = if found { "exists_in_legacy_store" } else { "not_in_legacy_store" };
-    record_event(email, flow, lookup.adapter, outcome, Some(lookup.latency_ms), None);
+    record_event(email, flow, Asked::Store(lookup.asked), outcome, Some(lookup.latency_ms), None);
     Ok(found)
 }
 
@@ -147,10 +165,11 @@ pub(super) fn migrate_profile(email: &str, flow: &str) -> Result<Option<JsonB>, 
     if let Some(profile) = storage::profile_by_email(email) {
         return Ok(Some(profile));
     }
-    let Some(lookup) = legacy_lookup(email)? else { return Ok(None) };
-    let event = |outcome: &str| record_event(email, flow, lookup.adapter, outcome, Some(lookup.latency_ms), None);
-    // Not in the store either: no event, since anyone may ask about any email (a reset) and so write rows at will.
-    let Some(legacy) = lookup.profile.as_ref() else { return Ok(None) };
+    let stores = legacy::current_stores()?;
+    let Some(lookup) = legacy_lookup(&stores, email)? else { return Ok(None) };
+    // Not in a store either: no event, since anyone may ask about any email (a reset) and so write rows at will.
+    let Some((legacy, store)) = lookup.found.as_ref() else { return Ok(None) };
+    let event = |outcome: &str| record_event(email, flow, Asked::Store(store), outcome, Some(lookup.latency_ms), None);
     if !legacy.enabled {
         event(Rejection::Disabled.outcome());
         return Err(AuthError::DisabledInLegacyStore.into());
@@ -162,7 +181,7 @@ pub(super) fn migrate_profile(email: &str, flow: &str) -> Result<Option<JsonB>, 
         event("tombstoned");
         return Ok(None);
     }
-    match storage::insert_migrated_user(legacy, None) {
+    match storage::insert_migrated_user(legacy, &store.name, None) {
         Some((_, profile)) => {
             event("profile_migrated");
             Ok(Some(profile))
@@ -174,7 +193,7 @@ pub(super) fn migrate_profile(email: &str, flow: &str) -> Result<Option<JsonB>, 
 /// Admin: migrate a legacy user's profile ahead of any login.
 pub fn migrate(raw_email: &str) -> Result<JsonB, Failure> {
     let email = normalize_email(raw_email)?;
-    if matches!(legacy::current_store()?, LegacyStore::Off) && storage::user_id_by_email(&email).is_none() {
+    if legacy::current_stores()?.serving(&email).next().is_none() && storage::user_id_by_email(&email).is_none() {
         return Err(AuthError::NoLegacyStore.into());
     }
     migrate_profile(&email, "admin_migrate")?.ok_or(AuthError::UserNotFound.into())
@@ -188,18 +207,52 @@ pub fn set_import_mode(enabled: bool) {
 /// Admin: points import mode at a legacy users relation (table, view or foreign table) with a column
 /// mapping, validated against the relation's columns and planned once; takes effect at commit. The relation
 /// is read as `read_as` from then on (see `legacy_reader`).
-pub fn configure_fdw_store(caller: Oid, relation: &str, mapping: JsonB, read_as: Option<&str>) -> Result<(), Failure> {
+pub fn configure_fdw_store(
+    caller: Oid,
+    placement: StorePlacement,
+    relation: &str,
+    mapping: JsonB,
+    read_as: Option<&str>,
+) -> Result<(), Failure> {
+    let placement = placement.checked()?;
     let reader = legacy_reader(caller, read_as);
     let checked = validated_mapping(caller, reader, relation, &mapping)?;
-    storage::save_fdw_store(checked.relation, mapping, reader);
+    storage::save_fdw_store(
+        &placement.name,
+        placement.ask_order,
+        placement.email_domains,
+        checked.relation,
+        mapping,
+        reader,
+    );
     pgrx::log!(
-        "pg_trickle: {} configured the FDW legacy store: relation {}, read as {}",
+        "pg_trickle: {} configured the FDW legacy store {}: relation {}, read as {}",
         storage::role_name(caller),
+        placement.name,
         checked.relation_name,
         storage::role_name(reader)
     );
     offer_check();
     Ok(())
+}
+
+/// Where a store goes among the others: its name, its place in the order (None: after the others, or where it
+/// was) and the email domains it serves (None: every email).
+pub struct StorePlacement {
+    pub name: String,
+    pub ask_order: Option<i32>,
+    pub email_domains: Option<Vec<String>>,
+}
+
+impl StorePlacement {
+    fn checked(self) -> Result<Self, Failure> {
+        routing::check_store_name(&self.name)?;
+        if self.ask_order.is_some_and(|p| p < 1) {
+            return Err(AuthError::InvalidSetting("ask_order must be at least 1".into()).into());
+        }
+        let email_domains = self.email_domains.as_deref().map(routing::normalize_domains).transpose()?;
+        Ok(StorePlacement { email_domains, ..self })
+    }
 }
 
 /// Says how to check a store just configured: a wrong address or secret otherwise shows only as failed logins.
@@ -274,13 +327,21 @@ pub(super) fn validated_mapping(
 }
 
 /// Admin: validates and stores the HTTP legacy store; takes effect when the transaction commits.
-pub fn configure_http_store(row: storage::ImportConfigRow) -> Result<(), Failure> {
+pub fn configure_http_store(placement: StorePlacement, mut row: storage::StoreRow) -> Result<(), Failure> {
+    let placement = placement.checked()?;
     legacy::http_config_from_row(&row)?;
-    storage::save_http_store(&row);
+    (row.name, row.ask_order, row.email_domains) = (placement.name, placement.ask_order, placement.email_domains);
+    if storage::sql_objects_know_stores() {
+        storage::save_http_store(&row);
+    } else {
+        // SQL objects of 0.3.0 and before, not yet updated: their one store.
+        storage::save_http_store_before_0_4(&row);
+    }
     // Where future first-login passwords go is worth a line in the server log, for superusers to see.
     pgrx::log!(
-        "pg_trickle: {} configured the HTTP legacy store: {}{}",
+        "pg_trickle: {} configured the HTTP legacy store {}: {}{}",
         storage::role_name(crate::pg::privilege::current_role()),
+        row.name,
         row.http_base_url.as_deref().unwrap_or_default(),
         if row.http_allow_insecure { " (plain http allowed explicitly)" } else { "" }
     );

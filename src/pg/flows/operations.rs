@@ -4,7 +4,7 @@ use super::account::*;
 use crate::domain::email::normalize_email;
 use crate::domain::error::AuthError;
 use crate::legacy_store::{fdw, StoreError};
-use crate::pg::legacy::{self, LegacyStore};
+use crate::pg::legacy::{self, Store, StoreKind, Stores};
 use crate::pg::sqlstate::Failure;
 use crate::pg::storage;
 use pgrx::JsonB;
@@ -32,60 +32,106 @@ impl Progress {
     }
 }
 
-/// Admin: how far the migration is. The legacy side counts where the store can: an FDW relation exactly
-/// (an anti-join on the normalised email); an HTTP store through its optional count, minus the users
-/// that came from it. An HTTP store that cannot count (down, or a bad answer) leaves the legacy counts NULL, with a
-/// warning: the local half of the report is still worth having.
+/// Admin: how far the migration is, over every connected store. The legacy side counts where a store can: an FDW
+/// relation exactly (an anti-join on the normalised email); an HTTP store through its optional count, minus the
+/// users that came from it (and the bulk-imported ones, when it is the only store). A store that cannot count
+/// (down, or a bad answer) leaves the legacy counts NULL, with a warning: the local half of the report is still
+/// worth having.
 pub fn migration_progress() -> Result<Progress, Failure> {
     let local = storage::local_progress();
-    let store = legacy::configured_store(false)?;
-    let legacy_total = match legacy::count_users(&store) {
-        Ok(total) => total,
-        Err(Failure::Store(err)) => {
-            pgrx::warning!("pg_trickle: the legacy store's user count is unknown ({err}); legacy counts are NULL");
-            return Ok(Progress { local, legacy_total: None, legacy_remaining: None });
-        }
-        Err(other) => return Err(other),
-    };
-    let legacy_remaining = match &store {
-        LegacyStore::Fdw(fdw) => {
-            Some(storage::legacy_count(&fdw::mapping::unmigrated_sql(legacy::staged_rows(fdw), true)))
-        }
-        _ => legacy_total.map(|t| (t - local.migrated - local.imported_pending - local.imported_logged_in).max(0)),
-    };
+    let stores = legacy::configured_stores()?;
+    if stores.is_empty() {
+        return Ok(Progress { local, legacy_total: None, legacy_remaining: None });
+    }
+    let migrated_from = storage::migrated_per_store();
+    let imported = local.imported_pending + local.imported_logged_in;
+    let (mut legacy_total, mut legacy_remaining) = (Some(0), Some(0));
+    for store in stores.all() {
+        let total = match legacy::count_users(store) {
+            Ok(total) => total,
+            Err(Failure::Store(err)) => {
+                pgrx::warning!(
+                    "pg_trickle: the user count is unknown for legacy store {} ({err}); legacy counts are NULL",
+                    store.name
+                );
+                return Ok(Progress { local, legacy_total: None, legacy_remaining: None });
+            }
+            Err(other) => return Err(other),
+        };
+        let remaining = match &store.kind {
+            StoreKind::Fdw(fdw) => {
+                Some(storage::legacy_count(&fdw::mapping::unmigrated_sql(legacy::staged_rows(fdw), true)))
+            }
+            StoreKind::Http(_) => {
+                let moved = migrated_from.get(&store.name).copied().unwrap_or(0);
+                let imported_here = if stores.all().len() == 1 { imported } else { 0 };
+                total.map(|t| (t - moved - imported_here).max(0))
+            }
+        };
+        legacy_total = legacy_total.zip(total).map(|(a, b)| a + b);
+        legacy_remaining = legacy_remaining.zip(remaining).map(|(a, b)| a + b);
+    }
     Ok(Progress { local, legacy_total, legacy_remaining })
 }
 
-/// Admin (FDW stores): legacy users with no local user yet, `limit` at most.
+/// Admin (FDW stores): legacy users with no local user yet, `limit` at most, store by store in order.
 pub fn unmigrated_users(limit: i64) -> Result<Vec<storage::UnmigratedUser>, Failure> {
-    match legacy::configured_store(false)? {
-        LegacyStore::Fdw(fdw) => {
-            Ok(storage::unmigrated(&fdw::mapping::unmigrated_sql(legacy::staged_rows(&fdw), false), limit.max(0)))
+    let stores = legacy::configured_stores()?;
+    let mut tail = Vec::new();
+    let mut any_fdw = false;
+    for store in stores.all() {
+        if let StoreKind::Fdw(fdw) = &store.kind {
+            any_fdw = true;
+            let left = (limit.max(0) - tail.len() as i64).max(0);
+            tail.extend(storage::unmigrated(&fdw::mapping::unmigrated_sql(legacy::staged_rows(fdw), false), left));
         }
-        _ => Err(AuthError::NotAnFdwStore.into()),
+    }
+    if any_fdw {
+        Ok(tail)
+    } else {
+        Err(AuthError::NotAnFdwStore.into())
     }
 }
 
-/// Admin: whether disconnecting the legacy store cuts anyone off: (safe, remaining, a sample of them).
+/// Admin: whether disconnecting the legacy stores cuts anyone off: (safe, remaining, a sample of them).
 pub fn disconnect_check() -> Result<(Option<bool>, Option<i64>, JsonB), Failure> {
     let progress = migration_progress()?;
-    let sample = match legacy::configured_store(false)? {
-        LegacyStore::Fdw(_) => unmigrated_users(10)?.into_iter().filter_map(|(_, email)| email).collect(),
-        _ => Vec::new(),
+    let stores = legacy::configured_stores()?;
+    let sample = if stores.all().iter().any(|s| matches!(s.kind, StoreKind::Fdw(_))) {
+        unmigrated_users(10)?.into_iter().filter_map(|(_, email)| email).collect()
+    } else {
+        Vec::new()
     };
     let safe = progress.legacy_remaining.map(|r| r == 0);
     Ok((safe, progress.legacy_remaining, JsonB(serde_json::json!(sample))))
 }
 
-/// Admin: the legacy store goes quiet while import mode stays as it is: migrated and native users log
-/// in as before, unmigrated users get invalid_credentials, signup stops consulting the store.
-/// Transactional; `reconnect_external_store` restores the configuration.
-pub fn disconnect_external_store() -> Result<String, Failure> {
-    storage::disconnect_store().ok_or(AuthError::NoLegacyStore.into())
+/// Admin: a legacy store (None: every store) goes quiet while import mode stays as it is: migrated and native
+/// users log in as before, its unmigrated users get invalid_credentials (unless a later store knows them), signup
+/// stops consulting it. Transactional; `reconnect_external_store` restores it. Returns the stores' names.
+pub fn disconnect_external_store(store: Option<&str>) -> Result<String, Failure> {
+    let names = storage::disconnect_store(store);
+    if names.is_empty() {
+        return Err(AuthError::NoLegacyStore.into());
+    }
+    Ok(names.join(", "))
 }
 
-pub fn reconnect_external_store() -> Result<String, Failure> {
-    storage::reconnect_store().ok_or(AuthError::NothingDisconnected.into())
+pub fn reconnect_external_store(store: Option<&str>) -> Result<String, Failure> {
+    let names = storage::reconnect_store(store);
+    if names.is_empty() {
+        return Err(AuthError::NothingDisconnected.into());
+    }
+    Ok(names.join(", "))
+}
+
+/// Admin: forgets a store's settings and secrets (its users keep its name).
+pub fn remove_external_store(store: &str) -> Result<(), Failure> {
+    if storage::remove_store(store) {
+        Ok(())
+    } else {
+        Err(AuthError::NoSuchStore.into())
+    }
 }
 
 /// What `backfill_metadata` did.
@@ -104,10 +150,17 @@ enum Refill {
     Merged { profile: JsonB, metadata_known: bool },
 }
 
-/// Re-reads one migrated user's profile from the legacy store (getUser) and merges its metadata under
-/// what the application has written since.
-fn refill(store: &LegacyStore, email: &str) -> Result<Refill, Failure> {
-    let Some(legacy) = legacy::get_user(store, email)? else { return Ok(Refill::NotInStore) };
+/// Re-reads one migrated user's profile from the first store that knows the email (getUser) and merges its
+/// metadata under what the application has written since.
+fn refill(stores: &Stores, email: &str) -> Result<Refill, Failure> {
+    let mut found = None;
+    for store in stores.serving(email) {
+        found = legacy::get_user(store, email)?;
+        if found.is_some() {
+            break;
+        }
+    }
+    let Some(legacy) = found else { return Ok(Refill::NotInStore) };
     let metadata_known = legacy.metadata_known;
     let object = |m: &serde_json::Map<String, serde_json::Value>| JsonB(serde_json::Value::Object(m.clone()));
     match storage::backfill_metadata(email, object(&legacy.user_metadata), object(&legacy.app_metadata), metadata_known)
@@ -119,14 +172,14 @@ fn refill(store: &LegacyStore, email: &str) -> Result<Refill, Failure> {
 
 /// Admin: repairs up to `batch_size` migrated users flagged for missing metadata. Local keys win.
 pub fn backfill_metadata(batch_size: i64) -> Result<BackfillReport, Failure> {
-    let store = legacy::configured_store(false)?;
-    if matches!(store, LegacyStore::Off) {
+    let stores = legacy::configured_stores()?;
+    if stores.is_empty() {
         return Err(AuthError::NoLegacyStore.into());
     }
     let mut report = BackfillReport { checked: 0, repaired: 0, still_missing: 0, not_in_store: 0 };
     for email in storage::incomplete_metadata(batch_size.max(0)) {
         report.checked += 1;
-        match refill(&store, &email)? {
+        match refill(&stores, &email)? {
             Refill::NotInStore => report.not_in_store += 1,
             Refill::Merged { metadata_known: false, .. } => report.still_missing += 1,
             Refill::Merged { metadata_known: true, .. } => report.repaired += 1,
@@ -139,11 +192,11 @@ pub fn backfill_metadata(batch_size: i64) -> Result<BackfillReport, Failure> {
 pub fn repair_user(raw_email: &str) -> Result<JsonB, Failure> {
     let email = normalize_email(raw_email)?;
     existing_user(&email)?;
-    let store = legacy::configured_store(false)?;
-    if matches!(store, LegacyStore::Off) {
+    let stores = legacy::configured_stores()?;
+    if stores.is_empty() {
         return Err(AuthError::NoLegacyStore.into());
     }
-    match refill(&store, &email)? {
+    match refill(&stores, &email)? {
         Refill::Merged { profile, .. } => Ok(profile),
         Refill::NotInStore => Err(AuthError::UserNotFound.into()),
     }
@@ -151,6 +204,8 @@ pub fn repair_user(raw_email: &str) -> Result<JsonB, Failure> {
 
 /// One line of `auth.check_store()`.
 pub struct StoreCheck {
+    /// None: about the configuration as a whole.
+    pub store: Option<String>,
     pub item: &'static str,
     pub ok: bool,
     pub detail: String,
@@ -160,22 +215,32 @@ pub struct StoreCheck {
 /// whether it is reachable, accepts pg_trickle's own credentials and speaks the contract.
 const PROBE_EMAIL: &str = "pg-trickle-check@example.invalid";
 
-/// Admin: asks the configured legacy store what a login and a look-up would, and says what went wrong where: for
+/// Admin: asks each connected legacy store what a login and a look-up would, and says what went wrong where: for
 /// an HTTP store reachability and TLS, pg_trickle's request credentials, the contract's not-found answer, a known
 /// user's profile (`sample_email`), the count endpoint and the round trip; for an FDW store its reader role, the
 /// relation and the hash format of a sample row. Nothing is migrated or recorded.
 pub fn check_store(sample_email: Option<&str>) -> Result<Vec<StoreCheck>, Failure> {
-    let line = |item, ok, detail: String| StoreCheck { item, ok, detail };
-    let store = match legacy::configured_store(false) {
-        Ok(LegacyStore::Off) => return Ok(vec![line("configuration", false, "no legacy store is configured".into())]),
-        Ok(store) => store,
-        Err(err) => return Ok(vec![line("configuration", false, err.to_string())]),
+    let overall = |ok, detail: String| StoreCheck { store: None, item: "configuration", ok, detail };
+    let stores = match legacy::configured_stores() {
+        Ok(stores) if stores.is_empty() => return Ok(vec![overall(false, "no legacy store is configured".into())]),
+        Ok(stores) => stores,
+        Err(err) => return Ok(vec![overall(false, err.to_string())]),
     };
+    let sample_email = sample_email.map(normalize_email).transpose()?;
+    let mut lines = vec![overall(true, format!("{} connected store(s), asked in this order", stores.all().len()))];
+    for store in stores.all() {
+        lines.extend(check_one_store(store, sample_email.as_deref())?);
+    }
+    Ok(lines)
+}
+
+fn check_one_store(store: &Store, sample_email: Option<&str>) -> Result<Vec<StoreCheck>, Failure> {
+    let line = |item, ok, detail: String| StoreCheck { store: Some(store.name.clone()), item, ok, detail };
     let mut lines = vec![line("configuration", true, format!("{} store", store.adapter()))];
-    match &store {
-        LegacyStore::Http(_) => {
+    match &store.kind {
+        StoreKind::Http(_) => {
             let started = std::time::Instant::now();
-            let probe = legacy::get_user(&store, PROBE_EMAIL);
+            let probe = legacy::get_user(store, PROBE_EMAIL);
             let round_trip = started.elapsed().as_secs_f64() * 1000.0;
             let reached = !matches!(
                 probe,
@@ -203,9 +268,8 @@ pub fn check_store(sample_email: Option<&str>) -> Result<Vec<StoreCheck>, Failur
                     Err(err) => line("unknown user", false, err.to_string()),
                 });
             }
-            if let Some(raw) = sample_email {
-                let email = normalize_email(raw)?;
-                lines.push(match legacy::get_user(&store, &email) {
+            if let Some(email) = sample_email.filter(|email| store.serves(email)) {
+                lines.push(match legacy::get_user(store, email) {
                     Ok(Some(profile)) => line(
                         "sample user",
                         profile.enabled,
@@ -219,16 +283,16 @@ pub fn check_store(sample_email: Option<&str>) -> Result<Vec<StoreCheck>, Failur
                     Err(err) => line("sample user", false, err.to_string()),
                 });
             }
-            lines.push(match legacy::count_users(&store) {
+            lines.push(match legacy::count_users(store) {
                 Ok(Some(n)) => line("user count", true, format!("{n} users")),
                 Ok(None) => line("user count", true, "not offered: progress shows no legacy totals".into()),
                 Err(err) => line("user count", false, err.to_string()),
             });
         }
-        LegacyStore::Fdw(fdw) => {
+        StoreKind::Fdw(fdw) => {
             lines.push(line("reader role", true, storage::role_name(fdw.reader.into())));
             // Errors of the legacy database itself (down, no user mapping) are PostgreSQL's own and end the call.
-            let count = legacy::count_users(&store)?.unwrap_or(0);
+            let count = legacy::count_users(store)?.unwrap_or(0);
             lines.push(line("relation", true, format!("{} readable as the reader: {count} rows", fdw.relation)));
             lines.push(match legacy::sample_hash_format(fdw) {
                 Some(Ok(format)) => line("hash format", true, format!("a sample row's hash is {format}")),
@@ -236,7 +300,6 @@ pub fn check_store(sample_email: Option<&str>) -> Result<Vec<StoreCheck>, Failur
                 None => line("hash format", count == 0, "no row has a password hash".into()),
             });
         }
-        LegacyStore::Off => {}
     }
     Ok(lines)
 }

@@ -155,15 +155,15 @@ fn disconnecting_the_store_keeps_import_mode_and_is_reversible() {
     let mut tx = admin.transaction().unwrap();
     tx.query_one("SELECT auth.disconnect_external_store()", &[]).unwrap();
     tx.rollback().unwrap();
-    let kind: String = admin.query_one("SELECT auth.disconnect_external_store()", &[]).unwrap().get(0);
-    assert_eq!(kind, "http");
+    let names: String = admin.query_one("SELECT auth.disconnect_external_store()", &[]).unwrap().get(0);
+    assert_eq!(names, "default");
     let (import_mode, store_kind, disconnected): (bool, String, bool) = {
         let r = admin
             .query_one("SELECT import_mode, store_kind, disconnected FROM auth.import_configuration", &[])
             .unwrap();
         (r.get(0), r.get(1), r.get(2))
     };
-    assert_eq!((import_mode, store_kind.as_str(), disconnected), (true, "none", true));
+    assert_eq!((import_mode, store_kind.as_str(), disconnected), (true, "http", true));
 
     let asked = store.requests("POST login") + store.requests("GET users");
     assert_eq!(login(&mut app, "ann@legacy.test", "ann-password"), (true, "authenticated".into()));
@@ -177,8 +177,8 @@ fn disconnecting_the_store_keeps_import_mode_and_is_reversible() {
     let err = admin.query_one("SELECT auth.disconnect_external_store()", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "22023", "nothing left to disconnect");
 
-    let kind: String = admin.query_one("SELECT auth.reconnect_external_store()", &[]).unwrap().get(0);
-    assert_eq!(kind, "http");
+    let names: String = admin.query_one("SELECT auth.reconnect_external_store()", &[]).unwrap().get(0);
+    assert_eq!(names, "default");
     assert_eq!(login(&mut app, "bob@legacy.test", "bob-password"), (true, "migrated".into()));
     let err = admin.query_one("SELECT auth.reconnect_external_store()", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "22023");
@@ -365,8 +365,8 @@ fn events_disconnect_and_reconnect_with_an_fdw_store() {
     assert_eq!(login(&mut app, "ann@legacy.test", FDW_PASSWORD), (true, "migrated".into()));
     assert_eq!(event_outcomes(&mut admin, "ann@legacy.test"), [("fdw".to_string(), "migrated".to_string())]);
 
-    let kind: String = admin.query_one("SELECT auth.disconnect_external_store()", &[]).unwrap().get(0);
-    assert_eq!(kind, "fdw");
+    let names: String = admin.query_one("SELECT auth.disconnect_external_store()", &[]).unwrap().get(0);
+    assert_eq!(names, "default");
     // Were the store still asked, a missing legacy table would be an error; disconnected, nobody reads it.
     legacy.client().batch_execute("ALTER TABLE users RENAME TO users_elsewhere").unwrap();
     assert_eq!(login(&mut app, "ann@legacy.test", FDW_PASSWORD), (true, "authenticated".into()));
@@ -375,8 +375,8 @@ fn events_disconnect_and_reconnect_with_an_fdw_store() {
     assert!(event_outcomes(&mut admin, "bob@legacy.test").is_empty());
     legacy.client().batch_execute("ALTER TABLE users_elsewhere RENAME TO users").unwrap();
 
-    let kind: String = admin.query_one("SELECT auth.reconnect_external_store()", &[]).unwrap().get(0);
-    assert_eq!(kind, "fdw");
+    let names: String = admin.query_one("SELECT auth.reconnect_external_store()", &[]).unwrap().get(0);
+    assert_eq!(names, "default");
     let relation: String =
         admin.query_one("SELECT fdw_relation::text FROM auth.import_configuration", &[]).unwrap().get(0);
     assert_eq!(relation, "legacy.users", "the relation and its mapping come back with the store");

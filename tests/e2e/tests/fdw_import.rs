@@ -279,7 +279,7 @@ fn check_store_reads_the_relation_as_its_reader_and_names_a_sample_hash_format()
     let f = fixture("fdw_check_store");
     let lines: Vec<(String, bool, String)> =
         f.db.member_of("trickle_admin")
-            .query("SELECT item, ok, detail FROM auth.check_store()", &[])
+            .query("SELECT item, ok, detail FROM auth.check_store() WHERE store = 'default'", &[])
             .unwrap()
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
