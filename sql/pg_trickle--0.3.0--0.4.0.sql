@@ -246,3 +246,33 @@ GRANT EXECUTE ON FUNCTION
     auth.reconnect_external_store(text),
     auth.remove_external_store(text)
 TO trickle_admin;
+
+-- New: progress and counters per legacy store.
+CREATE FUNCTION auth."store_progress"() RETURNS TABLE (
+	"store" TEXT,  /* String */
+	"store_kind" TEXT,  /* String */
+	"legacy_total" bigint,  /* Option < i64 > */
+	"migrated" bigint,  /* i64 */
+	"legacy_remaining" bigint,  /* Option < i64 > */
+	"percent_migrated" double precision  /* Option < f64 > */
+)
+STRICT STABLE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'store_progress_wrapper';
+CREATE FUNCTION auth."store_stats"() RETURNS TABLE (
+	"store" TEXT,  /* String */
+	"logins" bigint,  /* i64 */
+	"lookups" bigint,  /* i64 */
+	"migrations" bigint,  /* i64 */
+	"rejections" bigint,  /* i64 */
+	"store_errors" bigint,  /* i64 */
+	"latency_p50_ms" double precision,  /* Option < f64 > */
+	"latency_p95_ms" double precision  /* Option < f64 > */
+)
+STRICT VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'store_stats_wrapper';
+REVOKE ALL ON FUNCTION auth.store_progress(), auth.store_stats() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.store_progress(), auth.store_stats() TO trickle_admin;

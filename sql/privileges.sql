@@ -40,6 +40,8 @@ GRANT EXECUTE ON FUNCTION
     auth.backfill_metadata(bigint),
     auth.repair_user(text),
     auth.migration_progress(),
+    auth.store_progress(),
+    auth.store_stats(),
     auth.unmigrated_users(bigint),
     auth.disconnect_check(),
     auth.check_store(text),

@@ -14,6 +14,7 @@ pub mod password;
 pub mod rate_limit;
 pub mod reset_token;
 pub mod stats;
+pub mod store_stats;
 
 #[cfg(test)]
 mod architecture_tests {

@@ -22,7 +22,7 @@ pub struct LoginStats {
     pub legacy_rejections: u64,
     /// Legacy store calls refused by pg_trickle.legacy_calls_per_second.
     pub rate_limited: u64,
-    pub latency_buckets: [u64; BUCKETS],
+    pub latency: Latency,
     /// When counting started (Unix microseconds).
     pub since_unix_micros: i64,
 }
@@ -49,11 +49,11 @@ impl LoginStats {
             StatEvent::Hit => self.hits += 1,
             StatEvent::Miss { latency_micros } => {
                 self.misses += 1;
-                self.record_latency(latency_micros);
+                self.latency.record(latency_micros);
             }
             StatEvent::Lookup { latency_micros } => {
                 self.lookups += 1;
-                self.record_latency(latency_micros);
+                self.latency.record(latency_micros);
             }
             StatEvent::Migration => self.migrations += 1,
             StatEvent::InvalidCredentials => self.invalid_credentials += 1,
@@ -63,22 +63,37 @@ impl LoginStats {
             StatEvent::RateLimited => self.rate_limited += 1,
         }
     }
+}
 
-    fn record_latency(&mut self, latency_micros: u64) {
+/// A histogram of legacy-store round trips: bucket i holds [2^i, 2^(i+1)) microseconds (the last one: anything
+/// longer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Latency {
+    pub buckets: [u64; BUCKETS],
+}
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency { buckets: [0; BUCKETS] }
+    }
+}
+
+impl Latency {
+    pub fn record(&mut self, latency_micros: u64) {
         let bucket = (u64::BITS - latency_micros.max(1).leading_zeros() - 1) as usize;
-        self.latency_buckets[bucket.min(BUCKETS - 1)] += 1;
+        self.buckets[bucket.min(BUCKETS - 1)] += 1;
     }
 
     /// The latency below which a fraction `p` of store round trips fell, in milliseconds: the upper
     /// bound of the power-of-two bucket that holds that rank (so within a factor of two, never under).
-    pub fn latency_percentile_ms(&self, p: f64) -> Option<f64> {
-        let total: u64 = self.latency_buckets.iter().sum();
+    pub fn percentile_ms(&self, p: f64) -> Option<f64> {
+        let total: u64 = self.buckets.iter().sum();
         if total == 0 {
             return None;
         }
         let rank = ((p * total as f64).ceil() as u64).clamp(1, total);
         let mut seen = 0;
-        for (i, count) in self.latency_buckets.iter().enumerate() {
+        for (i, count) in self.buckets.iter().enumerate() {
             seen += count;
             if seen >= rank {
                 return Some((1u64 << (i + 1)) as f64 / 1000.0);
@@ -111,26 +126,26 @@ mod tests {
             (2, 1, 1, 1, 1, 1)
         );
         assert_eq!((s.legacy_rejections, s.rate_limited, s.lookups), (2, 1, 1));
-        assert_eq!(s.latency_buckets.iter().sum::<u64>(), 2, "both kinds of store call have a latency");
+        assert_eq!(s.latency.buckets.iter().sum::<u64>(), 2, "both kinds of store call have a latency");
         assert_eq!(s.since_unix_micros, 42);
     }
 
     #[test]
     fn percentiles_are_bucket_upper_bounds() {
         let mut s = LoginStats::default();
-        assert_eq!(s.latency_percentile_ms(0.5), None);
+        assert_eq!(s.latency.percentile_ms(0.5), None);
         for _ in 0..90 {
             s.record(StatEvent::Miss { latency_micros: 700 }); // bucket [512, 1024)
         }
         for _ in 0..10 {
             s.record(StatEvent::Miss { latency_micros: 40_000 }); // bucket [32768, 65536)
         }
-        assert_eq!(s.latency_percentile_ms(0.5), Some(1.024));
-        assert_eq!(s.latency_percentile_ms(0.9), Some(1.024));
-        assert_eq!(s.latency_percentile_ms(0.95), Some(65.536));
+        assert_eq!(s.latency.percentile_ms(0.5), Some(1.024));
+        assert_eq!(s.latency.percentile_ms(0.9), Some(1.024));
+        assert_eq!(s.latency.percentile_ms(0.95), Some(65.536));
         s.record(StatEvent::Miss { latency_micros: 0 });
         s.record(StatEvent::Miss { latency_micros: u64::MAX });
-        assert_eq!(s.latency_buckets[0], 1);
-        assert_eq!(s.latency_buckets[BUCKETS - 1], 1);
+        assert_eq!(s.latency.buckets[0], 1);
+        assert_eq!(s.latency.buckets[BUCKETS - 1], 1);
     }
 }

@@ -98,23 +98,17 @@ impl Rejection {
     }
 }
 
-/// Why the legacy store could not answer. Messages name the cause, never a password or secret.
+/// Why a legacy store could not answer: an adapter's own error, or one every adapter can meet. Messages name the
+/// cause, never a password or secret.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum StoreError {
-    #[error("legacy store is unreachable: {0}")]
-    Unreachable(String),
-    #[error("legacy store did not answer within {0} ms")]
-    Timeout(u64),
-    #[error("connection to the legacy store failed: {0}")]
-    ConnectionFailed(String),
-    #[error("legacy store is unavailable: it answered HTTP {0}")]
-    Unavailable(u16),
-    #[error("legacy store refused pg_trickle's request credentials (HTTP 401 with WWW-Authenticate)")]
-    RequestRefused,
+    #[error(transparent)]
+    Http(#[from] http::HttpError),
+    #[error(transparent)]
+    Fdw(#[from] fdw::FdwError),
+    /// The answer breaks the record's rules (an HTTP contract's user JSON).
     #[error("legacy store gave an invalid answer: {0}")]
     InvalidAnswer(String),
-    #[error("legacy store answer is larger than the limit of {0} bytes")]
-    AnswerTooLarge(usize),
     #[error("invalid legacy store configuration: {0}")]
     InvalidConfig(String),
     /// The backend was asked to cancel or die; PostgreSQL raises the error itself.

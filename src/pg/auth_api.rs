@@ -568,6 +568,30 @@ pub mod auth {
         )))
     }
 
+    /// Admin: how far the migration is for each connected legacy store (docs/operations.md).
+    #[pg_extern(security_definer, stable, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn store_progress() -> Result<
+        TableIterator<
+            'static,
+            (
+                name!(store, String),
+                name!(store_kind, String),
+                name!(legacy_total, Option<i64>),
+                name!(migrated, i64),
+                name!(legacy_remaining, Option<i64>),
+                name!(percent_migrated, Option<f64>),
+            ),
+        >,
+        ErrorReport,
+    > {
+        let rows = flows::store_progress()?.into_iter().map(|s| {
+            let percent = s.percent_migrated();
+            (s.store, s.store_kind.to_string(), s.legacy_total, s.migrated, s.legacy_remaining, percent)
+        });
+        Ok(TableIterator::new(rows.collect::<Vec<_>>()))
+    }
+
     /// Admin (FDW store): legacy users with no local user yet — the tail to bulk-import.
     #[pg_extern(security_definer, stable, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
@@ -703,9 +727,9 @@ pub mod auth {
             n(s.invalid_credentials),
             n(s.locked),
             n(s.store_errors),
-            s.latency_percentile_ms(0.50),
-            s.latency_percentile_ms(0.95),
-            s.latency_percentile_ms(0.99),
+            s.latency.percentile_ms(0.50),
+            s.latency.percentile_ms(0.95),
+            s.latency.percentile_ms(0.99),
             n(s.legacy_rejections),
             n(s.rate_limited),
             n(s.lookups),
@@ -746,6 +770,35 @@ pub mod auth {
         } else {
             Err(AuthError::StatsUnavailable.into())
         }
+    }
+
+    /// Admin: this node's counters for each legacy store of this database since the last reset (shared memory, as
+    /// `auth.stats()`): calls for logins and look-ups, migrations, refusals, errors, and the calls' latencies.
+    #[pg_extern(security_definer, volatile, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn store_stats() -> Result<
+        TableIterator<
+            'static,
+            (
+                name!(store, String),
+                name!(logins, i64),
+                name!(lookups, i64),
+                name!(migrations, i64),
+                name!(rejections, i64),
+                name!(store_errors, i64),
+                name!(latency_p50_ms, Option<f64>),
+                name!(latency_p95_ms, Option<f64>),
+            ),
+        >,
+        ErrorReport,
+    > {
+        let stores = crate::pg::stats::store_snapshot().ok_or(AuthError::StatsUnavailable)?;
+        let n = |v: u64| v as i64;
+        let rows = stores.into_iter().map(|(store, c)| {
+            let (p50, p95) = (c.latency.percentile_ms(0.50), c.latency.percentile_ms(0.95));
+            (store, n(c.logins), n(c.lookups), n(c.migrations), n(c.rejections), n(c.errors), p50, p95)
+        });
+        Ok(TableIterator::new(rows.collect::<Vec<_>>()))
     }
 
     fn to_timestamp(unix_micros: i64) -> TimestampWithTimeZone {

@@ -5,6 +5,8 @@
 
 use crate::domain::error::AuthError;
 use crate::domain::legacy_hash::HashError;
+use crate::legacy_store::fdw::FdwError;
+use crate::legacy_store::http::HttpError;
 use crate::legacy_store::StoreError;
 use pgrx::pg_sys::errcodes::PgSqlErrorCode;
 use pgrx::pg_sys::panic::ErrorReport;
@@ -148,22 +150,29 @@ fn auth_error_code(err: &AuthError) -> (PgSqlErrorCode, Option<&'static str>) {
 /// Class 08 for a store that cannot be reached or answer; 08P01 for one that answered wrongly.
 fn store_error_code(err: &StoreError) -> (PgSqlErrorCode, Option<&'static str>) {
     use PgSqlErrorCode::*;
+    const HTTP_CONTRACT: Option<&str> = Some("An HTTP store must follow docs/http-contract.md.");
     match err {
-        StoreError::Unreachable(_) => (
+        StoreError::Http(HttpError::Unreachable(_)) => (
             ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
             Some("Check the legacy store's address (auth.import_configuration) and that it is up."),
         ),
-        StoreError::Timeout(_) | StoreError::ConnectionFailed(_) => (ERRCODE_CONNECTION_FAILURE, None),
-        StoreError::Unavailable(_) => (ERRCODE_SQLSERVER_REJECTED_ESTABLISHMENT_OF_SQLCONNECTION, None),
-        StoreError::RequestRefused => (
+        StoreError::Http(HttpError::Timeout(_) | HttpError::ConnectionFailed(_)) => (ERRCODE_CONNECTION_FAILURE, None),
+        StoreError::Http(HttpError::Unavailable(_)) => {
+            (ERRCODE_SQLSERVER_REJECTED_ESTABLISHMENT_OF_SQLCONNECTION, None)
+        }
+        StoreError::Http(HttpError::RequestRefused) => (
             ERRCODE_SQLSERVER_REJECTED_ESTABLISHMENT_OF_SQLCONNECTION,
             Some("Check auth_kind, auth_secret and hmac_secret in auth.configure_http_store()."),
         ),
-        StoreError::InvalidAnswer(_) | StoreError::AnswerTooLarge(_) => (
-            ERRCODE_PROTOCOL_VIOLATION,
-            Some("An HTTP store must follow docs/http-contract.md; an FDW row, docs/fdw-adapter.md."),
-        ),
-        StoreError::InvalidConfig(_) => (ERRCODE_INVALID_PARAMETER_VALUE, None),
+        StoreError::Http(HttpError::AnswerTooLarge(_)) | StoreError::InvalidAnswer(_) => {
+            (ERRCODE_PROTOCOL_VIOLATION, HTTP_CONTRACT)
+        }
+        StoreError::Fdw(FdwError::InvalidRow(_) | FdwError::Ambiguous) => {
+            (ERRCODE_PROTOCOL_VIOLATION, Some("A legacy row must be as docs/fdw-adapter.md says."))
+        }
+        StoreError::Fdw(FdwError::InvalidMapping(_)) | StoreError::InvalidConfig(_) => {
+            (ERRCODE_INVALID_PARAMETER_VALUE, None)
+        }
         StoreError::Interrupted => (ERRCODE_QUERY_CANCELED, None),
     }
 }

@@ -5,6 +5,7 @@
 //! The rows are read by the host (`crate::pg::legacy`) and judged by the adapter (`super`).
 
 use crate::domain::legacy_hash;
+use crate::legacy_store::fdw::FdwError;
 use crate::legacy_store::record::{row_columns, text_field, Texts, TEXT_FIELDS};
 use crate::legacy_store::StoreError;
 use serde_json::{Map, Value};
@@ -71,7 +72,7 @@ pub enum Metadata {
 }
 
 fn bad(reason: impl Into<String>) -> StoreError {
-    StoreError::InvalidConfig(format!("FDW mapping: {}", reason.into()))
+    StoreError::from(FdwError::InvalidMapping(reason.into()))
 }
 
 fn column_name(value: &Value, key: &str) -> Result<String, StoreError> {
@@ -421,7 +422,7 @@ mod tests {
         ];
         for (j, expected) in cases {
             match ColumnMapping::from_json(&j) {
-                Err(StoreError::InvalidConfig(m)) => assert!(m.contains(expected), "{m}"),
+                Err(StoreError::Fdw(FdwError::InvalidMapping(m))) => assert!(m.contains(expected), "{m}"),
                 other => panic!("{j}: {other:?}"),
             }
         }

@@ -2,8 +2,10 @@
 //! mysql_fdw) read with the admin's column mapping (`mapping`), and the legacy hash verified in the database.
 //! The host reads the rows as the store's reader role; everything decided about them is decided here.
 
+pub mod error;
 pub mod mapping;
 
+pub use error::FdwError;
 pub use mapping::{ColumnMapping, HashFormat};
 
 use crate::domain::email::normalize_email;
@@ -108,7 +110,7 @@ impl FdwStore {
 
 /// A legacy row as the record; the row's email must normalise to the one asked about.
 fn user_from_row(row: &LegacyRow, requested: &str) -> Result<LegacyUser, StoreError> {
-    let invalid = |r: &str| StoreError::InvalidAnswer(format!("legacy row: {r}"));
+    let invalid = |r: &str| StoreError::from(FdwError::InvalidRow(r.to_string()));
     let email = row.email.as_deref().and_then(|e| normalize_email(e).ok()).ok_or_else(|| invalid("invalid email"))?;
     if email != requested {
         return Err(invalid("the email differs from the one requested"));
@@ -169,7 +171,7 @@ impl Adapter for FdwStore {
         match self.row(host, email) {
             Lookup::Found(row) => Ok(Some(user_from_row(&row, email)?)),
             Lookup::Missing => Ok(None),
-            Lookup::Ambiguous => Err(StoreError::InvalidAnswer("several legacy rows have this email".into())),
+            Lookup::Ambiguous => Err(FdwError::Ambiguous.into()),
         }
     }
 
@@ -295,14 +297,17 @@ mod tests {
         let mut spelled_otherwise = row("A@B.C ", None);
         assert!(user_from_row(&spelled_otherwise, "a@b.c").is_ok(), "normalised alike");
         spelled_otherwise.legacy_id = None;
-        assert!(matches!(user_from_row(&spelled_otherwise, "a@b.c"), Err(StoreError::InvalidAnswer(_))));
-        assert!(matches!(user_from_row(&row("x@b.c", None), "a@b.c"), Err(StoreError::InvalidAnswer(_))));
+        assert!(matches!(user_from_row(&spelled_otherwise, "a@b.c"), Err(StoreError::Fdw(FdwError::InvalidRow(_)))));
+        assert!(matches!(user_from_row(&row("x@b.c", None), "a@b.c"), Err(StoreError::Fdw(FdwError::InvalidRow(_)))));
     }
 
     #[test]
     fn unreadable_metadata_is_an_error_of_that_row() {
         let mut bad = row("a@b.c", Some("hash-of-pw"));
         bad.user_metadata = Err(UnreadableJson);
-        assert!(matches!(store().look_up(&relation(vec![bad]), "a@b.c"), Err(StoreError::InvalidAnswer(_))));
+        assert!(matches!(
+            store().look_up(&relation(vec![bad]), "a@b.c"),
+            Err(StoreError::Fdw(FdwError::InvalidRow(_)))
+        ));
     }
 }

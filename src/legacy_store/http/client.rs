@@ -8,6 +8,7 @@
 
 use crate::legacy_store::http::config::{HttpAuth, HttpStoreConfig};
 use crate::legacy_store::http::contract::{parse_user, Preset, Segment};
+use crate::legacy_store::http::HttpError;
 use crate::legacy_store::record::LegacyUser;
 use crate::legacy_store::{LoginAnswer, Rejection, StoreError};
 use hmac::{Hmac, Mac};
@@ -38,7 +39,7 @@ struct Reply {
 impl Reply {
     fn refuse_if_challenged(self) -> Result<Self, StoreError> {
         if self.challenged {
-            Err(StoreError::RequestRefused)
+            Err(HttpError::RequestRefused.into())
         } else {
             Ok(self)
         }
@@ -75,7 +76,7 @@ pub fn signature(secret: &str, timestamp: u64, method: &str, path_and_query: &st
 }
 
 /// A short cause without the URL (which may carry an email) and without any header values.
-fn classify(err: reqwest::Error, timeout_ms: u64) -> StoreError {
+fn classify(err: reqwest::Error, timeout_ms: u64) -> HttpError {
     let err = err.without_url();
     let mut cause = err.to_string();
     let mut source = std::error::Error::source(&err);
@@ -84,18 +85,18 @@ fn classify(err: reqwest::Error, timeout_ms: u64) -> StoreError {
         source = inner.source();
     }
     if err.is_timeout() {
-        StoreError::Timeout(timeout_ms)
+        HttpError::Timeout(timeout_ms)
     } else if err.is_connect() {
-        StoreError::Unreachable(cause)
+        HttpError::Unreachable(cause)
     } else {
-        StoreError::ConnectionFailed(cause)
+        HttpError::ConnectionFailed(cause)
     }
 }
 
 fn is_retryable(result: &Result<Reply, StoreError>) -> bool {
     match result {
         Ok(reply) => matches!(reply.status, 502..=504),
-        Err(StoreError::Unreachable(_) | StoreError::ConnectionFailed(_)) => true,
+        Err(StoreError::Http(HttpError::Unreachable(_) | HttpError::ConnectionFailed(_))) => true,
         Err(_) => false,
     }
 }
@@ -164,7 +165,7 @@ impl HttpStore {
             return Ok(LoginAnswer::Rejected(Rejection::WrongCredentials));
         }
         if !call.accepted.contains(&reply.status) {
-            return Err(StoreError::Unavailable(reply.status));
+            return Err(HttpError::Unavailable(reply.status).into());
         }
         let user = if call.answers_user {
             Some(parse_user(self.preset(), reply.json_body()?, email)?)
@@ -194,7 +195,7 @@ impl HttpStore {
         match reply.status {
             200 => Ok(Some(parse_user(preset, reply.json_body()?, email)?)),
             404 => Ok(None),
-            status => Err(StoreError::Unavailable(status)),
+            status => Err(HttpError::Unavailable(status).into()),
         }
     }
 
@@ -213,7 +214,7 @@ impl HttpStore {
                     .ok_or_else(|| StoreError::InvalidAnswer("the count answer has no integer \"count\"".into()))
             }
             404 => Ok(None),
-            status => Err(StoreError::Unavailable(status)),
+            status => Err(HttpError::Unavailable(status).into()),
         }
     }
 
@@ -252,7 +253,7 @@ impl HttpStore {
                 biased;
                 _ = until_interrupted(interrupted) => Err(StoreError::Interrupted),
                 result = tokio::time::timeout(millis(timeout_ms), self.exchange(method, url, body)) => {
-                    result.unwrap_or(Err(StoreError::Timeout(timeout_ms)))
+                    result.unwrap_or(Err(HttpError::Timeout(timeout_ms).into()))
                 }
             }
         })
@@ -296,12 +297,12 @@ impl HttpStore {
             status == reqwest::StatusCode::UNAUTHORIZED && response.headers().contains_key(WWW_AUTHENTICATE);
         let limit = self.config.max_response_bytes;
         if response.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(StoreError::AnswerTooLarge(limit));
+            return Err(HttpError::AnswerTooLarge(limit).into());
         }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| classify(e, timeout_ms))? {
             if body.len() + chunk.len() > limit {
-                return Err(StoreError::AnswerTooLarge(limit));
+                return Err(HttpError::AnswerTooLarge(limit).into());
             }
             body.extend_from_slice(&chunk);
         }
@@ -345,8 +346,8 @@ mod tests {
         assert!(is_retryable(&status(502)));
         assert!(!is_retryable(&status(500)));
         assert!(!is_retryable(&status(404)));
-        assert!(is_retryable(&Err(StoreError::Unreachable("refused".into()))));
-        assert!(!is_retryable(&Err(StoreError::Timeout(5))));
+        assert!(is_retryable(&Err(HttpError::Unreachable("refused".into()).into())));
+        assert!(!is_retryable(&Err(HttpError::Timeout(5).into())));
         assert!(!is_retryable(&Err(StoreError::InvalidAnswer("x".into()))));
     }
 }

@@ -1,12 +1,14 @@
-//! The HTTP adapter: contract presets (`contract`), configuration validated before it is stored (`config`), and
-//! the client (`client`). docs/http-contract.md.
+//! The HTTP adapter: contract presets (`contract`), configuration validated before it is stored (`config`), the
+//! client (`client`) and its typed errors (`error`). docs/http-contract.md.
 
 pub mod client;
 pub mod config;
 pub mod contract;
+pub mod error;
 
 pub use client::HttpStore;
 pub use config::{Contract, HttpAuth, HttpStoreConfig};
+pub use error::HttpError;
 
 use crate::legacy_store::{Adapter, Host, LegacyUser, LoginAnswer, StoreError};
 

@@ -7,6 +7,7 @@ use crate::domain::error::AuthError;
 use crate::domain::login::{self, LoginStatus, LoginStep, Spent, StoredCredentials};
 use crate::domain::password::{argon2id, check_length_limit};
 use crate::domain::stats::StatEvent;
+use crate::domain::store_stats::StoreEvent;
 use crate::legacy_store::{LegacyUser, LoginAnswer, Rejection};
 use crate::pg::bookkeeping::{self, Marked};
 use crate::pg::legacy::{self, Store, Stores};
@@ -169,7 +170,7 @@ fn migrate_on_login(
     let refused = Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
     for (asked, store) in serving.iter().enumerate() {
         let started = Instant::now();
-        let answer = call_store(StoreCall::Login, started, || legacy::login(store, email, password))?;
+        let answer = call_store(StoreCall::Login, store, started, || legacy::login(store, email, password))?;
         let latency = Some(started.elapsed().as_secs_f64() * 1000.0);
         let event = |outcome: &str, class: Option<&str>| {
             record_event(email, "login", Asked::Store(store), outcome, latency, class)
@@ -179,9 +180,12 @@ fn migrate_on_login(
                 return move_user(store, &profile, email, password, existing, &event)
             }
             LoginAnswer::Accepted(_) => Rejection::Disabled,
-            LoginAnswer::Rejected(reason) if reason.leaves_the_email_to_later_stores() => continue,
             LoginAnswer::Rejected(reason) => reason,
         };
+        stats::record_store(&store.name, StoreEvent::Rejection);
+        if reason.leaves_the_email_to_later_stores() {
+            continue;
+        }
         if reason == Rejection::WrongPassword {
             // Anyone can cause one for any email: a counter, not an event row each.
             stats::record(StatEvent::LegacyRejection);
@@ -234,6 +238,7 @@ fn move_user(
     };
     if matches!(verdict, Verdict::Migrated { .. }) {
         event("migrated", None);
+        stats::record_store(&store.name, StoreEvent::Migration);
     }
     Ok(verdict)
 }

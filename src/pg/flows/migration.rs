@@ -4,6 +4,7 @@
 use crate::domain::email::normalize_email;
 use crate::domain::error::AuthError;
 use crate::domain::stats::StatEvent;
+use crate::domain::store_stats::StoreEvent;
 use crate::legacy_store::fdw::ColumnMapping;
 use crate::legacy_store::{routing, LegacyUser, Rejection};
 use crate::pg::legacy::{self, Store, Stores};
@@ -30,6 +31,7 @@ pub(super) enum StoreCall {
 
 pub(super) fn call_store<T>(
     kind: StoreCall,
+    store: &Store,
     started: Instant,
     call: impl FnOnce() -> Result<T, Failure>,
 ) -> Result<T, Failure> {
@@ -42,6 +44,7 @@ pub(super) fn call_store<T>(
             if let CaughtError::PostgresError(report) = &caught {
                 if raised_by_the_store(report.sql_error_code()) {
                     stats::record(StatEvent::StoreError);
+                    stats::record_store(&store.name, StoreEvent::Error);
                 }
             }
             caught.rethrow()
@@ -50,12 +53,17 @@ pub(super) fn call_store<T>(
     match &result {
         Ok(_) => {
             let latency_micros = started.elapsed().as_micros() as u64;
-            stats::record(match kind {
-                StoreCall::Login => StatEvent::Miss { latency_micros },
-                StoreCall::Lookup => StatEvent::Lookup { latency_micros },
-            })
+            let (total, of_store) = match kind {
+                StoreCall::Login => (StatEvent::Miss { latency_micros }, StoreEvent::Login { latency_micros }),
+                StoreCall::Lookup => (StatEvent::Lookup { latency_micros }, StoreEvent::Lookup { latency_micros }),
+            };
+            stats::record(total);
+            stats::record_store(&store.name, of_store);
         }
-        Err(_) => stats::record(StatEvent::StoreError),
+        Err(_) => {
+            stats::record(StatEvent::StoreError);
+            stats::record_store(&store.name, StoreEvent::Error);
+        }
     }
     result
 }
@@ -135,7 +143,7 @@ fn legacy_lookup<'a>(stores: &'a Stores, email: &'a str) -> Result<Option<Legacy
     let mut asked = None;
     for store in stores.serving(email) {
         asked = Some(store);
-        if let Some(user) = call_store(StoreCall::Lookup, started, || legacy::get_user(store, email))? {
+        if let Some(user) = call_store(StoreCall::Lookup, store, started, || legacy::get_user(store, email))? {
             let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
             return Ok(Some(LegacyLookup { found: Some((user, store)), asked: store, latency_ms }));
         }
@@ -369,6 +377,9 @@ mod tests {
 
     #[pg_test(error = "division by zero")]
     fn an_error_raised_during_the_store_call_reaches_the_caller_unchanged() {
-        let _ = call_store(StoreCall::Login, Instant::now(), || Ok(Spi::get_one::<i32>("SELECT 1 / 0")));
+        Spi::run("SELECT auth.configure_http_store('http://127.0.0.1:9')").unwrap();
+        let stores = crate::pg::legacy::configured_stores().unwrap();
+        let store = &stores.all()[0];
+        let _ = call_store(StoreCall::Login, store, Instant::now(), || Ok(Spi::get_one::<i32>("SELECT 1 / 0")));
     }
 }

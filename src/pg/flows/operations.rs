@@ -3,6 +3,7 @@
 use super::account::*;
 use crate::domain::email::normalize_email;
 use crate::domain::error::AuthError;
+use crate::legacy_store::http::HttpError;
 use crate::legacy_store::{fdw, StoreError};
 use crate::pg::legacy::{self, Store, StoreKind, Stores};
 use crate::pg::sqlstate::Failure;
@@ -25,53 +26,90 @@ pub struct Progress {
 
 impl Progress {
     pub fn percent_migrated(&self) -> Option<f64> {
-        match (self.legacy_total, self.legacy_remaining) {
-            (Some(total), Some(remaining)) if total > 0 => Some(100.0 * (total - remaining) as f64 / total as f64),
-            _ => None,
-        }
+        percent(self.legacy_total, self.legacy_remaining)
     }
 }
 
-/// Admin: how far the migration is, over every connected store. The legacy side counts where a store can: an FDW
-/// relation exactly (an anti-join on the normalised email); an HTTP store through its optional count, minus the
-/// users that came from it (and the bulk-imported ones, when it is the only store). A store that cannot count
-/// (down, or a bad answer) leaves the legacy counts NULL, with a warning: the local half of the report is still
-/// worth having.
-pub fn migration_progress() -> Result<Progress, Failure> {
-    let local = storage::local_progress();
-    let stores = legacy::configured_stores()?;
-    if stores.is_empty() {
-        return Ok(Progress { local, legacy_total: None, legacy_remaining: None });
+/// How far the migration is for one connected store.
+pub struct StoreProgress {
+    pub store: String,
+    pub store_kind: &'static str,
+    /// The store's own count; None when it offers none or cannot count now.
+    pub legacy_total: Option<i64>,
+    /// Local users who came from it.
+    pub migrated: i64,
+    pub legacy_remaining: Option<i64>,
+}
+
+impl StoreProgress {
+    pub fn percent_migrated(&self) -> Option<f64> {
+        percent(self.legacy_total, self.legacy_remaining)
     }
+}
+
+fn percent(total: Option<i64>, remaining: Option<i64>) -> Option<f64> {
+    match (total, remaining) {
+        (Some(total), Some(remaining)) if total > 0 => Some(100.0 * (total - remaining) as f64 / total as f64),
+        _ => None,
+    }
+}
+
+/// Admin: how far the migration is, store by store. The legacy side counts where a store can: an FDW relation
+/// exactly (an anti-join on the normalised email); an HTTP store through its optional count, minus the users that
+/// came from it (and the bulk-imported ones, when it is the only store). A store that cannot count (down, or a bad
+/// answer) has NULL legacy counts, with a warning: the rest of the report is still worth having.
+pub fn store_progress() -> Result<Vec<StoreProgress>, Failure> {
+    progress_of_stores(&storage::local_progress())
+}
+
+fn progress_of_stores(local: &storage::LocalProgress) -> Result<Vec<StoreProgress>, Failure> {
+    let stores = legacy::configured_stores()?;
     let migrated_from = storage::migrated_per_store();
     let imported = local.imported_pending + local.imported_logged_in;
-    let (mut legacy_total, mut legacy_remaining) = (Some(0), Some(0));
+    let mut rows = Vec::new();
     for store in stores.all() {
-        let total = match legacy::count_users(store) {
+        let legacy_total = match legacy::count_users(store) {
             Ok(total) => total,
             Err(Failure::Store(err)) => {
                 pgrx::warning!(
-                    "pg_trickle: the user count is unknown for legacy store {} ({err}); legacy counts are NULL",
+                    "pg_trickle: the user count is unknown for legacy store {} ({err}); its legacy counts are NULL",
                     store.name
                 );
-                return Ok(Progress { local, legacy_total: None, legacy_remaining: None });
+                None
             }
             Err(other) => return Err(other),
         };
-        let remaining = match &store.kind {
-            StoreKind::Fdw(fdw) => {
+        let migrated = migrated_from.get(&store.name).copied().unwrap_or(0);
+        let legacy_remaining = match (&store.kind, legacy_total) {
+            (_, None) => None,
+            (StoreKind::Fdw(fdw), Some(_)) => {
                 Some(storage::legacy_count(&fdw::mapping::unmigrated_sql(legacy::staged_rows(fdw), true)))
             }
-            StoreKind::Http(_) => {
-                let moved = migrated_from.get(&store.name).copied().unwrap_or(0);
+            (StoreKind::Http(_), Some(total)) => {
                 let imported_here = if stores.all().len() == 1 { imported } else { 0 };
-                total.map(|t| (t - moved - imported_here).max(0))
+                Some((total - migrated - imported_here).max(0))
             }
         };
-        legacy_total = legacy_total.zip(total).map(|(a, b)| a + b);
-        legacy_remaining = legacy_remaining.zip(remaining).map(|(a, b)| a + b);
+        rows.push(StoreProgress {
+            store: store.name.clone(),
+            store_kind: store.adapter(),
+            legacy_total,
+            migrated,
+            legacy_remaining,
+        });
     }
-    Ok(Progress { local, legacy_total, legacy_remaining })
+    Ok(rows)
+}
+
+/// Admin: how far the migration is, over every connected store (legacy counts NULL when a store cannot count).
+pub fn migration_progress() -> Result<Progress, Failure> {
+    let local = storage::local_progress();
+    let stores = progress_of_stores(&local)?;
+    if stores.is_empty() {
+        return Ok(Progress { local, legacy_total: None, legacy_remaining: None });
+    }
+    let sum = |part: fn(&StoreProgress) -> Option<i64>| stores.iter().map(part).sum::<Option<i64>>();
+    Ok(Progress { local, legacy_total: sum(|s| s.legacy_total), legacy_remaining: sum(|s| s.legacy_remaining) })
 }
 
 /// Admin (FDW stores): legacy users with no local user yet, `limit` at most, store by store in order.
@@ -244,9 +282,9 @@ fn check_one_store(store: &Store, sample_email: Option<&str>) -> Result<Vec<Stor
             let round_trip = started.elapsed().as_secs_f64() * 1000.0;
             let reached = !matches!(
                 probe,
-                Err(Failure::Store(
-                    StoreError::Unreachable(_) | StoreError::Timeout(_) | StoreError::ConnectionFailed(_)
-                ))
+                Err(Failure::Store(StoreError::Http(
+                    HttpError::Unreachable(_) | HttpError::Timeout(_) | HttpError::ConnectionFailed(_)
+                )))
             );
             lines.push(match &probe {
                 Err(err) if !reached => line("reachable", false, err.to_string()),
@@ -254,7 +292,7 @@ fn check_one_store(store: &Store, sample_email: Option<&str>) -> Result<Vec<Stor
             });
             if reached {
                 lines.push(match &probe {
-                    Err(Failure::Store(StoreError::RequestRefused)) => {
+                    Err(Failure::Store(StoreError::Http(HttpError::RequestRefused))) => {
                         line("request credentials", false, "refused (HTTP 401 with WWW-Authenticate)".into())
                     }
                     _ => line("request credentials", true, "accepted".into()),
@@ -262,7 +300,7 @@ fn check_one_store(store: &Store, sample_email: Option<&str>) -> Result<Vec<Stor
                 lines.push(match probe {
                     Ok(None) => line("unknown user", true, "answered as not found".into()),
                     Ok(Some(_)) => line("unknown user", false, format!("the store returned a user for {PROBE_EMAIL}")),
-                    Err(Failure::Store(StoreError::RequestRefused)) => {
+                    Err(Failure::Store(StoreError::Http(HttpError::RequestRefused))) => {
                         line("unknown user", false, "not asked: the request credentials were refused".into())
                     }
                     Err(err) => line("unknown user", false, err.to_string()),

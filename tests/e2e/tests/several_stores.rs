@@ -108,9 +108,31 @@ fn stores_are_asked_in_order_and_the_first_that_knows_a_user_decides() {
     admin.query_one("SELECT auth.migrate('kim@shop.test')", &[]).unwrap();
     assert_eq!(origin(&mut admin, "kim@shop.test").0.as_deref(), Some("shop"), "admin migrate records the store");
 
-    // Progress counts both stores: crm 3 rows (ann migrated), shop 4 users (zoe, kim moved over).
+    // Progress, store by store and over both: crm has 3 rows (ann moved over), shop 4 users (zoe and kim moved over;
+    // its ann is another account, still in its count).
+    let per_store: Vec<(String, Option<i64>, i64, Option<i64>)> = admin
+        .query("SELECT store, legacy_total, migrated, legacy_remaining FROM auth.store_progress()", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    assert_eq!(per_store, [("crm".into(), Some(3), 1, Some(2)), ("shop".into(), Some(4), 2, Some(2))]);
     let row = admin.query_one("SELECT legacy_total, legacy_remaining FROM auth.migration_progress()", &[]).unwrap();
     assert_eq!((row.get::<_, Option<i64>>(0), row.get::<_, Option<i64>>(1)), (Some(7), Some(4)));
+
+    // Counters, store by store: crm was asked by three logins (zoe: unknown; ann: wrong password, then migrated)
+    // and four look-ups (the signups of cid, kim and new, and the migrate of kim); shop by one login (zoe) and the
+    // three look-ups crm could not answer.
+    let counters: Vec<(String, i64, i64, i64, i64, i64)> = admin
+        .query(
+            "SELECT store, logins, lookups, migrations, rejections, store_errors FROM auth.store_stats() ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
+        .collect();
+    assert_eq!(counters, [("crm".into(), 3, 4, 1, 2, 0), ("shop".into(), 1, 3, 1, 0, 0)]);
     let checked: Vec<Option<String>> = admin
         .query("SELECT DISTINCT store FROM auth.check_store() WHERE ok ORDER BY 1", &[])
         .unwrap()
@@ -130,6 +152,12 @@ fn one_store_down_fails_the_logins_that_reach_it_and_no_others() {
     // zoe's search reaches shop, which cannot answer: an error, not a quiet refusal.
     let err = app.query_one("SELECT * FROM auth.login('zoe@shop.test', 'zoe-password')", &[]).unwrap_err();
     assert_eq!(&sqlstate(&err)[..2], "08", "{err}");
+    let errors: i64 =
+        s.db.member_of("trickle_admin")
+            .query_one("SELECT store_errors FROM auth.store_stats() WHERE store = 'shop'", &[])
+            .unwrap()
+            .get(0);
+    assert_eq!(errors, 1, "the failed call is counted against shop, though the login's transaction aborted");
 
     // The FDW store down: a login that reaches it fails with the legacy database's error.
     s.shop.set_mode(json!({"mode": "normal"}));
