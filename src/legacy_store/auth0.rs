@@ -84,6 +84,7 @@ pub fn import_row(user: &Value) -> Value {
         ("hash_format".to_string(), format),
         ("hash_params".to_string(), params),
         ("email_verified".to_string(), json!(user["email_verified"].as_bool().unwrap_or(false))),
+        ("enabled".to_string(), json!(user["blocked"] != json!(true))),
         ("user_metadata".to_string(), object_or_null("user_metadata")),
         ("app_metadata".to_string(), object_or_null("app_metadata")),
         ("preset_reason".to_string(), json!(reason)),

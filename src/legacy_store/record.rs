@@ -53,6 +53,7 @@ pub fn row_columns() -> Vec<(&'static str, &'static str)> {
         ("hash_format", "text"),
         ("hash_params", "jsonb"),
         ("email_verified", "boolean"),
+        ("enabled", "boolean"),
     ];
     columns.extend(TEXT_FIELDS.iter().map(|field| (*field, "text")));
     columns.extend([("user_metadata", "jsonb"), ("app_metadata", "jsonb")]);
@@ -87,6 +88,6 @@ mod tests {
         for field in TEXT_FIELDS {
             assert_eq!(names.iter().filter(|n| **n == field).count(), 1, "{field}");
         }
-        assert_eq!(names.len(), 8 + TEXT_FIELDS.len());
+        assert_eq!(names.len(), 9 + TEXT_FIELDS.len());
     }
 }

@@ -504,12 +504,12 @@ pub fn legacy_rows(sql: &str, email: &str) -> Vec<LegacyRow> {
             let mut out = Vec::new();
             for row in c.select(sql, Some(2), &[email.into()])? {
                 let text = |i: usize| row.get::<String>(i);
-                // The columns of record::row_columns(): six fixed ones, the text fields, the two metadata.
+                // The columns of record::row_columns(): seven fixed ones, the text fields, the two metadata.
                 let mut texts = Texts::default();
                 for (i, slot) in texts.iter_mut().enumerate() {
-                    *slot = text(7 + i)?;
+                    *slot = text(8 + i)?;
                 }
-                let after_texts = 7 + TEXT_FIELDS.len();
+                let after_texts = 8 + TEXT_FIELDS.len();
                 out.push(LegacyRow {
                     legacy_id: text(1)?,
                     email: text(2)?,
@@ -517,6 +517,7 @@ pub fn legacy_rows(sql: &str, email: &str) -> Vec<LegacyRow> {
                     hash_format: text(4)?,
                     hash_params: legacy_json(text(5)?),
                     email_verified: row.get::<bool>(6)?.unwrap_or(false),
+                    enabled: row.get::<bool>(7)?.unwrap_or(true),
                     texts,
                     user_metadata: legacy_json(text(after_texts)?),
                     app_metadata: legacy_json(text(after_texts + 1)?),

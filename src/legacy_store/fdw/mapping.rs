@@ -22,6 +22,10 @@ pub struct ColumnMapping {
     /// Parameters for the hash format (salt etc.), as auth.verify_legacy_hash takes them.
     pub hash_params: HashParams,
     pub email_verified: Option<String>,
+    /// A boolean column, true for an account that may log in (Django's `is_active`).
+    pub enabled: Option<String>,
+    /// A boolean column, true for an account that may not log in.
+    pub blocked: Option<String>,
     /// The column of each of `TEXT_FIELDS`, if any.
     pub texts: Texts,
     pub user_metadata: Metadata,
@@ -118,6 +122,8 @@ const KEYS: &[&str] = &[
     "hash_params",
     "hash_params_column",
     "email_verified",
+    "enabled",
+    "blocked",
     "user_metadata",
     "user_metadata_columns",
     "app_metadata",
@@ -173,6 +179,8 @@ impl ColumnMapping {
             hash_format,
             hash_params,
             email_verified: optional_column(obj, "email_verified")?,
+            enabled: optional_column(obj, "enabled")?,
+            blocked: optional_column(obj, "blocked")?,
             texts: text_columns(obj)?,
             user_metadata: metadata(obj, "user_metadata")?,
             app_metadata: metadata(obj, "app_metadata")?,
@@ -189,7 +197,7 @@ impl ColumnMapping {
         if let HashParams::Column(c) = &self.hash_params {
             out.push((c, true));
         }
-        for c in std::iter::once(&self.email_verified).chain(&self.texts).flatten() {
+        for c in [&self.email_verified, &self.enabled, &self.blocked].into_iter().chain(&self.texts).flatten() {
             out.push((c, false));
         }
         for m in [&self.user_metadata, &self.app_metadata] {
@@ -222,11 +230,14 @@ impl ColumnMapping {
         let text = |c: &str| format!("({})::text", quote_ident(c));
         let optional_text = |c: &Option<String>| c.as_deref().map(text).unwrap_or_else(|| "NULL::text".into());
         let [hash, format, params] = self.hash_expressions(json);
-        let verified = self
-            .email_verified
-            .as_deref()
-            .map(|c| format!("({})::boolean", quote_ident(c)))
-            .unwrap_or_else(|| "false".into());
+        let flag = |c: &Option<String>, absent: &str| {
+            c.as_deref()
+                .map(|c| format!("COALESCE(({})::boolean, {absent})", quote_ident(c)))
+                .unwrap_or_else(|| absent.into())
+        };
+        let verified = flag(&self.email_verified, "false");
+        // A NULL flag counts as its column's absence: enabled, not blocked.
+        let enabled = format!("({} AND NOT {})", flag(&self.enabled, "true"), flag(&self.blocked, "false"));
         let meta = |m: &Metadata| match m {
             Metadata::None => "'{}'::jsonb".to_string(),
             Metadata::JsonColumn(c) => format!("({})::jsonb", quote_ident(c)),
@@ -235,7 +246,7 @@ impl ColumnMapping {
                 cs.iter().map(|c| format!("{}, {}", quote_literal(c), quote_ident(c))).collect::<Vec<_>>().join(", ")
             ),
         };
-        [text(&self.id), text(&self.email), hash, format, params, verified]
+        [text(&self.id), text(&self.email), hash, format, params, verified, enabled]
             .into_iter()
             .chain(self.texts.iter().map(optional_text))
             .chain([json.cast(meta(&self.user_metadata)), json.cast(meta(&self.app_metadata))])
@@ -282,6 +293,7 @@ pub fn staging_sql(scan_sql: &str) -> String {
          SELECT row_number() OVER () AS n, s.*, h.hash_format AS detected_format,
                 COALESCE(s.preset_reason, CASE
                     WHEN s.norm IS NULL THEN 'invalid_email'
+                    WHEN s.enabled IS FALSE THEN 'disabled'
                     WHEN pg_catalog.count(*) OVER (PARTITION BY s.norm) > 1 THEN 'duplicate_email'
                     WHEN s.legacy_id IS NOT NULL AND pg_catalog.count(*) OVER (PARTITION BY s.legacy_id) > 1
                         THEN 'duplicate_legacy_id'
@@ -361,7 +373,7 @@ mod tests {
         assert_eq!(
             m.lookup_sql("legacy.users"),
             "SELECT (\"uid\")::text, (\"mail\")::text, (\"pw\")::text, 'bcrypt'::text, (NULL::jsonb)::text, false, \
-             NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, ('{}'::jsonb)::text, \
+             (true AND NOT false), NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, ('{}'::jsonb)::text, \
              ('{}'::jsonb)::text FROM legacy.users WHERE \"mail\" = $1 LIMIT 2"
         );
     }
@@ -446,6 +458,6 @@ mod tests {
                 ("plan", false)
             ]
         );
-        assert_eq!(row_columns().len(), 14);
+        assert_eq!(row_columns().len(), 15);
     }
 }

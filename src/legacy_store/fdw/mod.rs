@@ -35,6 +35,8 @@ pub struct LegacyRow {
     pub hash_format: Option<String>,
     pub hash_params: LegacyJson,
     pub email_verified: bool,
+    /// The mapping's `enabled` and `blocked` columns together: may the account log in.
+    pub enabled: bool,
     pub texts: Texts,
     pub user_metadata: LegacyJson,
     pub app_metadata: LegacyJson,
@@ -132,7 +134,7 @@ fn user_from_row(row: &LegacyRow, requested: &str) -> Result<LegacyUser, StoreEr
         app_metadata: object(&row.app_metadata, "app_metadata")?,
         // The row was read whole: NULL or empty metadata is what the legacy database holds.
         metadata_known: true,
-        enabled: true,
+        enabled: row.enabled,
     })
 }
 
@@ -161,6 +163,8 @@ impl Adapter for FdwStore {
             return rejected(Rejection::UnverifiableHash("bad_param"));
         };
         match host.verify_hash(password, hash, format, &params) {
+            // Only a right password learns (in the admin's events) that the account is disabled.
+            Ok(true) if !row.enabled => Ok(LoginAnswer::Rejected(Rejection::Disabled)),
             Ok(true) => Ok(LoginAnswer::Accepted(Box::new(user_from_row(&row, email)?))),
             Ok(false) => Ok(LoginAnswer::Rejected(Rejection::WrongPassword)),
             Err(err) => rejected(Rejection::UnverifiableHash(err.class())),
@@ -247,6 +251,7 @@ mod tests {
             hash_format: None,
             hash_params: Ok(None),
             email_verified: true,
+            enabled: true,
             texts,
             user_metadata: Ok(Some(json!({"theme": "dark"}))),
             app_metadata: Ok(None),
@@ -269,6 +274,16 @@ mod tests {
         assert_eq!((user.external_id.as_str(), user.text("username")), ("7", Some("ada")));
         assert_eq!(user.user_metadata["theme"], "dark");
         assert!(user.metadata_known && user.enabled && user.email_verified);
+    }
+
+    #[test]
+    fn a_disabled_account_is_refused_even_with_its_password() {
+        let mut disabled = row("a@b.c", Some("hash-of-pw"));
+        disabled.enabled = false;
+        let host = relation(vec![disabled]);
+        assert_eq!(store().log_in(&host, "a@b.c", "pw").unwrap(), LoginAnswer::Rejected(Rejection::Disabled));
+        assert_eq!(store().log_in(&host, "a@b.c", "nope").unwrap(), LoginAnswer::Rejected(Rejection::WrongPassword));
+        assert!(!store().look_up(&host, "a@b.c").unwrap().unwrap().enabled, "getUser flows see it too");
     }
 
     #[test]

@@ -274,6 +274,57 @@ fn django_users_of_every_hasher_migrate_with_auto_detection() {
     }
 }
 
+/// Django's `is_active = false` (mapping key `enabled`; `blocked` is its opposite): such a user never gets a local
+/// account — not by logging in with the right password, not through a reset or `auth.migrate`, not by bulk import —
+/// and their email stays taken for signups.
+#[test]
+fn inactive_django_users_never_get_a_local_account() {
+    let (password, hash, _) = reference_vector("django_pbkdf2_sha256", 0);
+    let legacy = LegacyDb::create(
+        "CREATE TABLE auth_user (id integer PRIMARY KEY, username varchar(150) NOT NULL UNIQUE, email varchar(254),
+                                 password varchar(128) NOT NULL, is_active boolean NOT NULL, banned boolean);",
+    );
+    for (id, email, active, banned) in [
+        (1, "active@django.test", true, None),
+        (2, "gone@django.test", false, None),
+        (3, "banned@django.test", true, Some(true)),
+    ] {
+        legacy
+            .client()
+            .execute(
+                "INSERT INTO auth_user VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&id, &format!("u{id}"), &email, &hash, &active, &banned],
+            )
+            .unwrap();
+    }
+    let db = TestDb::new("fdw_django_inactive");
+    legacy.attach_to(&db);
+    db.superuser()
+        .batch_execute(
+            r#"SELECT auth.configure_fdw_store('legacy.auth_user', '{"email": "email", "id": "id", "password_hash": "password",
+                                                                    "enabled": "is_active", "blocked": "banned"}');
+               SELECT auth.set_import_mode(true);"#,
+        )
+        .unwrap();
+    let mut app = db.member_of("trickle_app");
+    for inactive in ["gone@django.test", "banned@django.test"] {
+        assert_eq!(login(&mut app, inactive, &password), Ok((false, "invalid_credentials".into())), "{inactive}");
+        assert_eq!(events(&db, inactive), ["disabled"], "{inactive}: the admin sees why");
+        let err = db.superuser().query_one("SELECT auth.migrate($1)", &[&inactive]).unwrap_err();
+        assert_eq!(sqlstate(&err), "P0002", "{inactive}");
+        let err = app.query_one("SELECT auth.signup($1, 'a-new-password')", &[&inactive]).unwrap_err();
+        assert_eq!(sqlstate(&err), "23505", "{inactive}: the email stays taken");
+    }
+    assert_eq!(login(&mut app, "active@django.test", &password), Ok((true, "migrated".into())));
+
+    let report =
+        db.superuser().query_one("SELECT inserted, rejected, rejections FROM auth.import_users()", &[]).unwrap();
+    let (inserted, rejected, rejections): (i64, i64, serde_json::Value) = (report.get(0), report.get(1), report.get(2));
+    assert_eq!((inserted, rejected), (0, 2), "{rejections}");
+    let reasons: Vec<&str> = rejections.as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
+    assert_eq!(reasons, ["disabled", "disabled"]);
+}
+
 #[test]
 fn check_store_reads_the_relation_as_its_reader_and_names_a_sample_hash_format() {
     let f = fixture("fdw_check_store");
