@@ -42,7 +42,7 @@ pub fn django_bcrypt_sha256(hash: &str) -> Result<Check<'_>, HashError> {
 
 /// WordPress 6.8 `$wp$2y$...`: wp_hash_password() bcrypts base64(HMAC-SHA384(key "wp-sha384", password))
 /// (wp-includes/pluggable.php).
-pub fn wordpress(hash: &str) -> Result<Check<'_>, HashError> {
+pub fn wp_bcrypt(hash: &str) -> Result<Check<'_>, HashError> {
     let inner = hash.strip_prefix("$wp").ok_or_else(|| malformed("wordpress", "no $wp prefix"))?;
     bcrypt_over(inner, "wordpress", |pw| {
         let mut mac = Hmac::<Sha384>::new_from_slice(b"wp-sha384").expect("HMAC takes any key");

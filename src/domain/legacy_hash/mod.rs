@@ -11,6 +11,7 @@ mod digests;
 pub mod encoding;
 mod memory_hard;
 mod pbkdf2_family;
+mod wordpress;
 
 use serde_json::Value;
 use thiserror::Error;
@@ -158,7 +159,7 @@ pub const FORMATS: &[FormatInfo] = &[
     FormatInfo { name: "django_crypt", description: "Django crypt$salt$<crypt string> (CryptPasswordHasher, up to Django 4.2)", params: "" },
     FormatInfo { name: "django_argon2", description: "Django argon2$argon2id$... / argon2$argon2i$...", params: "" },
     FormatInfo { name: "phpass", description: "phpass portable hashes $P$ (WordPress up to 6.7) and $H$ (phpBB3)", params: "" },
-    FormatInfo { name: "wordpress", description: "WordPress 6.8+ $wp$2y$...: bcrypt over base64(HMAC-SHA384(key 'wp-sha384', password))", params: "" },
+    FormatInfo { name: "wordpress", description: "WordPress as wp_check_password reads its users' hashes: $wp$2y$ (6.8+: bcrypt over base64(HMAC-SHA384(key 'wp-sha384', password))), $P$ phpass, a 32-hex MD5 (before 2.5), other bcrypt/argon2 (plugins); the password tried trimmed and trimmed after WordPress's slashing, as its logins do", params: "" },
     FormatInfo { name: "drupal7", description: "Drupal 7 $S$ (SHA-512 phpass variant, 55 characters)", params: "" },
     FormatInfo { name: "ldap", description: "RFC 2307 {SHA} {SSHA} {SHA256} {SSHA256} {SHA512} {SSHA512} {MD5} {SMD5} {CRYPT}<crypt string>", params: "" },
     FormatInfo { name: "aspnet_identity", description: "ASP.NET Identity base64 hashes, V2 (PBKDF2-HMAC-SHA1) and V3 (PBKDF2 with SHA-1/256/512)", params: "" },
@@ -247,7 +248,7 @@ fn dispatch<'a>(hash: &'a str, format: &str, params: &'a Value, budget: &Budget)
         "django_scrypt" => memory_hard::django_scrypt(hash, budget),
         "django_md5" | "django_sha1" => digests::django_salted(hash, format),
         "django_crypt" => crypt_family::django_crypt(hash),
-        "wordpress" => bcrypt_family::wordpress(hash),
+        "wordpress" => wordpress::wordpress(hash, budget),
         "argon2" => memory_hard::argon2(hash, budget),
         "django_argon2" => memory_hard::django_argon2(hash, budget),
         "scrypt" => memory_hard::passlib_scrypt(hash, budget),

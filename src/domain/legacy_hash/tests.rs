@@ -1,6 +1,7 @@
 //! Reference vectors (tests/vectors/legacy_hashes.json, made by each format's reference implementation with
 //! tests/vectors/legacy_hashes.py, and tests/vectors/django_hashes.json, made by Django 4.2's own hashers with
-//! tests/vectors/django_hashes.py), detection, bounds, and a mutation fuzz over every parser.
+//! tests/vectors/django_hashes.py; tests/vectors/wordpress_hashes.json, WordPress users' hashes and what WordPress's
+//! logins accept, from tests/vectors/wordpress_hashes.py), detection, bounds, and a mutation fuzz over every parser.
 
 use super::*;
 use serde_json::json;
@@ -41,6 +42,22 @@ fn every_reference_vector_verifies_as_its_implementation_says() {
         assert_eq!(got, Ok(expected), "{} {:?} against {}", v.format, v.password, v.hash);
     }
     assert!(vectors.iter().any(|v| v.valid && v.password.is_empty()), "hashes of the empty password are among them");
+}
+
+#[test]
+fn wordpress_accepts_what_wordpress_logins_accept() {
+    let vectors: Vec<Value> =
+        serde_json::from_str(include_str!("../../../tests/vectors/wordpress_hashes.json")).expect("WordPress vectors");
+    assert!(vectors.len() >= 20);
+    for v in &vectors {
+        let (password, hash) = (v["password"].as_str().unwrap(), v["hash"].as_str().unwrap());
+        let got = verify(password, hash, "wordpress", &v["params"], &Budget::default());
+        assert_eq!(got, Ok(v["valid"].as_bool().unwrap()), "{} {password:?} against {hash}", v["stored_by"]);
+    }
+    assert!(vectors.iter().any(|v| v["valid"] == false), "near misses are among them");
+    let malformed =
+        verify("pw", "$Q$not-a-wordpress-hash-at-all-xxxxxx", "wordpress", &Value::Null, &Budget::default());
+    assert!(matches!(malformed, Err(HashError::Malformed { .. })), "{malformed:?}");
 }
 
 #[test]

@@ -274,6 +274,55 @@ fn django_users_of_every_hasher_migrate_with_auto_detection() {
     }
 }
 
+/// A WordPress `wp_users` table mapped with `hash_format: wordpress`: users log in with what they type on WordPress —
+/// passwords with quotes or backslashes (stored slashed by wp-login.php, or unslashed by the REST API), typed with
+/// surrounding spaces, MD5 hashes from before WordPress 2.5, WordPress 6.8's `$wp$`, a bcrypt plugin's `$2y$`.
+#[test]
+fn wordpress_users_log_in_with_what_they_type_on_wordpress() {
+    let vectors: Vec<Value> =
+        serde_json::from_str(include_str!("../../vectors/wordpress_hashes.json")).expect("WordPress vectors");
+    let legacy = LegacyDb::create(
+        "CREATE TABLE wp_users (\"ID\" bigint PRIMARY KEY, user_login varchar(60) NOT NULL, user_pass varchar(255) NOT NULL,
+                                user_email varchar(100) NOT NULL, display_name varchar(250) NOT NULL);",
+    );
+    let mut hashes: Vec<&str> = vectors.iter().map(|v| v["hash"].as_str().unwrap()).collect();
+    hashes.dedup();
+    for (i, hash) in hashes.iter().enumerate() {
+        legacy
+            .client()
+            .execute(
+                "INSERT INTO wp_users VALUES ($1, $2, $3, $4, $5)",
+                &[&(i as i64 + 1), &format!("wp{i}"), hash, &format!("wp{i}@wordpress.test"), &format!("User {i}")],
+            )
+            .unwrap();
+    }
+    let db = TestDb::new("fdw_wordpress");
+    legacy.attach_to(&db);
+    db.superuser()
+        .batch_execute(
+            r#"SELECT auth.configure_fdw_store('legacy.wp_users', '{"email": "user_email", "id": "ID",
+                   "password_hash": "user_pass", "hash_format": "wordpress", "username": "user_login",
+                   "name": "display_name"}');
+               SELECT auth.set_import_mode(true);"#,
+        )
+        .unwrap();
+    let mut app = db.member_of("trickle_app");
+    for (i, hash) in hashes.iter().enumerate() {
+        let email = format!("wp{i}@wordpress.test");
+        let of_this_user = vectors.iter().filter(|v| v["hash"] == *hash);
+        // Refusals first: a refused login migrates nobody.
+        for v in of_this_user.clone().filter(|v| v["valid"] == false) {
+            let typed = v["password"].as_str().unwrap();
+            assert_eq!(login(&mut app, &email, typed), Ok((false, "invalid_credentials".into())), "{typed:?}");
+        }
+        if let Some(v) = of_this_user.clone().find(|v| v["valid"] == true) {
+            let typed = v["password"].as_str().unwrap();
+            assert_eq!(login(&mut app, &email, typed), Ok((true, "migrated".into())), "{}: {typed:?}", v["stored_by"]);
+            assert_eq!(login(&mut app, &email, typed), Ok((true, "authenticated".into())), "{typed:?}");
+        }
+    }
+}
+
 /// Django's `is_active = false` (mapping key `enabled`; `blocked` is its opposite): such a user never gets a local
 /// account — not by logging in with the right password, not through a reset or `auth.migrate`, not by bulk import —
 /// and their email stays taken for signups.
