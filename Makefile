@@ -19,6 +19,7 @@ RUN_PORT ?= 28815
 E2E_PORT ?= 28816
 INSTALL_TEST_PORT ?= 28819
 PACKAGE_TEST_PORT ?= 28820
+MARIADB_PORT ?= 28821
 USER_NAME := $(shell id -un)
 # Scratch space is per user: another user's leftovers there cannot be removed.
 PGTEST_DIR ?= /tmp/pg_trickle-$(USER_NAME)-pgtest
@@ -72,11 +73,12 @@ test-pg: setup
 	bash scripts/install.sh --detach
 	cargo pgrx test pg$(PG) $(RUNAS_FLAG) --pgdata $(PGTEST_DIR)
 
-# Tier 3: end-to-end over the wire against the installed extension, with the legacy stores.
+# Tier 3: end-to-end over the wire against the installed extension, with the legacy stores (the tests start the
+# MariaDB server when they first need it).
 test-e2e: install
 	@bash scripts/cluster.sh start e2e $(E2E_PORT) fsync=off max_connections=200 shared_preload_libraries=pg_trickle
-	@PG_TRICKLE_E2E_PORT=$(E2E_PORT) cargo test -p pg_trickle_e2e $(E2E_ARGS); rc=$$?; \
-	  bash scripts/cluster.sh stop e2e; exit $$rc
+	@PG_TRICKLE_E2E_PORT=$(E2E_PORT) PG_TRICKLE_MARIADB_PORT=$(MARIADB_PORT) cargo test -p pg_trickle_e2e $(E2E_ARGS); \
+	  rc=$$?; bash scripts/cluster.sh stop e2e; bash scripts/mariadb.sh stop; exit $$rc
 
 # A running server with pg_trickle preloaded, and a session on it, survive `make install`.
 test-install: install

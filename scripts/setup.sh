@@ -11,8 +11,9 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/$PG_MAJOR/bin/pg_config}
 say() { printf '==> %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# mariadb-server and mysql_fdw: the end-to-end tier reads a WordPress database on a real MariaDB through them.
 packages=(postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR clang libclang-dev sudo pkg-config python3
-  python3-venv openssl)
+  python3-venv openssl mariadb-server postgresql-$PG_MAJOR-mysql-fdw)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -61,7 +61,7 @@ fn stored<'a>(hash: &'a str, budget: &Budget) -> Result<Check<'a>, HashError> {
 
 pub fn wordpress<'a>(hash: &'a str, budget: &Budget) -> Result<Check<'a>, HashError> {
     // Parsed once now, so a malformed or too costly hash is refused before any password is tried.
-    stored(hash, budget)?;
+    stored(hash, budget).map(drop)?;
     let budget = *budget;
     super::check(move |typed: &str| {
         for candidate in candidates(typed) {

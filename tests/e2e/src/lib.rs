@@ -503,6 +503,90 @@ impl Drop for LegacyDb {
     }
 }
 
+/// A database on the project's throwaway MariaDB server (`scripts/mariadb.sh`, started on first use on
+/// `PG_TRICKLE_MARIADB_PORT`), the legacy database of a WordPress-style application, read through a real mysql_fdw.
+pub struct LegacyMariaDb {
+    pub name: String,
+}
+
+/// The MariaDB account mysql_fdw connects as: SELECT on the test databases only.
+const MARIADB_READER: (&str, &str) = ("trickle_reader", "reader-pw");
+
+fn mariadb_port() -> u16 {
+    std::env::var("PG_TRICKLE_MARIADB_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(28821)
+}
+
+/// Runs SQL as MariaDB's root over its socket; returns what the client printed (tab-separated, no headers).
+pub fn mariadb_sql(sql: &str) -> String {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/mariadb.sh");
+    STARTED.call_once(|| {
+        let ok = Command::new("bash").arg(script).arg("start").arg(mariadb_port().to_string()).status();
+        assert!(ok.is_ok_and(|s| s.success()), "start MariaDB (scripts/mariadb.sh)");
+    });
+    let mut child = Command::new("bash")
+        .arg(script)
+        .arg("sql")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run the MariaDB client");
+    use std::io::Write;
+    child.stdin.take().expect("stdin").write_all(sql.as_bytes()).expect("send SQL to MariaDB");
+    let out = child.wait_with_output().expect("MariaDB client");
+    assert!(out.status.success(), "MariaDB: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+impl LegacyMariaDb {
+    /// Creates the database and runs `setup_sql` in it (e.g. CREATE TABLE wp_users ...).
+    pub fn create(setup_sql: &str) -> Self {
+        let name = unique_name("legacy_maria");
+        let (user, password) = MARIADB_READER;
+        mariadb_sql(&format!(
+            "CREATE DATABASE {name};
+             CREATE USER IF NOT EXISTS '{user}'@'127.0.0.1' IDENTIFIED BY '{password}';
+             GRANT SELECT ON {name}.* TO '{user}'@'127.0.0.1';
+             USE {name};
+             {setup_sql}"
+        ));
+        LegacyMariaDb { name }
+    }
+
+    /// Runs SQL in this database.
+    pub fn sql(&self, sql: &str) -> String {
+        mariadb_sql(&format!("USE {};\n{sql}", self.name))
+    }
+
+    /// Makes the MariaDB tables visible in `db` under schema `legacy` (mysql_fdw over loopback TCP, as the
+    /// SELECT-only MariaDB account), readable by trickle_admin.
+    pub fn attach_to(&self, db: &TestDb) {
+        let (user, password) = MARIADB_READER;
+        db.superuser()
+            .batch_execute(&format!(
+                "CREATE EXTENSION IF NOT EXISTS mysql_fdw;
+                 CREATE SERVER legacy_mariadb FOREIGN DATA WRAPPER mysql_fdw
+                     OPTIONS (host '127.0.0.1', port '{port}');
+                 CREATE USER MAPPING FOR PUBLIC SERVER legacy_mariadb
+                     OPTIONS (username '{user}', password '{password}');
+                 CREATE SCHEMA legacy;
+                 IMPORT FOREIGN SCHEMA {name} FROM SERVER legacy_mariadb INTO legacy;
+                 GRANT USAGE ON SCHEMA legacy TO trickle_admin;
+                 GRANT SELECT ON ALL TABLES IN SCHEMA legacy TO trickle_admin;",
+                port = mariadb_port(),
+                name = self.name
+            ))
+            .expect("attach the MariaDB database through mysql_fdw");
+    }
+}
+
+impl Drop for LegacyMariaDb {
+    fn drop(&mut self) {
+        let _ = std::panic::catch_unwind(|| mariadb_sql(&format!("DROP DATABASE IF EXISTS {}", self.name)));
+    }
+}
+
 /// A file removed on drop.
 pub struct TempFile {
     pub path: std::path::PathBuf,
