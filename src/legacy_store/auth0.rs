@@ -31,7 +31,7 @@ fn custom_hash(custom: &Value) -> Result<(String, String, Value), &'static str> 
     let mut params = Map::new();
     let format = match algorithm {
         "bcrypt" | "argon2" | "ldap" | "pbkdf2" => algorithm.to_string(),
-        "md5" | "sha1" | "sha256" | "sha512" => {
+        "md4" | "md5" | "sha1" | "sha256" | "sha512" => {
             if let Some(salt) = custom.get("salt").filter(|s| s.is_object()) {
                 let value = salt["value"].as_str().ok_or("salt_without_value")?;
                 params.insert("salt".into(), json!(value));
@@ -136,11 +136,18 @@ mod tests {
     }
 
     #[test]
+    fn md4_is_a_salted_digest_like_the_others() {
+        let row = import_row(&json!({"email": "a@b.c", "custom_password_hash": {
+            "algorithm": "md4", "hash": {"value": "AbuUujgF0pPPkJPSFRTpmA==", "encoding": "base64"}}}));
+        assert_eq!((row["hash_format"].as_str(), row["preset_reason"].is_null()), (Some("md4"), true));
+    }
+
+    #[test]
     fn unusable_users_get_a_reason() {
-        let md4 = import_row(
-            &json!({"email": "a@b.c", "custom_password_hash": {"algorithm": "md4", "hash": {"value": "x"}}}),
+        let scrypt = import_row(
+            &json!({"email": "a@b.c", "custom_password_hash": {"algorithm": "scrypt", "hash": {"value": "x"}}}),
         );
-        assert_eq!(md4["preset_reason"], "unsupported_algorithm");
+        assert_eq!(scrypt["preset_reason"], "unsupported_algorithm");
         let blocked = import_row(&json!({"email": "a@b.c", "blocked": true}));
         assert_eq!(blocked["preset_reason"], "blocked");
         assert_eq!(import_row(&json!("x"))["preset_reason"], "not_an_object");

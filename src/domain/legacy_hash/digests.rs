@@ -1,12 +1,14 @@
-//! Fast digests: plain (optionally salted) MD5/SHA-1/SHA-256/SHA-512, HMAC, and LDAP's RFC 2307 schemes.
+//! Fast digests: plain (optionally salted) MD4/MD5/SHA-1/SHA-256/SHA-512, HMAC, and LDAP's RFC 2307 schemes.
 //! Weak on their own; pg_trickle only verifies them once and replaces them with argon2id.
 
 use super::{check, encoding, malformed, Budget, Check, HashError};
 use hmac::{Hmac, Mac};
+use md4::Md4;
 use md5::{Digest, Md5};
+use ripemd::Ripemd160;
 use serde_json::Value;
 use sha1::Sha1;
-use sha2::{Sha256, Sha512};
+use sha2::{Sha256, Sha384, Sha512};
 
 fn digest_of(name: &str, parts: &[&[u8]]) -> Option<Vec<u8>> {
     fn run<D: Digest>(parts: &[&[u8]]) -> Vec<u8> {
@@ -17,9 +19,11 @@ fn digest_of(name: &str, parts: &[&[u8]]) -> Option<Vec<u8>> {
         d.finalize().to_vec()
     }
     Some(match name {
+        "md4" => run::<Md4>(parts),
         "md5" => run::<Md5>(parts),
         "sha1" => run::<Sha1>(parts),
         "sha256" => run::<Sha256>(parts),
+        "sha384" => run::<Sha384>(parts),
         "sha512" => run::<Sha512>(parts),
         _ => return None,
     })
@@ -27,9 +31,10 @@ fn digest_of(name: &str, parts: &[&[u8]]) -> Option<Vec<u8>> {
 
 fn digest_len(name: &str) -> usize {
     match name {
-        "md5" => 16,
+        "md4" | "md5" => 16,
         "sha1" => 20,
         "sha256" => 32,
+        "sha384" => 48,
         _ => 64,
     }
 }
@@ -61,7 +66,7 @@ fn binary_param(
         .ok_or_else(|| HashError::BadParam { format, reason: format!("\"{key}\" is not valid for its encoding") })
 }
 
-/// `md5`, `sha1`, `sha256`, `sha512`: hex (either case) or base64 of digest(password), or with
+/// `md4`, `md5`, `sha1`, `sha256`, `sha512`: hex (either case) or base64 of digest(password), or with
 /// params {"salt": "...", "salt_position": "prefix" | "suffix"} of digest(salt + password) / digest(password + salt).
 pub fn plain(hash: &str, format: &'static str, params: &Value) -> Result<Check<'static>, HashError> {
     if let Some(rest) = hash.strip_prefix(&format!("${format}$")) {
@@ -152,7 +157,9 @@ fn hmac_of(digest: &str, key: &[u8], message: &[u8]) -> Option<Vec<u8>> {
         mac.finalize().into_bytes().to_vec()
     }
     Some(match digest {
+        "md4" => run::<Hmac<Md4>>(key, message),
         "md5" => run::<Hmac<Md5>>(key, message),
+        "ripemd160" => run::<Hmac<Ripemd160>>(key, message),
         "sha1" => run::<Hmac<Sha1>>(key, message),
         "sha224" => run::<Hmac<sha2::Sha224>>(key, message),
         "sha256" => run::<Hmac<Sha256>>(key, message),
@@ -166,8 +173,10 @@ fn hmac_of(digest: &str, key: &[u8], message: &[u8]) -> Option<Vec<u8>> {
 /// `$hmac-<digest>$<b64>$<b64 key>`, where the base64 holds the MAC's lowercase hex text.
 pub fn hmac(hash: &str, params: &Value) -> Result<Check<'static>, HashError> {
     let format = "hmac";
-    let unknown =
-        || HashError::BadParam { format, reason: "digest must be md5, sha1, sha224, sha256, sha384 or sha512".into() };
+    let unknown = || HashError::BadParam {
+        format,
+        reason: "digest must be md4, md5, ripemd160, sha1, sha224, sha256, sha384 or sha512".into(),
+    };
     let known = |d: &str| hmac_of(d, b"", b"").map(|probe| probe.len()).ok_or_else(unknown);
     if let Some(rest) = hash.strip_prefix("$hmac-") {
         let fields: Vec<&str> = rest.split('$').collect();
@@ -218,6 +227,8 @@ pub fn ldap<'a>(hash: &'a str, budget: &Budget) -> Result<Check<'a>, HashError> 
         "SSHA" => (true, "sha1"),
         "SHA256" => (false, "sha256"),
         "SSHA256" => (true, "sha256"),
+        "SHA384" => (false, "sha384"),
+        "SSHA384" => (true, "sha384"),
         "SHA512" => (false, "sha512"),
         "SSHA512" => (true, "sha512"),
         "MD5" => (false, "md5"),

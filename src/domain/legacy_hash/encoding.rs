@@ -35,13 +35,15 @@ pub fn itoa64_index(c: u8) -> Option<u32> {
     ITOA64.iter().position(|&x| x == c).map(|i| i as u32)
 }
 
-/// Standard base64, padded or not.
+/// Base64, padded or not, in the standard or the URL-safe alphabet (a string can only be valid in one of them:
+/// they differ in the two characters `+/` and `-_`).
 pub fn base64_any(s: &str) -> Option<Vec<u8>> {
-    const LENIENT: GeneralPurpose = GeneralPurpose::new(
-        &alphabet::STANDARD,
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    );
-    LENIENT.decode(s.trim()).ok()
+    const LENIENT: GeneralPurposeConfig =
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+    const STANDARD_ANY: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
+    const URL_SAFE_ANY: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
+    let s = s.trim();
+    STANDARD_ANY.decode(s).or_else(|_| URL_SAFE_ANY.decode(s)).ok()
 }
 
 /// passlib's "adapted base64": standard alphabet with '.' for '+', no padding.
@@ -80,6 +82,9 @@ mod tests {
         assert_eq!(ab64_decode("Pz8.").unwrap(), b"??>");
         assert_eq!(base64_any("YQ==").unwrap(), b"a");
         assert_eq!(base64_any("YQ").unwrap(), b"a");
+        assert_eq!(base64_any("-_8").unwrap(), [0xfb, 0xff], "URL-safe");
+        assert_eq!(base64_any("+/8=").unwrap(), [0xfb, 0xff], "standard");
+        assert_eq!(base64_any("+_8"), None, "one alphabet or the other");
         assert_eq!(hex_or_base64("0cc175b9c0f1b6a831c399e269772661", 16).unwrap()[0], 0x0c);
     }
 }

@@ -148,7 +148,7 @@ pub const FORMATS: &[FormatInfo] = &[
     FormatInfo { name: "md5_crypt", description: "MD5 crypt $1$ (FreeBSD, glibc)", params: "" },
     FormatInfo { name: "des_crypt", description: "traditional DES crypt(3): 13 characters, 2 of salt; only the first 8 password characters count", params: "" },
     FormatInfo { name: "apr1", description: "Apache htpasswd MD5 $apr1$", params: "" },
-    FormatInfo { name: "pbkdf2", description: "passlib $pbkdf2$/$pbkdf2-sha256$/$pbkdf2-sha512$, and PHC $pbkdf2-<digest>$i=..,l=..$salt$hash (Ory Kratos, Auth0)", params: "" },
+    FormatInfo { name: "pbkdf2", description: "passlib $pbkdf2$/$pbkdf2-sha256$/$pbkdf2-sha512$, and PHC $pbkdf2-<digest>$i=..,l=..$salt$hash with digest md4, md5, sha1, sha256 or sha512 (Ory Kratos, Auth0)", params: "" },
     FormatInfo { name: "django_pbkdf2_sha256", description: "Django pbkdf2_sha256$iterations$salt$hash", params: "" },
     FormatInfo { name: "django_pbkdf2_sha1", description: "Django pbkdf2_sha1$iterations$salt$hash", params: "" },
     FormatInfo { name: "django_bcrypt_sha256", description: "Django bcrypt_sha256$ (bcrypt over the hex SHA-256 of the password)", params: "" },
@@ -161,15 +161,16 @@ pub const FORMATS: &[FormatInfo] = &[
     FormatInfo { name: "phpass", description: "phpass portable hashes $P$ (WordPress up to 6.7) and $H$ (phpBB3)", params: "" },
     FormatInfo { name: "wordpress", description: "WordPress as wp_check_password reads its users' hashes: $wp$2y$ (6.8+: bcrypt over base64(HMAC-SHA384(key 'wp-sha384', password))), $P$ phpass, a 32-hex MD5 (before 2.5), other bcrypt/argon2 (plugins); the password tried trimmed and trimmed after WordPress's slashing, as its logins do", params: "" },
     FormatInfo { name: "drupal7", description: "Drupal 7 $S$ (SHA-512 phpass variant, 55 characters)", params: "" },
-    FormatInfo { name: "ldap", description: "RFC 2307 {SHA} {SSHA} {SHA256} {SSHA256} {SHA512} {SSHA512} {MD5} {SMD5} {CRYPT}<crypt string>", params: "" },
+    FormatInfo { name: "ldap", description: "RFC 2307 {SHA} {SSHA} {SHA256} {SSHA256} {SHA384} {SSHA384} {SHA512} {SSHA512} {MD5} {SMD5} {CRYPT}<crypt string>", params: "" },
     FormatInfo { name: "aspnet_identity", description: "ASP.NET Identity base64 hashes, V2 (PBKDF2-HMAC-SHA1) and V3 (PBKDF2 with SHA-1/256/512)", params: "" },
     FormatInfo { name: "keycloak", description: "Keycloak credential JSON from a realm export: secretData {value, salt}, credentialData {hashIterations, algorithm}", params: "" },
     FormatInfo { name: "firebase_scrypt", description: "Firebase Auth's modified scrypt (auth:export hash), or Ory's $firescrypt$ln=..,r=..,p=..$salt$hash$separator$signer_key", params: "salt, signer_key, salt_separator (base64), rounds, mem_cost (unless $firescrypt$)" },
+    FormatInfo { name: "md4", description: "hex or base64 MD4 digest, optionally salted (Auth0 exports)", params: "salt, salt_position (prefix | suffix), salt_encoding (utf8 | base64 | hex)" },
     FormatInfo { name: "md5", description: "hex or base64 MD5 digest, optionally salted; or Ory's $md5$<hash> / $md5$pf=..$salt$hash", params: "salt, salt_position (prefix | suffix), salt_encoding (utf8 | base64 | hex), unless $md5$" },
     FormatInfo { name: "sha1", description: "hex or base64 SHA-1 digest, optionally salted; or Ory's $sha1$pf=..$salt$hash", params: "salt, salt_position, salt_encoding, unless $sha1$" },
     FormatInfo { name: "sha256", description: "hex or base64 SHA-256 digest, optionally salted; or Ory's $sha256$pf=..$salt$hash", params: "salt, salt_position, salt_encoding, unless $sha256$" },
     FormatInfo { name: "sha512", description: "hex or base64 SHA-512 digest, optionally salted; or Ory's $sha512$pf=..$salt$hash", params: "salt, salt_position, salt_encoding, unless $sha512$" },
-    FormatInfo { name: "hmac", description: "hex or base64 HMAC of the password; or Ory's $hmac-<digest>$<hash>$<key>", params: "digest (md5 | sha1 | sha224 | sha256 | sha384 | sha512), key, key_encoding (utf8 | base64 | hex), unless $hmac-" },
+    FormatInfo { name: "hmac", description: "hex or base64 HMAC of the password; or Ory's $hmac-<digest>$<hash>$<key>", params: "digest (md4 | md5 | ripemd160 | sha1 | sha224 | sha256 | sha384 | sha512), key, key_encoding (utf8 | base64 | hex), unless $hmac-" },
 ];
 
 /// The canonical format of a hash whose string form says it unambiguously.
@@ -262,7 +263,7 @@ fn dispatch<'a>(hash: &'a str, format: &str, params: &'a Value, budget: &Budget)
         "aspnet_identity" => pbkdf2_family::aspnet_identity(hash, budget),
         "keycloak" => pbkdf2_family::keycloak(hash, budget),
         "ldap" => digests::ldap(hash, budget),
-        "md5" | "sha1" | "sha256" | "sha512" => digests::plain(hash, format, params),
+        "md4" | "md5" | "sha1" | "sha256" | "sha512" => digests::plain(hash, format, params),
         "hmac" => digests::hmac(hash, params),
         _ => Err(HashError::UnknownFormat),
     }?;

@@ -3,12 +3,17 @@
 use super::{bounds, check, encoding, malformed, Budget, Check, HashError, ITERATIONS_PER_POLL};
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
+use md4::Md4;
+use md5::Md5;
 use serde_json::Value;
 use sha1::Sha1;
 use sha2::{Sha256, Sha512};
 
 #[derive(Clone, Copy)]
 enum Prf {
+    /// PHC `$pbkdf2-md4$` and `$pbkdf2-md5$`, as Auth0 exports carry them.
+    Md4,
+    Md5,
     Sha1,
     Sha256,
     Sha512,
@@ -17,6 +22,7 @@ enum Prf {
 impl Prf {
     fn output_bytes(self) -> usize {
         match self {
+            Prf::Md4 | Prf::Md5 => 16,
             Prf::Sha1 => 20,
             Prf::Sha256 => 32,
             Prf::Sha512 => 64,
@@ -28,7 +34,7 @@ impl Prf {
     /// seconds (`make fuzz` prints it).
     fn weight(self) -> u64 {
         match self {
-            Prf::Sha1 | Prf::Sha256 => 1,
+            Prf::Md4 | Prf::Md5 | Prf::Sha1 | Prf::Sha256 => 1,
             Prf::Sha512 => 2,
         }
     }
@@ -58,6 +64,8 @@ fn pbkdf2_check(
     check(move |password: &str| {
         let (pw, mut out) = (password.as_bytes(), vec![0u8; len]);
         match prf {
+            Prf::Md4 => pbkdf2_hmac::<Hmac<Md4>>(pw, &salt, iterations, &mut out, interrupted),
+            Prf::Md5 => pbkdf2_hmac::<Hmac<Md5>>(pw, &salt, iterations, &mut out, interrupted),
             Prf::Sha1 => pbkdf2_hmac::<Hmac<Sha1>>(pw, &salt, iterations, &mut out, interrupted),
             Prf::Sha256 => pbkdf2_hmac::<Hmac<Sha256>>(pw, &salt, iterations, &mut out, interrupted),
             Prf::Sha512 => pbkdf2_hmac::<Hmac<Sha512>>(pw, &salt, iterations, &mut out, interrupted),
@@ -96,6 +104,8 @@ fn pbkdf2_hmac<M: Mac + KeyInit + Clone>(
 
 fn prf_named(name: &str, format: &'static str) -> Result<Prf, HashError> {
     match name {
+        "md4" => Ok(Prf::Md4),
+        "md5" => Ok(Prf::Md5),
         "" | "sha1" => Ok(Prf::Sha1),
         "sha256" => Ok(Prf::Sha256),
         "sha512" => Ok(Prf::Sha512),

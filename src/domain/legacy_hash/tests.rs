@@ -1,6 +1,7 @@
 //! Reference vectors (tests/vectors/legacy_hashes.json, made by each format's reference implementation with
 //! tests/vectors/legacy_hashes.py, and tests/vectors/django_hashes.json, made by Django 4.2's own hashers with
-//! tests/vectors/django_hashes.py; tests/vectors/wordpress_hashes.json, WordPress users' hashes and what WordPress's
+//! tests/vectors/django_hashes.py; tests/vectors/auth0_hashes.json, the further kinds an Auth0 export carries, from
+//! tests/vectors/auth0_hashes.py; tests/vectors/wordpress_hashes.json, WordPress users' hashes and what WordPress's
 //! logins accept, from tests/vectors/wordpress_hashes.py), detection, bounds, and a mutation fuzz over every parser.
 
 use super::*;
@@ -20,6 +21,9 @@ fn vectors() -> Vec<Vector> {
     let django: Vec<Value> =
         serde_json::from_str(include_str!("../../../tests/vectors/django_hashes.json")).expect("Django vector file");
     all.extend(django);
+    let auth0: Vec<Value> =
+        serde_json::from_str(include_str!("../../../tests/vectors/auth0_hashes.json")).expect("Auth0 vector file");
+    all.extend(auth0);
     all.into_iter()
         .map(|v| Vector {
             format: v["format"].as_str().expect("format").to_string(),
@@ -63,7 +67,7 @@ fn wordpress_accepts_what_wordpress_logins_accept() {
 #[test]
 fn auto_detects_every_format_with_an_unambiguous_string_form() {
     // Bare digests (hex, base64) and ASP.NET's base64 say nothing about their format; their `$...$` forms do.
-    let bare = ["md5", "sha1", "sha256", "sha512", "hmac", "firebase_scrypt"];
+    let bare = ["md4", "md5", "sha1", "sha256", "sha512", "hmac", "firebase_scrypt"];
     let detectable =
         |v: &Vector| v.format != "aspnet_identity" && (v.hash.starts_with('$') || !bare.contains(&v.format.as_str()));
     for v in vectors().iter().filter(|v| detectable(v)) {

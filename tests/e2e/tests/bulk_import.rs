@@ -160,20 +160,34 @@ fn auth0_bulk_import_json() {
     // sha256(salt || password), base64, as an Auth0 export with a binary salt would carry it.
     let salted = STANDARD.encode(Sha256::new().chain_update(salt).chain_update(sha).finalize());
     let salt_b64 = STANDARD.encode(salt);
+    // An MD4 digest and a PBKDF2-HMAC-MD4 PHC string, as Auth0's own example export holds them
+    // (tests/vectors/auth0_hashes.py).
+    let auth0_vectors: Vec<Value> =
+        serde_json::from_str(include_str!("../../vectors/auth0_hashes.json")).expect("Auth0 vectors");
+    let first = |predicate: &dyn Fn(&Value) -> bool| {
+        let v = auth0_vectors.iter().find(|v| v["valid"] == true && predicate(v)).expect("an Auth0 vector");
+        (v["password"].as_str().unwrap().to_string(), v["hash"].as_str().unwrap().to_string())
+    };
+    let (md4_pw, md4_hash) = first(&|v| v["format"] == "md4" && v["hash"].as_str().unwrap().len() == 32);
+    let (pbkdf2_pw, pbkdf2_md4) = first(&|v| v["hash"].as_str().unwrap().starts_with("$pbkdf2-md4$"));
     let users = json!([
         {"email": "A.One@Example.org", "email_verified": true, "user_id": "a1", "given_name": "A",
          "password_hash": bcrypt_hash, "app_metadata": {"roles": ["x"]}},
         {"email": "b.two@example.org", "user_id": "b2", "custom_password_hash": {
             "algorithm": "sha256", "hash": {"value": salted, "encoding": "base64"},
             "salt": {"value": salt_b64, "encoding": "base64", "position": "prefix"}}},
-        {"email": "c.three@example.org", "custom_password_hash": {"algorithm": "md4", "hash": {"value": "x"}}},
+        {"email": "c.three@example.org", "custom_password_hash": {"algorithm": "scrypt", "hash": {"value": "x"}}},
         {"email": "d.four@example.org", "blocked": true},
-        {"email": "e.five@example.org", "user_id": "e5"}
+        {"email": "e.five@example.org", "user_id": "e5"},
+        {"email": "f.six@example.org", "user_id": "f6", "custom_password_hash": {
+            "algorithm": "md4", "hash": {"value": md4_hash, "encoding": "hex"}}},
+        {"email": "g.seven@example.org", "user_id": "g7", "custom_password_hash": {
+            "algorithm": "pbkdf2", "hash": {"value": pbkdf2_md4, "encoding": "utf8"}}}
     ]);
     let row = admin.query_one("SELECT * FROM auth.import_users_json($1)", &[&users]).unwrap();
     let (inserted, updated, skipped, rejected, rejections): (i64, i64, i64, i64, Value) =
         (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
-    assert_eq!((inserted, updated, skipped, rejected), (3, 0, 0, 2), "{rejections}");
+    assert_eq!((inserted, updated, skipped, rejected), (5, 0, 0, 2), "{rejections}");
     let reasons: Vec<&str> = rejections.as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
     assert_eq!(reasons, ["unsupported_algorithm", "blocked"]);
 
@@ -181,6 +195,8 @@ fn auth0_bulk_import_json() {
     assert_eq!(login(&mut app, "a.one@example.org", &bcrypt_pw), (true, "authenticated".into()));
     assert_eq!(login(&mut app, "b.two@example.org", sha), (true, "authenticated".into()));
     assert_eq!(login(&mut app, "e.five@example.org", "anything"), (false, "invalid_credentials".into()));
+    assert_eq!(login(&mut app, "f.six@example.org", &md4_pw), (true, "authenticated".into()));
+    assert_eq!(login(&mut app, "g.seven@example.org", &pbkdf2_pw), (true, "authenticated".into()));
     let profile: Value = app.query_one("SELECT auth.get_user('a.one@example.org')", &[]).unwrap().get(0);
     assert_eq!(profile["app_metadata"], json!({"roles": ["x"]}));
     assert_eq!(profile["source"], "imported");
