@@ -266,6 +266,8 @@ CREATE FUNCTION auth."store_stats"() RETURNS TABLE (
 	"lookups" bigint,  /* i64 */
 	"migrations" bigint,  /* i64 */
 	"rejections" bigint,  /* i64 */
+	"unknown_users" bigint,  /* i64 */
+	"wrong_passwords" bigint,  /* i64 */
 	"store_errors" bigint,  /* i64 */
 	"latency_p50_ms" double precision,  /* Option < f64 > */
 	"latency_p95_ms" double precision  /* Option < f64 > */
@@ -276,3 +278,18 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'store_stats_wrapper';
 REVOKE ALL ON FUNCTION auth.store_progress(), auth.store_stats() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.store_progress(), auth.store_stats() TO trickle_admin;
+
+-- New: the legacy emails several rows hold (FDW stores), so an admin can fix them.
+CREATE FUNCTION auth."duplicate_legacy_users"(
+	"max_rows" bigint DEFAULT 100 /* Option < i64 > */
+) RETURNS TABLE (
+	"store" TEXT,  /* String */
+	"email" TEXT,  /* String */
+	"legacy_ids" TEXT[]  /* Vec < Option < String > > */
+)
+STABLE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'duplicate_legacy_users_wrapper';
+REVOKE ALL ON FUNCTION auth.duplicate_legacy_users(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth.duplicate_legacy_users(bigint) TO trickle_admin;

@@ -43,6 +43,7 @@ GRANT EXECUTE ON FUNCTION
     auth.store_progress(),
     auth.store_stats(),
     auth.unmigrated_users(bigint),
+    auth.duplicate_legacy_users(bigint),
     auth.disconnect_check(),
     auth.check_store(text),
     auth.disconnect_external_store(text),

@@ -20,6 +20,10 @@ pub struct StoreCounters {
     pub migrations: u64,
     /// Logins this store refused (wrong password, unknown or disabled user, unverifiable hash).
     pub rejections: u64,
+    /// Of those, the ones where the store said it has no such user (an FDW store; an HTTP store does not say).
+    pub unknown_users: u64,
+    /// Of those, the ones where the store knows the user and the password was wrong (an FDW store).
+    pub wrong_passwords: u64,
     /// Calls that failed (unreachable, timeout, bad answer, an error of the legacy database).
     pub errors: u64,
     pub latency: Latency,
@@ -29,8 +33,17 @@ pub enum StoreEvent {
     Login { latency_micros: u64 },
     Lookup { latency_micros: u64 },
     Migration,
-    Rejection,
+    Rejection(Refusal),
     Error,
+}
+
+/// What a store's refusal says, as far as the store tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    UnknownUser,
+    WrongPassword,
+    /// Wrong password or unknown user, untold (HTTP), or the account cannot log in (disabled, no usable hash).
+    Other,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +65,8 @@ impl StoreCounters {
         lookups: 0,
         migrations: 0,
         rejections: 0,
+        unknown_users: 0,
+        wrong_passwords: 0,
         errors: 0,
         latency: Latency { buckets: [0; crate::domain::stats::BUCKETS] },
     };
@@ -67,7 +82,14 @@ impl StoreCounters {
                 self.latency.record(latency_micros);
             }
             StoreEvent::Migration => self.migrations += 1,
-            StoreEvent::Rejection => self.rejections += 1,
+            StoreEvent::Rejection(refusal) => {
+                self.rejections += 1;
+                match refusal {
+                    Refusal::UnknownUser => self.unknown_users += 1,
+                    Refusal::WrongPassword => self.wrong_passwords += 1,
+                    Refusal::Other => {}
+                }
+            }
             StoreEvent::Error => self.errors += 1,
         }
     }
@@ -136,13 +158,15 @@ mod tests {
     fn each_store_of_each_database_counts_apart() {
         let mut t = StoreStatsTable::default();
         assert!(t.record(1, "crm", StoreEvent::Login { latency_micros: 700 }));
-        assert!(t.record(1, "crm", StoreEvent::Rejection));
+        assert!(t.record(1, "crm", StoreEvent::Rejection(Refusal::UnknownUser)));
+        assert!(t.record(1, "crm", StoreEvent::Rejection(Refusal::Other)));
         assert!(t.record(1, "shop", StoreEvent::Lookup { latency_micros: 700 }));
         assert!(t.record(2, "crm", StoreEvent::Migration));
         let one = t.of_database(1);
         assert_eq!(one.len(), 2);
         let crm = one.iter().find(|(n, _)| n == "crm").unwrap().1;
-        assert_eq!((crm.logins, crm.rejections, crm.migrations), (1, 1, 0));
+        assert_eq!((crm.logins, crm.rejections, crm.migrations), (1, 2, 0));
+        assert_eq!((crm.unknown_users, crm.wrong_passwords), (1, 0));
         assert_eq!(crm.latency.percentile_ms(0.5), Some(1.024));
         assert_eq!(t.of_database(2)[0].1.migrations, 1);
         assert!(t.of_database(3).is_empty());

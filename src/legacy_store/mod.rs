@@ -46,7 +46,7 @@ pub trait Host {
         format: &str,
         params: &serde_json::Value,
     ) -> Result<bool, HashError>;
-    /// Runs an FDW look-up (`$1` the email) as the store's reader role: two rows at most.
+    /// Runs an FDW look-up (`$1` the email) as the store's reader role: `fdw::mapping::LOOKUP_ROWS` rows at most.
     fn legacy_rows(&self, reader: u32, sql: &str, email: &str) -> Vec<fdw::LegacyRow>;
     /// Runs an FDW count as the store's reader role.
     fn legacy_count(&self, reader: u32, sql: &str) -> i64;

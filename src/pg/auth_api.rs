@@ -602,6 +602,19 @@ pub mod auth {
         Ok(TableIterator::new(flows::unmigrated_users(required(max_rows, "max_rows")?)?))
     }
 
+    /// Admin (FDW stores): legacy emails several rows hold, with their legacy ids — users refused until fixed.
+    #[pg_extern(security_definer, stable, parallel_unsafe)]
+    #[search_path(pg_catalog, pg_temp)]
+    pub fn duplicate_legacy_users(
+        max_rows: default!(Option<i64>, 100),
+    ) -> Result<
+        TableIterator<'static, (name!(store, String), name!(email, String), name!(legacy_ids, Vec<Option<String>>))>,
+        ErrorReport,
+    > {
+        let rows = flows::duplicate_legacy_users(required(max_rows, "max_rows")?)?;
+        Ok(TableIterator::new(rows.into_iter().map(|(store, (email, ids))| (store, email, ids))))
+    }
+
     /// Admin: whether disconnecting the legacy store would cut anyone off.
     #[pg_extern(security_definer, stable, parallel_unsafe)]
     #[search_path(pg_catalog, pg_temp)]
@@ -785,6 +798,8 @@ pub mod auth {
                 name!(lookups, i64),
                 name!(migrations, i64),
                 name!(rejections, i64),
+                name!(unknown_users, i64),
+                name!(wrong_passwords, i64),
                 name!(store_errors, i64),
                 name!(latency_p50_ms, Option<f64>),
                 name!(latency_p95_ms, Option<f64>),
@@ -795,8 +810,18 @@ pub mod auth {
         let stores = crate::pg::stats::store_snapshot().ok_or(AuthError::StatsUnavailable)?;
         let n = |v: u64| v as i64;
         let rows = stores.into_iter().map(|(store, c)| {
-            let (p50, p95) = (c.latency.percentile_ms(0.50), c.latency.percentile_ms(0.95));
-            (store, n(c.logins), n(c.lookups), n(c.migrations), n(c.rejections), n(c.errors), p50, p95)
+            (
+                store,
+                n(c.logins),
+                n(c.lookups),
+                n(c.migrations),
+                n(c.rejections),
+                n(c.unknown_users),
+                n(c.wrong_passwords),
+                n(c.errors),
+                c.latency.percentile_ms(0.50),
+                c.latency.percentile_ms(0.95),
+            )
         });
         Ok(TableIterator::new(rows.collect::<Vec<_>>()))
     }

@@ -4,6 +4,7 @@
 //! read-only transaction or on a hot standby; writes use `connect_mut` + `update`.
 //! A failing statement here is a bug in pg_trickle, raised as an internal error.
 
+use crate::legacy_store::fdw::mapping::LOOKUP_ROWS;
 use crate::legacy_store::fdw::{legacy_json, HashSample, LegacyRow};
 use crate::legacy_store::record::{Texts, TEXT_FIELDS};
 use crate::legacy_store::LegacyUser;
@@ -502,7 +503,7 @@ pub fn legacy_rows(sql: &str, email: &str) -> Vec<LegacyRow> {
         "legacy look-up",
         Spi::connect(|c| {
             let mut out = Vec::new();
-            for row in c.select(sql, Some(2), &[email.into()])? {
+            for row in c.select(sql, Some(LOOKUP_ROWS as i64), &[email.into()])? {
                 let text = |i: usize| row.get::<String>(i);
                 // The columns of record::row_columns(): seven fixed ones, the text fields, the two metadata.
                 let mut texts = Texts::default();
@@ -746,6 +747,25 @@ pub fn unmigrated(sql: &str, limit: i64) -> Vec<UnmigratedUser> {
             let mut out = Vec::new();
             for row in c.select(sql, None, &[limit.into()])? {
                 out.push((row.get::<String>(1)?, row.get::<String>(2)?));
+            }
+            Ok(out)
+        }),
+    )
+}
+
+/// A legacy email several rows hold: (normalised email, their legacy ids).
+pub type DuplicateEmail = (String, Vec<Option<String>>);
+
+/// Runs `legacy_store::fdw::mapping::duplicates_sql`, `limit` emails at most.
+pub fn duplicates(sql: &str, limit: i64) -> Vec<DuplicateEmail> {
+    or_internal(
+        "duplicate legacy emails",
+        Spi::connect(|c| {
+            let mut out = Vec::new();
+            for row in c.select(sql, None, &[limit.into()])? {
+                if let Some(email) = row.get::<String>(1)? {
+                    out.push((email, row.get::<Vec<Option<String>>>(2)?.unwrap_or_default()));
+                }
             }
             Ok(out)
         }),

@@ -32,6 +32,9 @@ pub struct ColumnMapping {
     pub app_metadata: Metadata,
 }
 
+/// Rows a look-up reads at most: enough for a legacy collation's twins of one email, and to tell duplicates.
+pub const LOOKUP_ROWS: usize = 16;
+
 /// How the json columns of a legacy row come back: as jsonb, to be staged and joined in SQL (bulk import), or as
 /// text for the backend to read itself (a login's look-up), so that JSON serde_json cannot read — nested deeper
 /// than 128 levels, a number beyond a double — is an error of that row alone, never a panic.
@@ -255,7 +258,9 @@ impl ColumnMapping {
     }
 
     /// One user by email, `$1` being the normalised email. The predicate is a plain comparison (or
-    /// `lower(column) = $1`) so postgres_fdw ships it to the remote side. LIMIT 2 reveals duplicates.
+    /// `lower(column) = $1`) so the FDW ships it to the remote side. A legacy database's collation may find rows of
+    /// other emails (MySQL's `_ci`: `josé` = `jose`); up to `LOOKUP_ROWS` come back, for the adapter to keep the
+    /// exact ones (see `super::FdwStore`).
     /// `relation` must come from PostgreSQL's own regclass output (already quoted).
     pub fn lookup_sql(&self, relation: &str) -> String {
         let column = quote_ident(&self.email);
@@ -264,7 +269,7 @@ impl ColumnMapping {
         } else {
             format!("{column} = $1")
         };
-        format!("SELECT {} FROM {relation} WHERE {predicate} LIMIT 2", self.select_list(JsonAs::Text))
+        format!("SELECT {} FROM {relation} WHERE {predicate} LIMIT {LOOKUP_ROWS}", self.select_list(JsonAs::Text))
     }
 
     /// Some row's hash, format and parameters (`text, text, text`): what verifying a legacy user's password
@@ -332,6 +337,18 @@ fn row_column_names() -> String {
     row_columns().iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
 }
 
+/// Legacy users whose email (normalised as pg_trickle does) more than one row holds: their normalised email and
+/// legacy ids, `$1` emails at most. `staged` reads rows of `row_columns()`.
+pub fn duplicates_sql(staged: &str) -> String {
+    format!(
+        "SELECT d.email, pg_catalog.array_agg(d.legacy_id ORDER BY d.legacy_id)
+           FROM (SELECT auth.normalize_email(x.email) AS email, x.legacy_id FROM ({staged}) AS x) AS d
+          WHERE d.email IS NOT NULL
+          GROUP BY d.email HAVING pg_catalog.count(*) > 1
+          ORDER BY d.email LIMIT $1"
+    )
+}
+
 /// The columns of a table holding `scan_sql`'s rows: `row_columns()` with their types, then the preset reason.
 pub fn row_columns_ddl() -> String {
     row_columns()
@@ -374,7 +391,7 @@ mod tests {
             m.lookup_sql("legacy.users"),
             "SELECT (\"uid\")::text, (\"mail\")::text, (\"pw\")::text, 'bcrypt'::text, (NULL::jsonb)::text, false, \
              (true AND NOT false), NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, ('{}'::jsonb)::text, \
-             ('{}'::jsonb)::text FROM legacy.users WHERE \"mail\" = $1 LIMIT 2"
+             ('{}'::jsonb)::text FROM legacy.users WHERE \"mail\" = $1 LIMIT 16"
         );
     }
 
@@ -399,7 +416,7 @@ mod tests {
         let mut j = minimal();
         j["email_case_insensitive"] = json!(true);
         let sql = ColumnMapping::from_json(&j).unwrap().lookup_sql("t");
-        assert!(sql.ends_with("WHERE pg_catalog.lower(\"mail\") = $1 LIMIT 2"), "{sql}");
+        assert!(sql.ends_with("WHERE pg_catalog.lower(\"mail\") = $1 LIMIT 16"), "{sql}");
     }
 
     #[test]

@@ -100,11 +100,20 @@ impl FdwStore {
         Some(prepare(&sample.hash, sample.format.as_deref().unwrap_or("auto"), &params))
     }
 
+    /// The row of exactly this email. The legacy database compared by its own rules, which may be looser than
+    /// pg_trickle's normalisation (a `_ci` collation makes `josé` equal `jose`): only rows whose email normalises to
+    /// the one asked about count; two of those are duplicates, and a full batch with none cannot be told apart.
     fn row(&self, host: &dyn Host, email: &str) -> Lookup {
-        let mut rows = host.legacy_rows(self.reader, &self.lookup_sql, email);
-        match rows.len() {
+        let rows = host.legacy_rows(self.reader, &self.lookup_sql, email);
+        let read = rows.len();
+        let mut exact: Vec<LegacyRow> = rows
+            .into_iter()
+            .filter(|row| row.email.as_deref().and_then(|e| normalize_email(e).ok()).is_some_and(|e| e == email))
+            .collect();
+        match exact.len() {
+            0 if read >= mapping::LOOKUP_ROWS => Lookup::Ambiguous,
             0 => Lookup::Missing,
-            1 => Lookup::Found(Box::new(rows.remove(0))),
+            1 => Lookup::Found(Box::new(exact.remove(0))),
             _ => Lookup::Ambiguous,
         }
     }
@@ -229,8 +238,12 @@ mod tests {
             self.verifications.set(self.verifications.get() + 1);
             Ok(hash == format!("hash-of-{password}"))
         }
+        /// Compares as a MySQL `_ci` collation would: case and accents aside.
         fn legacy_rows(&self, _: u32, _: &str, email: &str) -> Vec<LegacyRow> {
-            self.rows.iter().filter(|r| r.email.as_deref() == Some(email)).take(2).cloned().collect()
+            let fold = |e: &str| e.to_lowercase().replace('é', "e");
+            let wanted = fold(email);
+            let matching = self.rows.iter().filter(|r| r.email.as_deref().map(fold) == Some(wanted.clone()));
+            matching.take(mapping::LOOKUP_ROWS).cloned().collect()
         }
         fn legacy_count(&self, _: u32, _: &str) -> i64 {
             self.rows.len() as i64
@@ -274,6 +287,23 @@ mod tests {
         assert_eq!((user.external_id.as_str(), user.text("username")), ("7", Some("ada")));
         assert_eq!(user.user_metadata["theme"], "dark");
         assert!(user.metadata_known && user.enabled && user.email_verified);
+    }
+
+    #[test]
+    fn collation_twins_are_told_apart_and_true_duplicates_are_not() {
+        let mut jose = row("jose@b.c", Some("hash-of-jose"));
+        jose.legacy_id = Some("2".into());
+        let host = relation(vec![row("josé@b.c", Some("hash-of-pw")), jose]);
+        let LoginAnswer::Accepted(user) = store().log_in(&host, "jose@b.c", "jose").unwrap() else { panic!() };
+        assert_eq!(user.external_id, "2", "jose is not josé");
+        assert_eq!(store().log_in(&host, "jose@b.c", "pw").unwrap(), LoginAnswer::Rejected(Rejection::WrongPassword));
+        let LoginAnswer::Accepted(user) = store().log_in(&host, "josé@b.c", "pw").unwrap() else { panic!() };
+        assert_eq!(user.external_id, "7");
+
+        let twice = relation(vec![row("ann@b.c", Some("hash-of-pw")), row("Ann@B.c", Some("hash-of-pw"))]);
+        assert_eq!(store().log_in(&twice, "ann@b.c", "pw").unwrap(), LoginAnswer::Rejected(Rejection::Ambiguous));
+        let crowd = relation((0..mapping::LOOKUP_ROWS).map(|_| row("josé@b.c", None)).collect());
+        assert_eq!(store().look_up(&crowd, "jose@b.c"), Err(FdwError::Ambiguous.into()), "a full batch of twins");
     }
 
     #[test]

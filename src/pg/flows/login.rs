@@ -7,7 +7,7 @@ use crate::domain::error::AuthError;
 use crate::domain::login::{self, LoginStatus, LoginStep, Spent, StoredCredentials};
 use crate::domain::password::{argon2id, check_length_limit};
 use crate::domain::stats::StatEvent;
-use crate::domain::store_stats::StoreEvent;
+use crate::domain::store_stats::{Refusal, StoreEvent};
 use crate::legacy_store::{LegacyUser, LoginAnswer, Rejection};
 use crate::pg::bookkeeping::{self, Marked};
 use crate::pg::legacy::{self, Store, Stores};
@@ -182,7 +182,12 @@ fn migrate_on_login(
             LoginAnswer::Accepted(_) => Rejection::Disabled,
             LoginAnswer::Rejected(reason) => reason,
         };
-        stats::record_store(&store.name, StoreEvent::Rejection);
+        let refusal = match reason {
+            Rejection::UnknownUser => Refusal::UnknownUser,
+            Rejection::WrongPassword => Refusal::WrongPassword,
+            _ => Refusal::Other,
+        };
+        stats::record_store(&store.name, StoreEvent::Rejection(refusal));
         if reason.leaves_the_email_to_later_stores() {
             continue;
         }

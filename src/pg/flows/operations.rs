@@ -131,6 +131,27 @@ pub fn unmigrated_users(limit: i64) -> Result<Vec<storage::UnmigratedUser>, Fail
     }
 }
 
+/// Admin (FDW stores): legacy emails that several rows hold, store by store, `limit` at most: such users are refused
+/// at login (`ambiguous_legacy_rows`) and at import (`duplicate_email`) until the rows are fixed.
+pub fn duplicate_legacy_users(limit: i64) -> Result<Vec<(String, storage::DuplicateEmail)>, Failure> {
+    let stores = legacy::configured_stores()?;
+    let mut out = Vec::new();
+    let mut any_fdw = false;
+    for store in stores.all() {
+        if let StoreKind::Fdw(fdw) = &store.kind {
+            any_fdw = true;
+            let left = (limit.max(0) - out.len() as i64).max(0);
+            let found = storage::duplicates(&fdw::mapping::duplicates_sql(legacy::staged_rows(fdw)), left);
+            out.extend(found.into_iter().map(|d| (store.name.clone(), d)));
+        }
+    }
+    if any_fdw {
+        Ok(out)
+    } else {
+        Err(AuthError::NotAnFdwStore.into())
+    }
+}
+
 /// Admin: whether disconnecting the legacy stores cuts anyone off: (safe, remaining, a sample of them).
 pub fn disconnect_check() -> Result<(Option<bool>, Option<i64>, JsonB), Failure> {
     let progress = migration_progress()?;

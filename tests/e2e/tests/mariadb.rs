@@ -1,7 +1,7 @@
 //! A WordPress database on a real MariaDB, read through a real mysql_fdw (Debian's packages): the look-up is
 //! shipped to MariaDB, whose case-insensitive collation finds a mixed-case email; collation twins (`josé` = `jose`)
-//! are refused as ambiguous for that email only; a MySQL zero date breaks the one row that holds it, never the
-//! others; the WordPress format verifies what WordPress stored.
+//! each move over as themselves; true duplicates are refused for that email only; a MySQL zero date breaks the one
+//! row that holds it, never the others; the WordPress format verifies what WordPress stored.
 
 use pg_trickle_e2e::postgres::Client;
 use pg_trickle_e2e::{reference_vector, sqlstate, LegacyMariaDb, TestDb};
@@ -62,9 +62,18 @@ fn wordpress_on_mariadb(label: &str, mapping_extra: &str) -> (LegacyMariaDb, Tes
     (maria, db, password)
 }
 
+/// Adds two rows with one email.
+fn add_duplicate(maria: &LegacyMariaDb) {
+    let (_, hash, _) = reference_vector("phpass", 0);
+    maria.sql(&format!(
+        "INSERT INTO wp_users (user_login, user_pass, user_email, display_name, user_registered) VALUES
+             ('dup1', '{hash}', 'dup@wp.test', 'Dup 1', '2020-01-01'), ('dup2', '{hash}', 'Dup@WP.test', 'Dup 2', '2020-01-01');"
+    ));
+}
+
 #[test]
 fn wordpress_users_migrate_from_mariadb_and_twins_stay_apart() {
-    let (_maria, db, password) = wordpress_on_mariadb("maria_wp", "");
+    let (maria, db, password) = wordpress_on_mariadb("maria_wp", "");
     let mut app = db.member_of("trickle_app");
 
     // The look-up runs in MariaDB (pushed down), so its utf8mb4_unicode_ci finds the mixed-case email.
@@ -81,11 +90,30 @@ fn wordpress_users_migrate_from_mariadb_and_twins_stay_apart() {
     let name: String = app.query_one("SELECT auth.get_user('ann@wp.test') ->> 'name'", &[]).unwrap().get(0);
     assert_eq!(name, "Ann");
 
-    // The collation makes josé and jose one email to MariaDB: two rows, so neither is taken for the other.
-    for twin in ["jose@wp.test", "josé@wp.test"] {
-        assert_eq!(login(&mut app, twin, &password), Ok((false, "invalid_credentials".into())), "{twin}");
-        assert_eq!(events(&db, twin), ["ambiguous_legacy_rows"], "{twin}: the admin sees why");
+    // The collation makes josé and jose one email to MariaDB, which answers both rows for either: each still moves
+    // over as themselves, never as the other.
+    for (twin, name) in [("jose@wp.test", "Jose"), ("josé@wp.test", "José")] {
+        assert_eq!(login(&mut app, twin, &password), Ok((true, "migrated".into())), "{twin}");
+        let got: String = app.query_one("SELECT auth.get_user($1) ->> 'name'", &[&twin]).unwrap().get(0);
+        assert_eq!(got, name, "{twin}");
     }
+
+    // Two rows of one email (WordPress does not forbid it) are refused for that email, and the admin sees why.
+    add_duplicate(&maria);
+    assert_eq!(login(&mut app, "dup@wp.test", &password), Ok((false, "invalid_credentials".into())));
+    assert_eq!(events(&db, "dup@wp.test"), ["ambiguous_legacy_rows"]);
+    let listed: Vec<(String, String, Vec<Option<String>>)> = db
+        .member_of("trickle_admin")
+        .query("SELECT store, email, legacy_ids FROM auth.duplicate_legacy_users()", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        listed,
+        [("default".into(), "dup@wp.test".into(), vec![Some("6".into()), Some("7".into())])],
+        "the admin sees the rows to fix; the twins are not duplicates"
+    );
 
     // A zero date in a column the mapping does not read harms nobody.
     assert_eq!(login(&mut app, "zero@wp.test", &password), Ok((true, "migrated".into())));
