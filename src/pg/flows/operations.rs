@@ -112,28 +112,9 @@ pub fn migration_progress() -> Result<Progress, Failure> {
     Ok(Progress { local, legacy_total: sum(|s| s.legacy_total), legacy_remaining: sum(|s| s.legacy_remaining) })
 }
 
-/// Admin (FDW stores): legacy users with no local user yet, `limit` at most, store by store in order.
-pub fn unmigrated_users(limit: i64) -> Result<Vec<storage::UnmigratedUser>, Failure> {
-    let stores = legacy::configured_stores()?;
-    let mut tail = Vec::new();
-    let mut any_fdw = false;
-    for store in stores.all() {
-        if let StoreKind::Fdw(fdw) = &store.kind {
-            any_fdw = true;
-            let left = (limit.max(0) - tail.len() as i64).max(0);
-            tail.extend(storage::unmigrated(&fdw::mapping::unmigrated_sql(legacy::staged_rows(fdw), false), left));
-        }
-    }
-    if any_fdw {
-        Ok(tail)
-    } else {
-        Err(AuthError::NotAnFdwStore.into())
-    }
-}
-
-/// Admin (FDW stores): legacy emails that several rows hold, store by store, `limit` at most: such users are refused
-/// at login (`ambiguous_legacy_rows`) and at import (`duplicate_email`) until the rows are fixed.
-pub fn duplicate_legacy_users(limit: i64) -> Result<Vec<(String, storage::DuplicateEmail)>, Failure> {
+/// Rows `read` gives for each FDW store, store by store in order, `limit` in all; 22023 when no store is an FDW
+/// store. `read` gets the store, its staged rows and how many rows are still wanted.
+fn from_fdw_stores<T>(limit: i64, read: impl Fn(&Store, &'static str, i64) -> Vec<T>) -> Result<Vec<T>, Failure> {
     let stores = legacy::configured_stores()?;
     let mut out = Vec::new();
     let mut any_fdw = false;
@@ -141,8 +122,7 @@ pub fn duplicate_legacy_users(limit: i64) -> Result<Vec<(String, storage::Duplic
         if let StoreKind::Fdw(fdw) = &store.kind {
             any_fdw = true;
             let left = (limit.max(0) - out.len() as i64).max(0);
-            let found = storage::duplicates(&fdw::mapping::duplicates_sql(legacy::staged_rows(fdw)), left);
-            out.extend(found.into_iter().map(|d| (store.name.clone(), d)));
+            out.extend(read(store, legacy::staged_rows(fdw), left));
         }
     }
     if any_fdw {
@@ -150,6 +130,20 @@ pub fn duplicate_legacy_users(limit: i64) -> Result<Vec<(String, storage::Duplic
     } else {
         Err(AuthError::NotAnFdwStore.into())
     }
+}
+
+/// Admin (FDW stores): legacy users with no local user yet, `limit` at most, store by store in order.
+pub fn unmigrated_users(limit: i64) -> Result<Vec<storage::UnmigratedUser>, Failure> {
+    from_fdw_stores(limit, |_, staged, left| storage::unmigrated(&fdw::mapping::unmigrated_sql(staged, false), left))
+}
+
+/// Admin (FDW stores): legacy emails that several rows hold, store by store, `limit` at most: such users are refused
+/// at login (`ambiguous_legacy_rows`) and at import (`duplicate_email`) until the rows are fixed.
+pub fn duplicate_legacy_users(limit: i64) -> Result<Vec<(String, storage::DuplicateEmail)>, Failure> {
+    from_fdw_stores(limit, |store, staged, left| {
+        let found = storage::duplicates(&fdw::mapping::duplicates_sql(staged), left);
+        found.into_iter().map(|d| (store.name.clone(), d)).collect()
+    })
 }
 
 /// Admin: whether disconnecting the legacy stores cuts anyone off: (safe, remaining, a sample of them).

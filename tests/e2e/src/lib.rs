@@ -31,6 +31,23 @@ fn unique_name(prefix: &str) -> String {
     format!("{prefix}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst))
 }
 
+/// `auth.login`'s (ok, status), or the error's SQLSTATE.
+pub fn try_login(c: &mut Client, email: &str, password: &str) -> Result<(bool, String), String> {
+    c.query_one("SELECT ok, status FROM auth.login($1, $2)", &[&email, &password])
+        .map(|r| (r.get(0), r.get(1)))
+        .map_err(|e| sqlstate(&e))
+}
+
+/// The outcomes auth.migration_events holds for an email, oldest first.
+pub fn event_outcomes(db: &TestDb, email: &str) -> Vec<String> {
+    db.superuser()
+        .query("SELECT outcome FROM auth.migration_events WHERE email = $1 ORDER BY id", &[&email])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
 /// A streaming hot standby of the test cluster (`scripts/cluster.sh standby`, pg_basebackup -R) on the port after
 /// the cluster's, with pg_trickle preloaded; stopped when dropped. One at a time: a test file that needs it uses it
 /// in a single test.

@@ -2,7 +2,7 @@
 //! postgres_fdw server and user mapping; hashes of several formats made by their reference implementations.
 
 use pg_trickle_e2e::postgres::Client;
-use pg_trickle_e2e::{reference_vector, sqlstate, LegacyDb, TestDb};
+use pg_trickle_e2e::{event_outcomes, reference_vector, sqlstate, try_login, LegacyDb, TestDb};
 use serde_json::{json, Value};
 use std::sync::{Arc, Barrier};
 
@@ -54,34 +54,19 @@ fn fixture(label: &str) -> Fixture {
     Fixture { legacy, db, users }
 }
 
-fn login(c: &mut Client, email: &str, password: &str) -> Result<(bool, String), String> {
-    c.query_one("SELECT ok, status FROM auth.login($1, $2)", &[&email, &password])
-        .map(|r| (r.get(0), r.get(1)))
-        .map_err(|e| sqlstate(&e))
-}
-
-fn events(db: &TestDb, email: &str) -> Vec<String> {
-    db.superuser()
-        .query("SELECT outcome FROM auth.migration_events WHERE email = $1 ORDER BY id", &[&email])
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
-}
-
 #[test]
 fn first_login_verifies_each_legacy_format_and_migrates() {
     let f = fixture("fdw_login");
     let mut app = f.db.member_of("trickle_app");
     for (format, email, password) in &f.users {
         assert_eq!(
-            login(&mut app, email, &format!("not-{password}")),
+            try_login(&mut app, email, &format!("not-{password}")),
             Ok((false, "invalid_credentials".into())),
             "{format}"
         );
-        assert_eq!(login(&mut app, email, password), Ok((true, "migrated".into())), "{format}");
-        assert_eq!(login(&mut app, email, password), Ok((true, "authenticated".into())), "{format}");
-        assert_eq!(events(&f.db, email), ["migrated"], "{format}: a wrong password is counted, not an event");
+        assert_eq!(try_login(&mut app, email, password), Ok((true, "migrated".into())), "{format}");
+        assert_eq!(try_login(&mut app, email, password), Ok((true, "authenticated".into())), "{format}");
+        assert_eq!(event_outcomes(&f.db, email), ["migrated"], "{format}: a wrong password is counted, not an event");
     }
     let row =
         f.db.superuser()
@@ -100,12 +85,12 @@ fn first_login_verifies_each_legacy_format_and_migrates() {
     assert_eq!(row.get::<_, String>(6), "argon2id");
 
     // Unusable legacy rows are wrong credentials to the application, and recorded for the admin.
-    assert_eq!(login(&mut app, "unknown.format@legacy.test", "abc"), Ok((false, "invalid_credentials".into())));
-    assert_eq!(events(&f.db, "unknown.format@legacy.test"), ["unverifiable_hash"]);
-    assert_eq!(login(&mut app, "no.password@legacy.test", "x"), Ok((false, "invalid_credentials".into())));
-    assert_eq!(events(&f.db, "no.password@legacy.test"), ["no_legacy_password"]);
-    assert_eq!(login(&mut app, "twice@legacy.test", "x"), Ok((false, "invalid_credentials".into())));
-    assert_eq!(events(&f.db, "twice@legacy.test"), ["ambiguous_legacy_rows"]);
+    assert_eq!(try_login(&mut app, "unknown.format@legacy.test", "abc"), Ok((false, "invalid_credentials".into())));
+    assert_eq!(event_outcomes(&f.db, "unknown.format@legacy.test"), ["unverifiable_hash"]);
+    assert_eq!(try_login(&mut app, "no.password@legacy.test", "x"), Ok((false, "invalid_credentials".into())));
+    assert_eq!(event_outcomes(&f.db, "no.password@legacy.test"), ["no_legacy_password"]);
+    assert_eq!(try_login(&mut app, "twice@legacy.test", "x"), Ok((false, "invalid_credentials".into())));
+    assert_eq!(event_outcomes(&f.db, "twice@legacy.test"), ["ambiguous_legacy_rows"]);
     let error_class: Option<String> =
         f.db.superuser()
             .query_one("SELECT error_class FROM auth.migration_events WHERE email = 'unknown.format@legacy.test'", &[])
@@ -158,7 +143,7 @@ fn injection_through_emails_finds_nobody() {
     let f = fixture("fdw_injection");
     let mut app = f.db.member_of("trickle_app");
     for email in ["x'or'1'='1@legacy.test", "\"mail\"@legacy.test", "a@b.c' UNION SELECT 1 --x"] {
-        match login(&mut app, email, "x") {
+        match try_login(&mut app, email, "x") {
             Ok(result) => assert_eq!(result, (false, "invalid_credentials".to_string()), "{email}"),
             Err(code) => assert_eq!(code, "22023", "{email}"),
         }
@@ -172,12 +157,12 @@ fn legacy_database_down_spares_local_users() {
     let f = fixture("fdw_down");
     let mut app = f.db.member_of("trickle_app");
     let (_, email, password) = f.users[0].clone();
-    assert_eq!(login(&mut app, &email, &password), Ok((true, "migrated".into())));
+    assert_eq!(try_login(&mut app, &email, &password), Ok((true, "migrated".into())));
     f.db.superuser().batch_execute("ALTER SERVER legacy_server OPTIONS (SET port '1')").unwrap();
     let (_, other, other_password) = f.users[1].clone();
-    let err = login(&mut app, &other, &other_password).unwrap_err();
+    let err = try_login(&mut app, &other, &other_password).unwrap_err();
     assert!(err.starts_with("08"), "a clear connection error, got {err}");
-    assert_eq!(login(&mut app, &email, &password), Ok((true, "authenticated".into())));
+    assert_eq!(try_login(&mut app, &email, &password), Ok((true, "authenticated".into())));
 }
 
 #[test]
@@ -191,7 +176,7 @@ fn concurrent_first_logins_and_read_only() {
             std::thread::spawn(move || {
                 let mut app = f.db.member_of("trickle_app");
                 barrier.wait();
-                login(&mut app, &email, &password)
+                try_login(&mut app, &email, &password)
             })
         })
         .collect();
@@ -216,9 +201,9 @@ fn get_user_flows_read_the_legacy_row() {
     let mut admin = f.db.member_of("trickle_admin");
     let profile: Value = admin.query_one("SELECT auth.migrate($1)", &[&email]).unwrap().get(0);
     assert_eq!(profile["external_id"], "3");
-    assert_eq!(login(&mut app, &email, &password), Ok((true, "migrated".into())));
+    assert_eq!(try_login(&mut app, &email, &password), Ok((true, "migrated".into())));
     // The signup's own event went with its failed transaction; the rest are committed.
-    assert_eq!(events(&f.db, &email), ["profile_migrated", "migrated"]);
+    assert_eq!(event_outcomes(&f.db, &email), ["profile_migrated", "migrated"]);
 }
 
 /// A Django `auth_user` table as Django 4.2's own hashers left it, one user per hasher, mapped with
@@ -265,12 +250,12 @@ fn django_users_of_every_hasher_migrate_with_auto_detection() {
     let mut app = db.member_of("trickle_app");
     for (email, password) in &users {
         assert_eq!(
-            login(&mut app, email, &format!("not-{password}")),
+            try_login(&mut app, email, &format!("not-{password}")),
             Ok((false, "invalid_credentials".into())),
             "{email}"
         );
-        assert_eq!(login(&mut app, email, password), Ok((true, "migrated".into())), "{email}");
-        assert_eq!(login(&mut app, email, password), Ok((true, "authenticated".into())), "{email}");
+        assert_eq!(try_login(&mut app, email, password), Ok((true, "migrated".into())), "{email}");
+        assert_eq!(try_login(&mut app, email, password), Ok((true, "authenticated".into())), "{email}");
     }
 }
 
@@ -313,12 +298,17 @@ fn wordpress_users_log_in_with_what_they_type_on_wordpress() {
         // Refusals first: a refused login migrates nobody.
         for v in of_this_user.clone().filter(|v| v["valid"] == false) {
             let typed = v["password"].as_str().unwrap();
-            assert_eq!(login(&mut app, &email, typed), Ok((false, "invalid_credentials".into())), "{typed:?}");
+            assert_eq!(try_login(&mut app, &email, typed), Ok((false, "invalid_credentials".into())), "{typed:?}");
         }
         if let Some(v) = of_this_user.clone().find(|v| v["valid"] == true) {
             let typed = v["password"].as_str().unwrap();
-            assert_eq!(login(&mut app, &email, typed), Ok((true, "migrated".into())), "{}: {typed:?}", v["stored_by"]);
-            assert_eq!(login(&mut app, &email, typed), Ok((true, "authenticated".into())), "{typed:?}");
+            assert_eq!(
+                try_login(&mut app, &email, typed),
+                Ok((true, "migrated".into())),
+                "{}: {typed:?}",
+                v["stored_by"]
+            );
+            assert_eq!(try_login(&mut app, &email, typed), Ok((true, "authenticated".into())), "{typed:?}");
         }
     }
 }
@@ -357,14 +347,14 @@ fn inactive_django_users_never_get_a_local_account() {
         .unwrap();
     let mut app = db.member_of("trickle_app");
     for inactive in ["gone@django.test", "banned@django.test"] {
-        assert_eq!(login(&mut app, inactive, &password), Ok((false, "invalid_credentials".into())), "{inactive}");
-        assert_eq!(events(&db, inactive), ["disabled"], "{inactive}: the admin sees why");
+        assert_eq!(try_login(&mut app, inactive, &password), Ok((false, "invalid_credentials".into())), "{inactive}");
+        assert_eq!(event_outcomes(&db, inactive), ["disabled"], "{inactive}: the admin sees why");
         let err = db.superuser().query_one("SELECT auth.migrate($1)", &[&inactive]).unwrap_err();
         assert_eq!(sqlstate(&err), "P0002", "{inactive}");
         let err = app.query_one("SELECT auth.signup($1, 'a-new-password')", &[&inactive]).unwrap_err();
         assert_eq!(sqlstate(&err), "23505", "{inactive}: the email stays taken");
     }
-    assert_eq!(login(&mut app, "active@django.test", &password), Ok((true, "migrated".into())));
+    assert_eq!(try_login(&mut app, "active@django.test", &password), Ok((true, "migrated".into())));
 
     let report =
         db.superuser().query_one("SELECT inserted, rejected, rejections FROM auth.import_users()", &[]).unwrap();

@@ -3,23 +3,7 @@
 //! each move over as themselves; true duplicates are refused for that email only; a MySQL zero date breaks the one
 //! row that holds it, never the others; the WordPress format verifies what WordPress stored.
 
-use pg_trickle_e2e::postgres::Client;
-use pg_trickle_e2e::{reference_vector, sqlstate, LegacyMariaDb, TestDb};
-
-fn login(c: &mut Client, email: &str, password: &str) -> Result<(bool, String), String> {
-    c.query_one("SELECT ok, status FROM auth.login($1, $2)", &[&email, &password])
-        .map(|r| (r.get(0), r.get(1)))
-        .map_err(|e| sqlstate(&e))
-}
-
-fn events(db: &TestDb, email: &str) -> Vec<String> {
-    db.superuser()
-        .query("SELECT outcome FROM auth.migration_events WHERE email = $1 ORDER BY id", &[&email])
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
-}
+use pg_trickle_e2e::{event_outcomes, reference_vector, try_login, LegacyMariaDb, TestDb};
 
 /// WordPress's own table definition (wp-admin/includes/schema.php), utf8mb4_unicode_ci as WordPress creates it.
 const WP_USERS: &str = "CREATE TABLE wp_users (
@@ -85,23 +69,23 @@ fn wordpress_users_migrate_from_mariadb_and_twins_stay_apart() {
         .map(|r| r.get(0))
         .collect();
     assert!(plan.iter().any(|l| l.contains("Remote query") && l.contains("WHERE")), "{plan:?}");
-    assert_eq!(login(&mut app, "ann@wp.test", &format!("{password}x")), Ok((false, "invalid_credentials".into())));
-    assert_eq!(login(&mut app, "ann@wp.test", &password), Ok((true, "migrated".into())));
+    assert_eq!(try_login(&mut app, "ann@wp.test", &format!("{password}x")), Ok((false, "invalid_credentials".into())));
+    assert_eq!(try_login(&mut app, "ann@wp.test", &password), Ok((true, "migrated".into())));
     let name: String = app.query_one("SELECT auth.get_user('ann@wp.test') ->> 'name'", &[]).unwrap().get(0);
     assert_eq!(name, "Ann");
 
     // The collation makes josé and jose one email to MariaDB, which answers both rows for either: each still moves
     // over as themselves, never as the other.
     for (twin, name) in [("jose@wp.test", "Jose"), ("josé@wp.test", "José")] {
-        assert_eq!(login(&mut app, twin, &password), Ok((true, "migrated".into())), "{twin}");
+        assert_eq!(try_login(&mut app, twin, &password), Ok((true, "migrated".into())), "{twin}");
         let got: String = app.query_one("SELECT auth.get_user($1) ->> 'name'", &[&twin]).unwrap().get(0);
         assert_eq!(got, name, "{twin}");
     }
 
     // Two rows of one email (WordPress does not forbid it) are refused for that email, and the admin sees why.
     add_duplicate(&maria);
-    assert_eq!(login(&mut app, "dup@wp.test", &password), Ok((false, "invalid_credentials".into())));
-    assert_eq!(events(&db, "dup@wp.test"), ["ambiguous_legacy_rows"]);
+    assert_eq!(try_login(&mut app, "dup@wp.test", &password), Ok((false, "invalid_credentials".into())));
+    assert_eq!(event_outcomes(&db, "dup@wp.test"), ["ambiguous_legacy_rows"]);
     let listed: Vec<(String, String, Vec<Option<String>>)> = db
         .member_of("trickle_admin")
         .query("SELECT store, email, legacy_ids FROM auth.duplicate_legacy_users()", &[])
@@ -116,7 +100,7 @@ fn wordpress_users_migrate_from_mariadb_and_twins_stay_apart() {
     );
 
     // A zero date in a column the mapping does not read harms nobody.
-    assert_eq!(login(&mut app, "zero@wp.test", &password), Ok((true, "migrated".into())));
+    assert_eq!(try_login(&mut app, "zero@wp.test", &password), Ok((true, "migrated".into())));
 }
 
 #[test]
@@ -125,9 +109,9 @@ fn a_zero_date_in_a_mapped_column_breaks_that_user_only() {
         wordpress_on_mariadb("maria_wp_zero", r#", "user_metadata_columns": ["user_registered"]"#);
     let mut app = db.member_of("trickle_app");
     // mysql_fdw cannot turn 0000-00-00 into a timestamp: that user's first login fails with its error (22008)...
-    assert_eq!(login(&mut app, "zero@wp.test", &password), Err("22008".into()));
+    assert_eq!(try_login(&mut app, "zero@wp.test", &password), Err("22008".into()));
     // ... and everyone else is unaffected.
-    assert_eq!(login(&mut app, "bob@wp.test", &password), Ok((true, "migrated".into())));
+    assert_eq!(try_login(&mut app, "bob@wp.test", &password), Ok((true, "migrated".into())));
     let registered: String = app
         .query_one("SELECT auth.get_user('bob@wp.test') -> 'user_metadata' ->> 'user_registered'", &[])
         .unwrap()
