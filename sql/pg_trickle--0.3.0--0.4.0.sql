@@ -70,6 +70,7 @@ CREATE TABLE auth.legacy_stores (
     http_max_response_bytes integer     NOT NULL DEFAULT 1048576,
     http_ca_bundle          text,
     http_allow_insecure     boolean     NOT NULL DEFAULT false,
+    http_pool_idle_ms       integer     NOT NULL DEFAULT 30000,
     fdw_relation            regclass,
     fdw_mapping             jsonb,
     fdw_reader              regrole,
@@ -147,6 +148,7 @@ SELECT COALESCE(m.import_mode, false) AS import_mode,
        s.http_max_response_bytes,
        s.http_ca_bundle IS NOT NULL AS http_custom_ca,
        COALESCE(s.http_allow_insecure, false) AS http_allow_insecure,
+       s.http_pool_idle_ms,
        s.fdw_relation,
        s.fdw_mapping,
        s.fdw_reader,
@@ -191,7 +193,8 @@ CREATE FUNCTION auth."configure_http_store"(
 	"allow_insecure" bool DEFAULT false, /* Option < bool > */
 	"store" TEXT DEFAULT 'default', /* Option < & str > */
 	"ask_order" INT DEFAULT NULL, /* Option < i32 > */
-	"email_domains" TEXT[] DEFAULT NULL /* :: std :: option :: Option < Vec < Option < String > > > */
+	"email_domains" TEXT[] DEFAULT NULL, /* :: std :: option :: Option < Vec < Option < String > > > */
+	"pool_idle_ms" INT DEFAULT 30000 /* Option < i32 > */
 ) RETURNS VOID /* Result < (), ErrorReport > */
 VOLATILE SECURITY DEFINER PARALLEL UNSAFE 
 SET search_path TO pg_catalog, pg_temp
@@ -232,7 +235,7 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'remove_external_store_wrapper';
 REVOKE ALL ON FUNCTION
     auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text, boolean,
-                              text, integer, text[]),
+                              text, integer, text[], integer),
     auth.configure_fdw_store(text, jsonb, text, text, integer, text[]),
     auth.disconnect_external_store(text),
     auth.reconnect_external_store(text),
@@ -240,7 +243,7 @@ REVOKE ALL ON FUNCTION
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text, boolean,
-                              text, integer, text[]),
+                              text, integer, text[], integer),
     auth.configure_fdw_store(text, jsonb, text, text, integer, text[]),
     auth.disconnect_external_store(text),
     auth.reconnect_external_store(text),

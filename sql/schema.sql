@@ -148,6 +148,8 @@ CREATE TABLE auth.legacy_stores (
     http_ca_bundle          text,
     -- Plain http to a host other than loopback, allowed explicitly.
     http_allow_insecure     boolean     NOT NULL DEFAULT false,
+    -- How long a kept-alive connection to the store may idle and still be used (0: none is kept).
+    http_pool_idle_ms       integer     NOT NULL DEFAULT 30000,
     -- FDW adapter: the legacy users relation (table, view or foreign table), the column mapping, and the role the
     -- relation is read as (never a superuser).
     fdw_relation            regclass,
@@ -222,6 +224,7 @@ SELECT COALESCE(m.import_mode, false) AS import_mode,
        s.http_max_response_bytes,
        s.http_ca_bundle IS NOT NULL AS http_custom_ca,
        COALESCE(s.http_allow_insecure, false) AS http_allow_insecure,
+       s.http_pool_idle_ms,
        s.fdw_relation,
        s.fdw_mapping,
        s.fdw_reader,

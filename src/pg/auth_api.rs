@@ -214,6 +214,7 @@ pub mod auth {
         store: default!(Option<&str>, "'default'"),
         ask_order: default!(Option<i32>, "NULL"),
         email_domains: default!(Option<Vec<Option<String>>>, "NULL"),
+        pool_idle_ms: default!(Option<i32>, 30000),
     ) -> Result<(), ErrorReport> {
         let placement = placement(store, ask_order, email_domains)?;
         let text = |value: Option<&str>, name| bounded(value, name).map(str::to_string);
@@ -238,6 +239,7 @@ pub mod auth {
             // A CA bundle is the one long text argument: a chain of PEM certificates.
             http_ca_bundle: ca_bundle.map(|pem| pem.to_string()).filter(|pem| pem.len() <= 1 << 20),
             http_allow_insecure: required(allow_insecure, "allow_insecure")?,
+            http_pool_idle_ms: required(pool_idle_ms, "pool_idle_ms")?,
             fdw_relation: None,
             fdw_mapping: None,
             fdw_reader: None,
@@ -328,6 +330,7 @@ pub mod auth {
             Some("default"),
             None,
             None,
+            Some(30_000),
         )
     }
 

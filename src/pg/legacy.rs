@@ -88,7 +88,8 @@ pub fn http_config_from_row(row: &StoreRow) -> Result<HttpStoreConfig, StoreErro
         row.http_max_response_bytes.into(),
         row.http_ca_bundle.clone(),
         row.http_allow_insecure,
-    )
+    )?
+    .with_pool_idle_ms(row.http_pool_idle_ms.into())
 }
 
 fn store_from_row(row: &StoreRow) -> Result<Store, Failure> {

@@ -233,6 +233,7 @@ pub struct StoreRow {
     pub http_ca_bundle: Option<String>,
     /// Whether a plain-http URL to a host other than loopback was allowed explicitly.
     pub http_allow_insecure: bool,
+    pub http_pool_idle_ms: i32,
     /// The relation as PostgreSQL prints a regclass (quoted where needed).
     pub fdw_relation: Option<String>,
     pub fdw_mapping: Option<JsonB>,
@@ -268,6 +269,7 @@ impl StoreRow {
             http_max_response_bytes: int("http_max_response_bytes").unwrap_or(1 << 20),
             http_ca_bundle: text("http_ca_bundle"),
             http_allow_insecure: flag("http_allow_insecure"),
+            http_pool_idle_ms: int("http_pool_idle_ms").unwrap_or(30_000),
             fdw_relation: text("fdw_relation"),
             fdw_mapping: row.get("fdw_mapping").filter(|v| !v.is_null()).map(|v| JsonB(v.clone())),
             fdw_reader: text("fdw_reader"),
@@ -401,6 +403,7 @@ pub fn save_http_store(row: &StoreRow) {
         row.name.as_str().into(),
         row.ask_order.into(),
         row.email_domains.clone().into(),
+        row.http_pool_idle_ms.into(),
     ]);
     write(query!("save_http_store"), &args);
 }

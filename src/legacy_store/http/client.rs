@@ -22,9 +22,6 @@ pub type InterruptCheck<'a> = &'a dyn Fn() -> bool;
 
 const INTERRUPT_POLL: Duration = Duration::from_millis(20);
 const RETRY_PAUSE: Duration = Duration::from_millis(100);
-/// A kept-alive connection idle this long is not used again: below the idle timeouts of common load balancers
-/// (60 s and more), some of which forget a connection without closing it.
-const POOL_IDLE: Duration = Duration::from_secs(30);
 pub const SIGNATURE_HEADER: &str = "X-Trickle-Signature";
 pub const TIMESTAMP_HEADER: &str = "X-Trickle-Timestamp";
 
@@ -132,8 +129,9 @@ impl HttpStore {
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .user_agent(concat!("pg_trickle/", env!("CARGO_PKG_VERSION")))
-            .pool_idle_timeout(POOL_IDLE)
-            .pool_max_idle_per_host(2);
+            // A kept-alive connection idle longer than the store's setting is not used again (0: none is kept).
+            .pool_idle_timeout(millis(config.pool_idle_ms))
+            .pool_max_idle_per_host(if config.pool_idle_ms == 0 { 0 } else { 2 });
         if let Some(pem) = &config.ca_bundle {
             let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
                 .map_err(|_| StoreError::InvalidConfig("CA bundle is not a PEM certificate bundle".into()))?;

@@ -73,6 +73,10 @@ pub const CONNECT_TIMEOUT_MS_MAX: u64 = 30_000;
 pub const TIMEOUT_MS_MAX: u64 = 60_000;
 pub const RETRIES_MAX: u32 = 5;
 pub const RESPONSE_BYTES_RANGE: (usize, usize) = (1024, 64 * 1024 * 1024);
+/// Below the idle timeouts of common load balancers (60 s and more), some of which forget a connection without
+/// closing it.
+pub const POOL_IDLE_MS_DEFAULT: u64 = 30_000;
+pub const POOL_IDLE_MS_MAX: u64 = 600_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpStoreConfig {
@@ -90,6 +94,8 @@ pub struct HttpStoreConfig {
     pub ca_bundle: Option<String>,
     /// Plain http to a host other than loopback, allowed explicitly by the admin.
     pub allow_insecure: bool,
+    /// How long a kept-alive connection may sit idle and still be used again; 0: a new connection per call.
+    pub pool_idle_ms: u64,
 }
 
 impl HttpStoreConfig {
@@ -153,7 +159,16 @@ impl HttpStoreConfig {
             max_response_bytes: max_response_bytes as usize,
             ca_bundle,
             allow_insecure,
+            pool_idle_ms: POOL_IDLE_MS_DEFAULT,
         })
+    }
+
+    /// The store's idle-pool lifetime (`auth.configure_http_store(pool_idle_ms => …)`).
+    pub fn with_pool_idle_ms(self, pool_idle_ms: i64) -> Result<Self, StoreError> {
+        if !(0..=POOL_IDLE_MS_MAX as i64).contains(&pool_idle_ms) {
+            return bad(format!("pool idle time must be 0 to {POOL_IDLE_MS_MAX} ms"));
+        }
+        Ok(HttpStoreConfig { pool_idle_ms: pool_idle_ms as u64, ..self })
     }
 }
 

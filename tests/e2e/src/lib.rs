@@ -426,27 +426,35 @@ impl TlsFront {
 }
 
 /// A TCP front for a legacy store (tests/e2e/idle_proxy.py) that closes client connections idle for longer than
-/// `idle_seconds`, as a load balancer does with kept-alive connections.
+/// `idle_seconds`, as a load balancer does with kept-alive connections, and counts the connections it accepts.
 pub struct IdleClosingProxy {
     child: Child,
     pub base_url: String,
+    count_file: TempFile,
 }
 
 impl IdleClosingProxy {
     pub fn start(backend: &LegacyHttpStore, idle_seconds: f64) -> Self {
         let backend_port = backend.base_url.rsplit(':').next().expect("the store's URL has a port").to_string();
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/idle_proxy.py");
+        let count_file = TempFile::with_contents("idle_proxy_connections", "0");
         let mut child = Command::new("python3")
             .arg(script)
             .arg(backend_port)
             .arg(idle_seconds.to_string())
+            .arg(&count_file.path)
             .stdout(Stdio::piped())
             .spawn()
             .expect("start the idle-closing proxy");
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line).expect("read its address");
         let addr = line.trim().strip_prefix("listening on ").expect("the proxy announces its address").to_string();
-        IdleClosingProxy { child, base_url: format!("http://{addr}") }
+        IdleClosingProxy { child, base_url: format!("http://{addr}"), count_file }
+    }
+
+    /// The connections accepted so far.
+    pub fn connections(&self) -> u32 {
+        std::fs::read_to_string(&self.count_file.path).ok().and_then(|n| n.trim().parse().ok()).unwrap_or(0)
     }
 }
 

@@ -430,6 +430,45 @@ fn a_kept_alive_connection_closed_by_a_proxy_while_idle_is_not_used_again() {
     assert_eq!(store.requests("POST login"), 3, "each login reached the store once");
 }
 
+/// The idle-pool lifetime is a store setting: by default a backend keeps its connection to the store between calls;
+/// with `pool_idle_ms => 0` every call opens a new one (for a proxy that mishandles kept-alive connections), and a
+/// lifetime shorter than the pause between calls does the same. Out of range: 22023.
+#[test]
+fn the_idle_pool_lifetime_is_a_store_setting() {
+    let store = LegacyHttpStore::start(&legacy_users());
+    // Closes nothing within the test: only pg_trickle's own setting decides whether a connection is reused.
+    let proxy = IdleClosingProxy::start(&store, 60.0);
+    let db = TestDb::new("http_pool_idle");
+    let mut app = db.member_of("trickle_app");
+    let mut asked = 0;
+    let mut logins = |n: usize| {
+        for _ in 0..n {
+            // Another email each time: no lockout gets in the way of reaching the store.
+            asked += 1;
+            let email = format!("nobody{asked}@legacy.test");
+            assert_eq!(login(&mut app, &email, "a-guess"), Ok((false, "invalid_credentials".into())));
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    };
+    db.import_from(&proxy.base_url, "allow_insecure => true");
+    logins(3);
+    assert_eq!(proxy.connections(), 1, "kept alive by default");
+    db.import_from(&proxy.base_url, "allow_insecure => true, pool_idle_ms => 0");
+    logins(3);
+    assert_eq!(proxy.connections(), 4, "one new connection per call");
+    db.import_from(&proxy.base_url, "allow_insecure => true, pool_idle_ms => 100");
+    logins(3);
+    assert_eq!(proxy.connections(), 7, "idle longer than the setting: not used again");
+    let shown: i32 =
+        db.superuser().query_one("SELECT http_pool_idle_ms FROM auth.import_configuration", &[]).unwrap().get(0);
+    assert_eq!(shown, 100);
+    let err = db
+        .superuser()
+        .batch_execute(&format!("SELECT auth.configure_http_store('{}', pool_idle_ms => -1)", store.base_url))
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "22023");
+}
+
 /// A disabled legacy account (`enabled: false` or `blocked: true` in the profile) gets no local account by any
 /// path: not by logging in, not through a password reset, not by an admin's migrate.
 #[test]
