@@ -68,6 +68,11 @@ pub fn import_row(user: &Value) -> Value {
         (_, Value::String(bcrypt)) => (json!("bcrypt"), json!(bcrypt), Value::Null),
         _ => (Value::Null, Value::Null, Value::Null),
     };
+    // MFA enrolments hold secrets (TOTP seeds) that pg_trickle has no place for: never dropped silently, never put
+    // where the application could read them.
+    if user["mfa_factors"].as_array().is_some_and(|factors| !factors.is_empty()) {
+        reason = Some("mfa_factors_not_imported");
+    }
     if user["blocked"] == json!(true) {
         reason = Some("blocked");
     }
@@ -150,6 +155,12 @@ mod tests {
         assert_eq!(scrypt["preset_reason"], "unsupported_algorithm");
         let blocked = import_row(&json!({"email": "a@b.c", "blocked": true}));
         assert_eq!(blocked["preset_reason"], "blocked");
+        let mfa = import_row(&json!({"email": "a@b.c", "password_hash": "$2b$10$x",
+                                     "mfa_factors": [{"totp": {"secret": "2PRXZWZAYYDAWCD"}}]}));
+        assert_eq!(mfa["preset_reason"], "mfa_factors_not_imported");
+        assert!(!mfa.to_string().contains("2PRXZWZAYYDAWCD"), "the secret goes nowhere");
+        let none = import_row(&json!({"email": "a@b.c", "mfa_factors": []}));
+        assert_eq!(none["preset_reason"], Value::Null);
         assert_eq!(import_row(&json!("x"))["preset_reason"], "not_an_object");
         let utf16 = import_row(&json!({"email": "a@b.c", "custom_password_hash": {
             "algorithm": "md5", "hash": {"value": "x"}, "password": {"encoding": "utf16le"}}}));

@@ -182,14 +182,17 @@ fn auth0_bulk_import_json() {
         {"email": "f.six@example.org", "user_id": "f6", "custom_password_hash": {
             "algorithm": "md4", "hash": {"value": md4_hash, "encoding": "hex"}}},
         {"email": "g.seven@example.org", "user_id": "g7", "custom_password_hash": {
-            "algorithm": "pbkdf2", "hash": {"value": pbkdf2_md4, "encoding": "utf8"}}}
+            "algorithm": "pbkdf2", "hash": {"value": pbkdf2_md4, "encoding": "utf8"}}},
+        {"email": "h.eight@example.org", "user_id": "h8", "password_hash": bcrypt_hash,
+         "mfa_factors": [{"totp": {"secret": "2PRXZWZAYYDAWCDS"}}]}
     ]);
     let row = admin.query_one("SELECT * FROM auth.import_users_json($1)", &[&users]).unwrap();
     let (inserted, updated, skipped, rejected, rejections): (i64, i64, i64, i64, Value) =
         (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
-    assert_eq!((inserted, updated, skipped, rejected), (5, 0, 0, 2), "{rejections}");
+    assert_eq!((inserted, updated, skipped, rejected), (5, 0, 0, 3), "{rejections}");
     let reasons: Vec<&str> = rejections.as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
-    assert_eq!(reasons, ["unsupported_algorithm", "blocked"]);
+    assert_eq!(reasons, ["unsupported_algorithm", "blocked", "mfa_factors_not_imported"]);
+    assert!(!rejections.to_string().contains("2PRXZWZAYYDAWCDS"), "an MFA secret is never echoed");
 
     let mut app = db.member_of("trickle_app");
     assert_eq!(login(&mut app, "a.one@example.org", &bcrypt_pw), (true, "authenticated".into()));
