@@ -1,9 +1,9 @@
-//! The legacy store seen from a backend: picks the configured store from the import configuration and calls it
-//! through the one adapter interface (`crate::legacy_store::Adapter`), as this backend's `Host`. For HTTP it keeps
-//! one client per backend (reused while the configuration is unchanged) and supplies the interrupt check that lets
-//! a query cancel, statement_timeout or backend termination stop a wait on the network; for FDW it reads the legacy
-//! relation through SPI as the store's reader role (postgres_fdw checks for interrupts itself) and verifies legacy
-//! hashes within pg_trickle.max_hash_memory.
+//! The legacy stores seen from a backend: reads the configured stores (in their ask order) from the import
+//! configuration and calls each through the one adapter interface (`crate::legacy_store::Adapter`), as this
+//! backend's `Host`. For HTTP it keeps one client per backend and store configuration (reused while it is unchanged)
+//! and supplies the interrupt check that lets a query cancel, statement_timeout or backend termination stop a wait on
+//! the network; for FDW it reads the legacy relation through SPI as the store's reader role (the FDW checks for
+//! interrupts itself) and verifies legacy hashes within pg_trickle.max_hash_memory.
 
 use crate::domain::error::AuthError;
 use crate::domain::legacy_hash;
