@@ -2,9 +2,13 @@
 //! unchanged. Fields: email, email_verified, user_id, username, given_name, family_name, name, nickname,
 //! picture, blocked, user_metadata, app_metadata, password_hash (bcrypt), and custom_password_hash
 //! {algorithm, hash {value, encoding, digest, key {value, encoding}}, salt {value, encoding, position},
-//! password {encoding}}. A user that cannot be imported gets a `reason` instead of failing the file.
+//! password {encoding}}, and for scrypt keylen, cost, blockSize, parallelization. A user that cannot be imported
+//! gets a `reason` instead of failing the file.
 
+use crate::domain::legacy_hash::encoding;
 use crate::legacy_store::record::TEXT_FIELDS;
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use base64::Engine;
 use serde_json::{json, Map, Value};
 
 fn text(user: &Value, key: &str) -> Value {
@@ -30,7 +34,13 @@ fn custom_hash(custom: &Value) -> Result<(String, String, Value), &'static str> 
     }
     let mut params = Map::new();
     let format = match algorithm {
+        // These strings carry their own salt; a separate one would be silently ignored and the user could never
+        // log in.
+        "bcrypt" | "argon2" | "ldap" | "pbkdf2" if custom.get("salt").is_some_and(|s| !s.is_null()) => {
+            return Err("salt_not_supported_for_algorithm")
+        }
         "bcrypt" | "argon2" | "ldap" | "pbkdf2" => algorithm.to_string(),
+        "scrypt" => return scrypt_as_passlib(custom, hash, encoding),
         "md4" | "md5" | "sha1" | "sha256" | "sha512" => {
             if let Some(salt) = custom.get("salt").filter(|s| s.is_object()) {
                 let value = salt["value"].as_str().ok_or("salt_without_value")?;
@@ -52,6 +62,38 @@ fn custom_hash(custom: &Value) -> Result<(String, String, Value), &'static str> 
     };
     let params = if params.is_empty() { Value::Null } else { Value::Object(params) };
     Ok((format, hash.to_string(), params))
+}
+
+/// Auth0's scrypt fields as the `scrypt` format's one string (passlib's `$scrypt$ln=..,r=..,p=..$salt$hash`), so
+/// one verifier serves both: scrypt(password, salt, N = cost (default 16384), r = blockSize (8),
+/// p = parallelization (1), keylen bytes). keylen is required and must be the hash's length.
+fn scrypt_as_passlib(custom: &Value, hash: &str, hash_encoding: &str) -> Result<(String, String, Value), &'static str> {
+    let decode = |value: &str, encoding: &str| match encoding {
+        "utf8" => Some(value.as_bytes().to_vec()),
+        "base64" => encoding::base64_any(value),
+        "hex" => hex::decode(value).ok(),
+        _ => None,
+    };
+    let derived = decode(hash, hash_encoding).filter(|d| hash_encoding != "utf8" && !d.is_empty());
+    let derived = derived.ok_or("scrypt_hash_not_decodable")?;
+    let salt = &custom["salt"];
+    let salt = decode(salt["value"].as_str().ok_or("salt_without_value")?, salt["encoding"].as_str().unwrap_or("utf8"))
+        .ok_or("salt_not_decodable")?;
+    let number = |key: &str, default: Option<u64>| match &custom[key] {
+        Value::Null => default.ok_or("scrypt_without_keylen"),
+        value => value.as_u64().filter(|n| *n > 0).ok_or("scrypt_parameter_not_a_positive_integer"),
+    };
+    if number("keylen", None)? != derived.len() as u64 {
+        return Err("scrypt_keylen_differs_from_hash");
+    }
+    let cost = number("cost", Some(16384))?;
+    if !cost.is_power_of_two() || cost < 2 {
+        return Err("scrypt_cost_not_a_power_of_two");
+    }
+    let (r, p) = (number("blockSize", Some(8))?, number("parallelization", Some(1))?);
+    let adapted = |bytes: &[u8]| STANDARD_NO_PAD.encode(bytes).replace('+', ".");
+    let phc = format!("$scrypt$ln={},r={r},p={p}${}${}", cost.trailing_zeros(), adapted(&salt), adapted(&derived));
+    Ok(("scrypt".into(), phc, Value::Null))
 }
 
 /// One Auth0 user as an import row keyed like `record::row_columns()`, plus `preset_reason`.
@@ -149,10 +191,25 @@ mod tests {
 
     #[test]
     fn unusable_users_get_a_reason() {
-        let scrypt = import_row(
-            &json!({"email": "a@b.c", "custom_password_hash": {"algorithm": "scrypt", "hash": {"value": "x"}}}),
-        );
-        assert_eq!(scrypt["preset_reason"], "unsupported_algorithm");
+        let reason = |custom: Value| {
+            import_row(&json!({"email": "a@b.c", "custom_password_hash": custom}))["preset_reason"].clone()
+        };
+        assert_eq!(reason(json!({"algorithm": "sha3", "hash": {"value": "x"}})), "unsupported_algorithm");
+        let bcrypt_with_salt = json!({"algorithm": "bcrypt", "hash": {"value": "$2b$10$x"}, "salt": {"value": "s"}});
+        assert_eq!(reason(bcrypt_with_salt), "salt_not_supported_for_algorithm");
+        let scrypt = |extra: Value| {
+            let mut custom = json!({"algorithm": "scrypt", "hash": {"value": "00ff", "encoding": "hex"},
+                                    "salt": {"value": "s"}, "keylen": 2});
+            custom.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            reason(custom)
+        };
+        assert_eq!(scrypt(json!({})), Value::Null);
+        assert_eq!(scrypt(json!({"keylen": null})), "scrypt_without_keylen");
+        assert_eq!(scrypt(json!({"keylen": 64})), "scrypt_keylen_differs_from_hash");
+        assert_eq!(scrypt(json!({"cost": 1000})), "scrypt_cost_not_a_power_of_two");
+        assert_eq!(scrypt(json!({"blockSize": -1})), "scrypt_parameter_not_a_positive_integer");
+        assert_eq!(scrypt(json!({"hash": {"value": "zz", "encoding": "hex"}})), "scrypt_hash_not_decodable");
+        assert_eq!(scrypt(json!({"salt": {"encoding": "utf8"}})), "salt_without_value");
         let blocked = import_row(&json!({"email": "a@b.c", "blocked": true}));
         assert_eq!(blocked["preset_reason"], "blocked");
         let mfa = import_row(&json!({"email": "a@b.c", "password_hash": "$2b$10$x",
@@ -165,5 +222,23 @@ mod tests {
         let utf16 = import_row(&json!({"email": "a@b.c", "custom_password_hash": {
             "algorithm": "md5", "hash": {"value": "x"}, "password": {"encoding": "utf16le"}}}));
         assert_eq!(utf16["preset_reason"], "unsupported_password_encoding");
+    }
+
+    /// tests/vectors/auth0_scrypt_users.json (Python's hashlib.scrypt): each Auth0 scrypt object becomes a `scrypt`
+    /// row that accepts exactly the passwords scrypt accepts.
+    #[test]
+    fn auth0_scrypt_users_verify_as_hashlib_says() {
+        use crate::domain::legacy_hash::{verify, Budget};
+        let vectors: Vec<Value> =
+            serde_json::from_str(include_str!("../../tests/vectors/auth0_scrypt_users.json")).expect("vectors");
+        assert!(vectors.len() >= 12);
+        for v in &vectors {
+            let row = import_row(&json!({"email": "a@b.c", "custom_password_hash": v["custom_password_hash"]}));
+            assert_eq!(row["preset_reason"], Value::Null, "{v}");
+            assert_eq!(row["hash_format"], "scrypt");
+            let (hash, password) = (row["password_hash"].as_str().unwrap(), v["password"].as_str().unwrap());
+            let got = verify(password, hash, "scrypt", &row["hash_params"], &Budget::default());
+            assert_eq!(got, Ok(v["valid"].as_bool().unwrap()), "{password:?} against {hash}");
+        }
     }
 }

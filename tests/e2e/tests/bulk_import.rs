@@ -170,6 +170,14 @@ fn auth0_bulk_import_json() {
     };
     let (md4_pw, md4_hash) = first(&|v| v["format"] == "md4" && v["hash"].as_str().unwrap().len() == 32);
     let (pbkdf2_pw, pbkdf2_md4) = first(&|v| v["hash"].as_str().unwrap().starts_with("$pbkdf2-md4$"));
+    // Auth0's scrypt fields with its default cost, block size and parallelization (tests/vectors/auth0_scrypt_users.py).
+    let scrypt_vectors: Vec<Value> =
+        serde_json::from_str(include_str!("../../vectors/auth0_scrypt_users.json")).expect("Auth0 scrypt vectors");
+    let scrypt = scrypt_vectors.iter().find(|v| v["valid"] == true && v["custom_password_hash"]["cost"].is_null());
+    let scrypt = scrypt.expect("a vector with Auth0's defaults");
+    let (scrypt_pw, scrypt_hash) = (scrypt["password"].as_str().unwrap(), &scrypt["custom_password_hash"]);
+    // PBKDF2 without i= (Auth0's file may omit it) has no iteration count pg_trickle could know.
+    let pbkdf2_without_i = pbkdf2_md4.replacen("i=1000,l=64", "l=64", 1);
     let users = json!([
         {"email": "A.One@Example.org", "email_verified": true, "user_id": "a1", "given_name": "A",
          "password_hash": bcrypt_hash, "app_metadata": {"roles": ["x"]}},
@@ -177,6 +185,11 @@ fn auth0_bulk_import_json() {
             "algorithm": "sha256", "hash": {"value": salted, "encoding": "base64"},
             "salt": {"value": salt_b64, "encoding": "base64", "position": "prefix"}}},
         {"email": "c.three@example.org", "custom_password_hash": {"algorithm": "scrypt", "hash": {"value": "x"}}},
+        {"email": "c.four@example.org", "user_id": "c4", "custom_password_hash": scrypt_hash},
+        {"email": "c.five@example.org", "custom_password_hash": {
+            "algorithm": "bcrypt", "hash": {"value": bcrypt_hash}, "salt": {"value": "pepper", "position": "suffix"}}},
+        {"email": "c.six@example.org", "custom_password_hash": {
+            "algorithm": "pbkdf2", "hash": {"value": pbkdf2_without_i, "encoding": "utf8"}}},
         {"email": "d.four@example.org", "blocked": true},
         {"email": "e.five@example.org", "user_id": "e5"},
         {"email": "f.six@example.org", "user_id": "f6", "custom_password_hash": {
@@ -189,9 +202,18 @@ fn auth0_bulk_import_json() {
     let row = admin.query_one("SELECT * FROM auth.import_users_json($1)", &[&users]).unwrap();
     let (inserted, updated, skipped, rejected, rejections): (i64, i64, i64, i64, Value) =
         (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
-    assert_eq!((inserted, updated, skipped, rejected), (5, 0, 0, 3), "{rejections}");
+    assert_eq!((inserted, updated, skipped, rejected), (6, 0, 0, 5), "{rejections}");
     let reasons: Vec<&str> = rejections.as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
-    assert_eq!(reasons, ["unsupported_algorithm", "blocked", "mfa_factors_not_imported"]);
+    assert_eq!(
+        reasons,
+        [
+            "salt_not_supported_for_algorithm", // c.five
+            "hash_malformed",                   // c.six: PBKDF2 without i=
+            "scrypt_hash_not_decodable",        // c.three
+            "blocked",
+            "mfa_factors_not_imported"
+        ]
+    );
     assert!(!rejections.to_string().contains("2PRXZWZAYYDAWCDS"), "an MFA secret is never echoed");
 
     let mut app = db.member_of("trickle_app");
@@ -200,6 +222,12 @@ fn auth0_bulk_import_json() {
     assert_eq!(login(&mut app, "e.five@example.org", "anything"), (false, "invalid_credentials".into()));
     assert_eq!(login(&mut app, "f.six@example.org", &md4_pw), (true, "authenticated".into()));
     assert_eq!(login(&mut app, "g.seven@example.org", &pbkdf2_pw), (true, "authenticated".into()));
+    assert_eq!(login(&mut app, "c.four@example.org", scrypt_pw), (true, "authenticated".into()));
+    let format: String = admin
+        .query_one("SELECT password_format FROM auth.users WHERE email = 'c.four@example.org'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(format, "argon2id", "the first login replaced the scrypt hash");
     let profile: Value = app.query_one("SELECT auth.get_user('a.one@example.org')", &[]).unwrap().get(0);
     assert_eq!(profile["app_metadata"], json!({"roles": ["x"]}));
     assert_eq!(profile["source"], "imported");
