@@ -13,6 +13,7 @@ use crate::legacy_store::{routing, Adapter, Host, LegacyUser, LoginAnswer, Store
 use crate::pg::privilege;
 use crate::pg::sqlstate::Failure;
 use crate::pg::storage::{self, ImportConfig, StoreRow};
+use crate::pg::subtransaction::{self, DataException};
 use pgrx::pg_sys;
 use std::cell::RefCell;
 
@@ -271,6 +272,27 @@ pub fn sample_hash_format(store: &FdwStore) -> Option<Result<&'static str, &'sta
 }
 
 /// The rows of an FDW store, staged in a temporary table read as its reader role; the SQL that reads them back.
+/// A row the server cannot read (a data exception such as mysql_fdw's 22008 on a MySQL zero date) fails alone: the
+/// relation is then read again one legacy id at a time, and each id whose rows still fail is staged as a rejection
+/// `unreadable_row_<SQLSTATE>`.
 pub fn staged_rows(store: &FdwStore) -> &'static str {
-    storage::stage_legacy_rows(&store.scan_sql(), store.reader.into(), &fdw::mapping::row_columns_ddl())
+    let reader = store.reader.into();
+    storage::create_legacy_rows_table(reader, &fdw::mapping::row_columns_ddl());
+    let whole =
+        subtransaction::rolled_back_on_data_exception(|| storage::insert_legacy_rows(&store.scan_sql(), reader));
+    if let Err(DataException(sqlstate)) = whole {
+        pgrx::warning!(
+            "pg_trickle: a row of {} cannot be read (SQLSTATE {sqlstate}); reading the relation one legacy id at a time",
+            store.relation
+        );
+        for id in storage::legacy_texts(&store.mapping.ids_sql(&store.relation), reader) {
+            let scan = store.mapping.scan_of_id_sql(&store.relation, id.as_deref());
+            if let Err(DataException(sqlstate)) =
+                subtransaction::rolled_back_on_data_exception(|| storage::insert_legacy_rows(&scan, reader))
+            {
+                storage::insert_unreadable_legacy_row(id.as_deref(), &format!("unreadable_row_{sqlstate}"));
+            }
+        }
+    }
+    storage::STAGED_LEGACY_ROWS
 }

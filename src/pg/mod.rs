@@ -9,7 +9,8 @@
 //! - `lockout`, `rate_limit`, `bookkeeping`, `stats`: shared memory (failed attempts and locks; legacy calls per
 //!   second; last logins waiting to be written; counters), outside every transaction; `keeper` the background
 //!   worker that saves them across restarts and has the last logins written; `shmem` whether they exist;
-//! - `json_argument`: jsonb arguments that serde_json may fail to read.
+//! - `json_argument`: jsonb arguments that serde_json may fail to read;
+//! - `subtransaction`: work rolled back alone when one bad row raises a data exception.
 
 pub mod auth_api;
 pub mod bookkeeping;
@@ -25,3 +26,4 @@ pub mod shmem;
 pub mod sqlstate;
 pub mod stats;
 pub mod storage;
+pub mod subtransaction;

@@ -597,7 +597,7 @@ fn drop_staged(c: &mut pgrx::spi::SpiClient<'_>, table: &str) -> Result<(), pgrx
 /// pg_temp.pg_trickle_legacy_rows, reading the relation as `reader` in a security-restricted operation;
 /// returns the SQL that reads them back. The table is made before the switch (a restricted operation may not
 /// create temporary tables) and only INSERT on it is granted to the reader.
-pub fn stage_legacy_rows(scan_sql: &str, reader: pg_sys::Oid, columns: &str) -> &'static str {
+pub fn create_legacy_rows_table(reader: pg_sys::Oid, columns: &str) {
     let grantee = role_name(reader);
     or_internal(
         "legacy rows staging",
@@ -609,6 +609,10 @@ pub fn stage_legacy_rows(scan_sql: &str, reader: pg_sys::Oid, columns: &str) -> 
             Ok(())
         }),
     );
+}
+
+/// Adds the rows of `scan_sql`, read as `reader`, to the table `create_legacy_rows_table` made.
+pub fn insert_legacy_rows(scan_sql: &str, reader: pg_sys::Oid) {
     let insert = format!("INSERT INTO pg_temp.pg_trickle_legacy_rows {scan_sql}");
     privilege::as_reader(reader, || {
         or_internal(
@@ -616,8 +620,28 @@ pub fn stage_legacy_rows(scan_sql: &str, reader: pg_sys::Oid, columns: &str) -> 
             writing_temporary("legacy rows read", |c| c.update(&insert, None, &[]).map(drop)),
         )
     });
-    "SELECT * FROM pg_temp.pg_trickle_legacy_rows"
 }
+
+/// A legacy row that could not be read, as a rejected row of that legacy id.
+pub fn insert_unreadable_legacy_row(legacy_id: Option<&str>, reason: &str) {
+    let sql = "INSERT INTO pg_temp.pg_trickle_legacy_rows (legacy_id, preset_reason) VALUES ($1, $2)";
+    or_internal(
+        "legacy rows read",
+        writing_temporary("legacy rows read", |c| c.update(sql, None, &[legacy_id.into(), reason.into()]).map(drop)),
+    );
+}
+
+/// The single text column of `sql`'s rows, read as `reader`.
+pub fn legacy_texts(sql: &str, reader: pg_sys::Oid) -> Vec<Option<String>> {
+    privilege::as_reader(reader, || {
+        or_internal(
+            "legacy ids read",
+            Spi::connect(|c| c.select(sql, None, &[])?.map(|row| row.get::<String>(1)).collect()),
+        )
+    })
+}
+
+pub const STAGED_LEGACY_ROWS: &str = "SELECT * FROM pg_temp.pg_trickle_legacy_rows";
 
 /// Stages a bulk import into pg_temp.pg_trickle_import (SQL from `legacy_store::fdw::staging_sql`).
 /// `$1`: the JSON rows of a file import (unused for a relation).

@@ -284,6 +284,24 @@ impl ColumnMapping {
     pub fn scan_sql(&self, relation: &str) -> String {
         format!("SELECT {}, NULL::text FROM {relation}", self.select_list(JsonAs::Jsonb))
     }
+
+    /// Every legacy id (as text, NULL for rows without one), reading no other column: the keys of a row-by-row
+    /// scan when some row cannot be read as a whole.
+    pub fn ids_sql(&self, relation: &str) -> String {
+        format!("SELECT DISTINCT ({})::text FROM {relation}", quote_ident(&self.id))
+    }
+
+    /// `scan_sql`'s rows of one legacy id (`None`: rows without one). The id is an untyped literal, so it takes
+    /// the column's own type and the comparison is shipped to the legacy database, where the id is usually the
+    /// primary key.
+    pub fn scan_of_id_sql(&self, relation: &str, id: Option<&str>) -> String {
+        let column = quote_ident(&self.id);
+        let predicate = match id {
+            Some(id) => format!("{column} = {}", quote_literal(id)),
+            None => format!("{column} IS NULL"),
+        };
+        format!("{} WHERE {predicate}", self.scan_sql(relation))
+    }
 }
 
 /// Stages a bulk import: the rows of `scan_sql` (in `row_columns()` order plus a preset `reason`, NULL when
@@ -409,6 +427,14 @@ mod tests {
     fn literals_with_backslashes_mean_the_same_under_either_string_setting() {
         assert_eq!(quote_literal("a'b"), "'a''b'");
         assert_eq!(quote_literal("a\\b'c"), "E'a\\\\b''c'");
+    }
+
+    #[test]
+    fn row_by_row_scans_compare_the_id_column_itself() {
+        let m = ColumnMapping::from_json(&minimal()).unwrap();
+        assert_eq!(m.ids_sql("t"), r#"SELECT DISTINCT ("uid")::text FROM t"#);
+        assert!(m.scan_of_id_sql("t", Some("4'2")).ends_with(r#" FROM t WHERE "uid" = '4''2'"#));
+        assert!(m.scan_of_id_sql("t", None).ends_with(r#" FROM t WHERE "uid" IS NULL"#));
     }
 
     #[test]

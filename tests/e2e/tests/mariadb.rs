@@ -105,7 +105,7 @@ fn wordpress_users_migrate_from_mariadb_and_twins_stay_apart() {
 
 #[test]
 fn a_zero_date_in_a_mapped_column_breaks_that_user_only() {
-    let (_maria, db, password) =
+    let (maria, db, password) =
         wordpress_on_mariadb("maria_wp_zero", r#", "user_metadata_columns": ["user_registered"]"#);
     let mut app = db.member_of("trickle_app");
     // mysql_fdw cannot turn 0000-00-00 into a timestamp: that user's first login fails with its error (22008)...
@@ -117,4 +117,21 @@ fn a_zero_date_in_a_mapped_column_breaks_that_user_only() {
         .unwrap()
         .get(0);
     assert!(registered.starts_with("2021-02-03"), "{registered}");
+
+    // A bulk import reads the table again one legacy id at a time and rejects that row alone, with its SQLSTATE.
+    let mut admin = db.superuser();
+    let row = admin.query_one("SELECT * FROM auth.import_users()", &[]).unwrap();
+    let (inserted, rejected, rejections): (i64, i64, serde_json::Value) = (row.get(0), row.get(3), row.get(4));
+    assert_eq!((inserted, rejected), (3, 1), "{rejections}");
+    let zero_id: i64 =
+        maria.sql("SELECT ID FROM wp_users WHERE user_login = 'zero'").lines().last().unwrap().trim().parse().unwrap();
+    assert_eq!(rejections[0]["reason"], "unreadable_row_22008");
+    assert_eq!(rejections[0]["legacy_id"], zero_id.to_string());
+    for email in ["ann@wp.test", "josé@wp.test", "jose@wp.test"] {
+        let found: i64 = admin.query_one("SELECT count(*) FROM auth.users WHERE email = $1", &[&email]).unwrap().get(0);
+        assert_eq!(found, 1, "{email}");
+    }
+    // So does the list of duplicates: nothing to list, and no error.
+    let duplicates: i64 = admin.query_one("SELECT count(*) FROM auth.duplicate_legacy_users()", &[]).unwrap().get(0);
+    assert_eq!(duplicates, 0);
 }
