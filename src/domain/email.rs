@@ -45,9 +45,55 @@ pub fn normalize_email(raw: &str) -> Result<String, AuthError> {
     Ok(email)
 }
 
+/// What a login names its user by: an email address, or — without an '@' — a username.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginName {
+    /// Normalised.
+    Email(String),
+    /// Trimmed and in NFC, its case kept: usernames compare exactly, as Django compares them (a legacy database
+    /// with a case-insensitive collation finds other spellings itself).
+    Username(String),
+}
+
+/// A username may be as long as an email address.
+pub const MAX_USERNAME_BYTES: usize = MAX_EMAIL_BYTES;
+
+/// Reads what a login was given. An '@' makes it an email address, so a username holding one logs in by email.
+pub fn login_name(raw: &str) -> Result<LoginName, AuthError> {
+    if raw.contains('@') {
+        return normalize_email(raw).map(LoginName::Email);
+    }
+    if raw.len() > MAX_RAW_EMAIL_BYTES {
+        return Err(AuthError::InvalidUsername("it is longer than 254 bytes"));
+    }
+    let name: String = raw.trim().nfc().collect();
+    if name.is_empty() {
+        return Err(AuthError::InvalidUsername("it is empty"));
+    }
+    if name.len() > MAX_USERNAME_BYTES {
+        return Err(AuthError::InvalidUsername("it is longer than 254 bytes"));
+    }
+    if name.chars().any(|c| c.is_control()) {
+        return Err(AuthError::InvalidUsername("it contains control characters"));
+    }
+    Ok(LoginName::Username(name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_login_name_is_an_email_with_an_at_sign_and_a_username_without() {
+        assert_eq!(login_name(" Ann@Example.org "), Ok(LoginName::Email("ann@example.org".into())));
+        assert_eq!(login_name(" Ann.Smith "), Ok(LoginName::Username("Ann.Smith".into())));
+        assert_eq!(login_name("Jose\u{0301}"), Ok(LoginName::Username("Jos\u{e9}".into())));
+        assert_eq!(login_name("ann@"), Err(AuthError::InvalidEmail("the part before or after '@' is empty")));
+        assert_eq!(login_name("  "), Err(AuthError::InvalidUsername("it is empty")));
+        assert_eq!(login_name("a\u{0}b"), Err(AuthError::InvalidUsername("it contains control characters")));
+        assert_eq!(login_name(&"x".repeat(255)), Err(AuthError::InvalidUsername("it is longer than 254 bytes")));
+        assert!(login_name(&"x".repeat(254)).is_ok());
+    }
 
     #[test]
     fn trims_and_lowercases() {

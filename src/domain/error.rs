@@ -18,6 +18,8 @@ pub enum AuthError {
     UnreadableJson(&'static str),
     #[error("invalid email address: {0}")]
     InvalidEmail(&'static str),
+    #[error("invalid username: {0}")]
+    InvalidUsername(&'static str),
     #[error("password is too short: at least {min} characters are required")]
     PasswordTooShort { min: usize },
     #[error("password is too long: at most {max} bytes are accepted")]

@@ -27,6 +27,9 @@ pub trait Adapter {
     fn look_up(&self, host: &dyn Host, email: &str) -> Result<Option<LegacyUser>, StoreError>;
     /// The store's own count of users, when it can give one.
     fn count(&self, host: &dyn Host) -> Result<Option<i64>, StoreError>;
+    /// The email of the one user a username names, for a login by username; None when the store has no such user,
+    /// several, or one without a valid email (who cannot move over), or cannot look usernames up.
+    fn email_of_username(&self, host: &dyn Host, username: &str) -> Result<Option<String>, StoreError>;
     /// Spends what a failed check of a legacy user's password costs, where there is no legacy user to check: a
     /// refusal must not tell by its duration whether the store knows the email. Nothing for a store that checks on
     /// its own side (the request itself costs that).

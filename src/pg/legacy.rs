@@ -43,6 +43,11 @@ impl Store {
     pub fn serves(&self, email: &str) -> bool {
         routing::serves(self.email_domains.as_deref(), email)
     }
+
+    /// Whether a login by username asks this store (an FDW store whose mapping names a username column).
+    pub fn looks_up_usernames(&self) -> bool {
+        matches!(&self.kind, StoreKind::Fdw(fdw) if fdw.looks_up_usernames())
+    }
 }
 
 /// The stores a login miss or a getUser asks, in order: none while import mode is off.
@@ -248,6 +253,10 @@ pub fn login(store: &Store, email: &str, password: &str) -> Result<LoginAnswer, 
 
 pub fn get_user(store: &Store, email: &str) -> Result<Option<LegacyUser>, Failure> {
     with_adapter(store, |adapter| adapter.look_up(&Backend, email))
+}
+
+pub fn email_of_username(store: &Store, username: &str) -> Result<Option<String>, Failure> {
+    with_adapter(store, |adapter| adapter.email_of_username(&Backend, username))
 }
 
 /// What a failed check of a legacy user's password costs in these stores, spent (an unknown email, a locked one, a

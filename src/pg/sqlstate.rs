@@ -65,6 +65,9 @@ fn auth_error_code(err: &AuthError) -> (PgSqlErrorCode, Option<&'static str>) {
             AuthError::InvalidEmail(_) => {
                 (ERRCODE_INVALID_PARAMETER_VALUE, Some("Pass an address like name@example.com."))
             }
+            AuthError::InvalidUsername(_) => {
+                (ERRCODE_INVALID_PARAMETER_VALUE, Some("Pass an email address, or a username without '@'."))
+            }
             AuthError::PasswordTooShort { .. } => {
                 (ERRCODE_INVALID_PARAMETER_VALUE, Some("The minimum is the setting pg_trickle.password_min_length."))
             }

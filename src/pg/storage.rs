@@ -159,6 +159,11 @@ pub fn user_id_by_email(email: &str) -> Option<Uuid> {
     read_one(query!("user_id_by_email"), &[email.into()])
 }
 
+/// The email of the local user with exactly this username.
+pub fn email_by_username(username: &str) -> Option<String> {
+    read_one(query!("email_by_username"), &[username.into()])
+}
+
 /// None when the email is taken (including by a concurrent signup that committed first).
 pub fn insert_native_user(email: &str, password_hash: &str, user_metadata: JsonB) -> Option<Uuid> {
     write_one(query!("insert_native_user"), &[email.into(), password_hash.into(), user_metadata.into()])

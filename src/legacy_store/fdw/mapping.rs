@@ -272,6 +272,17 @@ impl ColumnMapping {
         format!("SELECT {} FROM {relation} WHERE {predicate} LIMIT {LOOKUP_ROWS}", self.select_list(JsonAs::Text))
     }
 
+    /// The rows of one username (`$1`, compared by the legacy database's own rules), when the mapping names a
+    /// username column: a login by username finds its user's email this way.
+    pub fn username_lookup_sql(&self, relation: &str) -> Option<String> {
+        let column = self.texts[text_field("username")?].as_deref()?;
+        Some(format!(
+            "SELECT {} FROM {relation} WHERE {} = $1 LIMIT {LOOKUP_ROWS}",
+            self.select_list(JsonAs::Text),
+            quote_ident(column)
+        ))
+    }
+
     /// Some row's hash, format and parameters (`text, text, text`): what verifying a legacy user's password
     /// costs in this store, for logins that must cost as much without one (see `crate::pg::legacy`).
     pub fn hash_sample_sql(&self, relation: &str) -> String {
@@ -427,6 +438,15 @@ mod tests {
     fn literals_with_backslashes_mean_the_same_under_either_string_setting() {
         assert_eq!(quote_literal("a'b"), "'a''b'");
         assert_eq!(quote_literal("a\\b'c"), "E'a\\\\b''c'");
+    }
+
+    #[test]
+    fn a_username_is_looked_up_only_when_the_mapping_names_its_column() {
+        assert_eq!(ColumnMapping::from_json(&minimal()).unwrap().username_lookup_sql("t"), None);
+        let mut with_username = minimal();
+        with_username["username"] = json!("login");
+        let sql = ColumnMapping::from_json(&with_username).unwrap().username_lookup_sql("t").unwrap();
+        assert!(sql.ends_with(&format!(r#" FROM t WHERE "login" = $1 LIMIT {LOOKUP_ROWS}"#)), "{sql}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ pub use error::FdwError;
 pub use mapping::{ColumnMapping, HashFormat};
 
 use crate::domain::email::normalize_email;
-use crate::legacy_store::record::{LegacyUser, Texts};
+use crate::legacy_store::record::{text_field, LegacyUser, Texts};
 use crate::legacy_store::{Adapter, Host, LoginAnswer, Rejection, StoreError};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
@@ -58,6 +58,8 @@ pub struct FdwStore {
     /// The role the relation is read as: never a superuser (checked by the host when it made this store).
     pub reader: u32,
     lookup_sql: String,
+    /// None: the mapping names no username column.
+    username_lookup_sql: Option<String>,
     hash_sample_sql: String,
 }
 
@@ -80,7 +82,13 @@ impl FdwStore {
     pub fn new(mapping: ColumnMapping, relation: &str, reader: u32) -> Self {
         let lookup_sql = mapping.lookup_sql(relation);
         let hash_sample_sql = mapping.hash_sample_sql(relation);
-        FdwStore { mapping, relation: relation.to_string(), reader, lookup_sql, hash_sample_sql }
+        let username_lookup_sql = mapping.username_lookup_sql(relation);
+        FdwStore { mapping, relation: relation.to_string(), reader, lookup_sql, username_lookup_sql, hash_sample_sql }
+    }
+
+    /// Whether logins by username are looked up here (the mapping names a username column).
+    pub fn looks_up_usernames(&self) -> bool {
+        self.username_lookup_sql.is_some()
     }
 
     /// Every row of the relation in `record::row_columns()` order plus a NULL preset rejection reason.
@@ -193,6 +201,21 @@ impl Adapter for FdwStore {
         Ok(Some(host.legacy_count(self.reader, &sql)))
     }
 
+    /// The legacy database compares usernames by its own rules: one row is its answer, even in another spelling
+    /// (a `_ci` collation's `Ann` for `ann`); among several, only a row of exactly this username is.
+    fn email_of_username(&self, host: &dyn Host, username: &str) -> Result<Option<String>, StoreError> {
+        let Some(sql) = &self.username_lookup_sql else { return Ok(None) };
+        let rows = host.legacy_rows(self.reader, sql, username);
+        let username_of = |row: &LegacyRow| text_field("username").and_then(|i| row.texts[i].clone());
+        let exactly = |row: &&LegacyRow| username_of(row).as_deref() == Some(username);
+        let row = match rows.iter().filter(exactly).count() {
+            1 => rows.iter().find(exactly),
+            0 if rows.len() == 1 => rows.first(),
+            _ => None,
+        };
+        Ok(row.and_then(|row| row.email.as_deref()).and_then(|email| normalize_email(email).ok()))
+    }
+
     /// Verifies `password` against one of the store's own hashes and ignores the result. The sample is read once
     /// per backend and store (one row, as the reader); a relation without hashes costs nothing, since no email in
     /// it can be told apart then.
@@ -238,11 +261,13 @@ mod tests {
             self.verifications.set(self.verifications.get() + 1);
             Ok(hash == format!("hash-of-{password}"))
         }
-        /// Compares as a MySQL `_ci` collation would: case and accents aside.
-        fn legacy_rows(&self, _: u32, _: &str, email: &str) -> Vec<LegacyRow> {
+        /// Compares as a MySQL `_ci` collation would: case and accents aside. By username when the query asks
+        /// by the "login" column.
+        fn legacy_rows(&self, _: u32, sql: &str, wanted: &str) -> Vec<LegacyRow> {
             let fold = |e: &str| e.to_lowercase().replace('é', "e");
-            let wanted = fold(email);
-            let matching = self.rows.iter().filter(|r| r.email.as_deref().map(fold) == Some(wanted.clone()));
+            let by_username = sql.contains(r#""login" = $1"#);
+            let key = |r: &LegacyRow| if by_username { r.texts[0].clone() } else { r.email.clone() };
+            let matching = self.rows.iter().filter(|r| key(r).as_deref().map(fold) == Some(fold(wanted)));
             matching.take(mapping::LOOKUP_ROWS).cloned().collect()
         }
         fn legacy_count(&self, _: u32, _: &str) -> i64 {
@@ -304,6 +329,33 @@ mod tests {
         assert_eq!(store().log_in(&twice, "ann@b.c", "pw").unwrap(), LoginAnswer::Rejected(Rejection::Ambiguous));
         let crowd = relation((0..mapping::LOOKUP_ROWS).map(|_| row("josé@b.c", None)).collect());
         assert_eq!(store().look_up(&crowd, "jose@b.c"), Err(FdwError::Ambiguous.into()), "a full batch of twins");
+    }
+
+    #[test]
+    fn a_username_names_the_email_of_its_one_row() {
+        let mapping = json!({"email": "e", "id": "i", "password_hash": "h", "username": "login"});
+        let by_username = FdwStore::new(ColumnMapping::from_json(&mapping).unwrap(), "legacy.users", 10);
+        let named = |username: &str, email: &str| {
+            let mut r = row(email, Some("hash-of-pw"));
+            r.texts[0] = Some(username.into());
+            r
+        };
+        let host = relation(vec![
+            named("ada", "Ada@B.c"),
+            named("Bob", "bob@b.c"),
+            named("cy", "cy@b.c"),
+            named("Cy", "other-cy@b.c"),
+            named("noemail", "not an address"),
+        ]);
+        let email = |username: &str| by_username.email_of_username(&host, username).unwrap();
+        assert_eq!(email("ada"), Some("ada@b.c".into()));
+        assert_eq!(email("bob"), Some("bob@b.c".into()), "the legacy collation's answer, in another spelling");
+        assert_eq!((email("cy"), email("Cy")), (Some("cy@b.c".into()), Some("other-cy@b.c".into())));
+        assert_eq!(email("CY"), None, "two rows, neither exactly this username");
+        assert_eq!(email("noemail"), None, "no valid email: nothing to move over");
+        assert_eq!(email("nobody"), None);
+        assert!(!store().looks_up_usernames());
+        assert_eq!(store().email_of_username(&host, "ada").unwrap(), None, "no username column mapped");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! lockout, and the trickle migration when the local store has no password for the user.
 
 use super::migration::*;
-use crate::domain::email::normalize_email;
+use crate::domain::email::{login_name, LoginName};
 use crate::domain::error::AuthError;
 use crate::domain::login::{self, LoginStatus, LoginStep, Spent, StoredCredentials};
 use crate::domain::password::{argon2id, check_length_limit};
@@ -58,21 +58,39 @@ pub(super) enum Verdict {
 /// transaction nor concurrent guesses can get past the threshold, and a locked email never reaches the legacy
 /// store. Wrong credentials are a result, not an error; every refusal costs the same work (`equalize`).
 pub(super) fn verify_credentials(email: &str, password: &str) -> Result<Verdict, Failure> {
+    under_lockout(email, password, |params| check_password(email, password, params))
+}
+
+/// A username no local user and no legacy store has: refused as an unknown email is — counted towards a lockout of
+/// that username, at a refusal's cost.
+fn refuse_unknown_username(username: &str, password: &str) -> Result<LoginStatus, Failure> {
+    let refusal = LoginStatus::InvalidCredentials;
+    match under_lockout(username, password, |_| Ok((Verdict::Refused(refusal), Spent::NOTHING)))? {
+        Verdict::Refused(status) => Ok(status),
+        _ => Ok(refusal),
+    }
+}
+
+fn under_lockout(
+    key: &str,
+    password: &str,
+    check: impl FnOnce(argon2id::Argon2Params) -> Result<(Verdict, Spent), Failure>,
+) -> Result<Verdict, Failure> {
     check_length_limit(password)?;
     let params = settings::argon2_params()?;
-    let reservation = match lockout::attempt(email)? {
+    let reservation = match lockout::attempt(key)? {
         Gate::Open(reservation) => reservation,
         Gate::Locked => {
             // As long as a wrong password takes: a lock tells nothing about the account.
-            equalize(Spent::NOTHING, email, password, params);
+            equalize(Spent::NOTHING, key, password, params);
             return Ok(Verdict::Refused(LoginStatus::Locked));
         }
     };
     // An error on the way (the store is down, a cancel) drops the reservation: it counts neither way.
-    let (verdict, spent) = check_password(email, password, params)?;
+    let (verdict, spent) = check(params)?;
     match verdict {
         Verdict::Refused(_) => {
-            equalize(spent, email, password, params);
+            equalize(spent, key, password, params);
             reservation.failed()
         }
         _ => reservation.succeeded(),
@@ -248,8 +266,17 @@ fn move_user(
     Ok(verdict)
 }
 
-pub fn login(raw_email: &str, password: &str) -> Result<LoginResult, Failure> {
-    let email = normalize_email(raw_email)?;
+/// Logs in by email, or by username (no '@'): a username is first turned into its user's email — the local user's,
+/// else (import mode) that of the first store, in ask order, whose mapping names a username column and that has
+/// the user — and the login then goes on by that email, so its lockout, legacy store and migration are the email's.
+pub fn login(raw_name: &str, password: &str) -> Result<LoginResult, Failure> {
+    let email = match login_name(raw_name)? {
+        LoginName::Email(email) => email,
+        LoginName::Username(username) => match email_of_username(&username)? {
+            Some(email) => email,
+            None => return Ok(refused(refuse_unknown_username(&username, password)?)),
+        },
+    };
     let verdict = verify_credentials(&email, password)?;
     let (status, user_id, profile) = match verdict {
         Verdict::Refused(status) => return Ok(refused(status)),
@@ -272,6 +299,22 @@ pub fn login(raw_email: &str, password: &str) -> Result<LoginResult, Failure> {
         stats::record(StatEvent::Hit);
     }
     Ok(LoginResult::granted(status, user_id, email, profile))
+}
+
+/// The email of the user a username names. A store's answer counts only for an email that store serves (its email
+/// domains), so a username never leads to an email another store decides for.
+fn email_of_username(username: &str) -> Result<Option<String>, Failure> {
+    if let Some(email) = storage::email_by_username(username) {
+        return Ok(Some(email));
+    }
+    for store in legacy::current_stores()?.all().iter().filter(|store| store.looks_up_usernames()) {
+        let found =
+            call_store(StoreCall::Lookup, store, Instant::now(), || legacy::email_of_username(store, username))?;
+        if let Some(email) = found.filter(|email| store.serves(email)) {
+            return Ok(Some(email));
+        }
+    }
+    Ok(None)
 }
 
 fn refused(status: LoginStatus) -> LoginResult {

@@ -380,3 +380,72 @@ fn check_store_reads_the_relation_as_its_reader_and_names_a_sample_hash_format()
     assert!(lines.iter().any(|(item, _, detail)| item == "reader role" && detail == "trickle_admin"), "{lines:?}");
     assert!(lines.iter().any(|(item, _, detail)| item == "relation" && detail.ends_with("11 rows")), "{lines:?}");
 }
+
+/// Django identifies users by username: `auth.login` takes one (no '@') and finds its user's email — locally, or in
+/// a store whose mapping names the username column — then goes on as a login by that email: same lockout, same
+/// migration. Usernames compare exactly (as Django's do); users without an email or sharing one cannot move over.
+#[test]
+fn django_users_log_in_by_username() {
+    let (password, hash, _) = reference_vector("django_pbkdf2_sha256", 0);
+    let legacy = LegacyDb::create(
+        "CREATE TABLE auth_user (id integer PRIMARY KEY, username varchar(150) NOT NULL UNIQUE, email varchar(254),
+                                 password varchar(128) NOT NULL, is_active boolean NOT NULL);",
+    );
+    let users = [
+        (1, "ann", Some("Ann@Django.test")),
+        (2, "Bob", Some("bob@django.test")),
+        (3, "noemail", None),
+        (4, "dup1", Some("dup@django.test")),
+        (5, "dup2", Some("dup@django.test")),
+        (6, "locked", Some("locked@django.test")),
+    ];
+    for (id, username, email) in users {
+        legacy
+            .client()
+            .execute("INSERT INTO auth_user VALUES ($1, $2, $3, $4, true)", &[&id, &username, &email, &hash])
+            .unwrap();
+    }
+    let db = TestDb::new("fdw_django_username");
+    legacy.attach_to(&db);
+    db.superuser()
+        .batch_execute(&format!(
+            r#"SELECT auth.configure_fdw_store('legacy.auth_user', '{{"email": "email", "id": "id", "password_hash": "password",
+                                                                     "username": "username", "enabled": "is_active",
+                                                                     "email_case_insensitive": true}}');
+               SELECT auth.set_import_mode(true);
+               ALTER DATABASE {} SET pg_trickle.lockout_threshold = 3;"#,
+            db.name
+        ))
+        .unwrap();
+    let mut app = db.member_of("trickle_app");
+    let refused = Ok((false, "invalid_credentials".to_string()));
+
+    assert_eq!(try_login(&mut app, "ann", &format!("{password}x")), refused);
+    assert_eq!(try_login(&mut app, " ann ", &password), Ok((true, "migrated".into())));
+    let row = app.query_one("SELECT email, profile ->> 'username' FROM auth.login('ann', $1)", &[&password]).unwrap();
+    let (email, username): (String, Option<String>) = (row.get(0), row.get(1));
+    assert_eq!((email.as_str(), username.as_deref()), ("ann@django.test", Some("ann")), "the migrated user");
+    assert_eq!(try_login(&mut app, "ann@django.test", &password), Ok((true, "authenticated".into())));
+
+    // Exactly this username: Bob is not bob (PostgreSQL compares as Django does).
+    assert_eq!(try_login(&mut app, "bob", &password), refused);
+    assert_eq!(try_login(&mut app, "Bob", &password), Ok((true, "migrated".into())));
+    // No email, or one shared by two rows: refused, as by email.
+    assert_eq!(try_login(&mut app, "noemail", &password), refused);
+    assert_eq!(try_login(&mut app, "dup1", &password), refused);
+    assert_eq!(try_login(&mut app, "nobody", &password), refused);
+
+    // A wrong password by username counts towards the email's lockout.
+    for _ in 0..3 {
+        assert_eq!(try_login(&mut app, "locked", "wrong-password"), refused);
+    }
+    assert_eq!(try_login(&mut app, "locked@django.test", &password), Ok((false, "locked".into())));
+    assert_eq!(try_login(&mut app, "locked", &password), Ok((false, "locked".into())));
+
+    // Migrated users keep logging in by username once the legacy store is gone.
+    db.superuser().batch_execute("SELECT auth.disconnect_external_store()").unwrap();
+    assert_eq!(try_login(&mut app, "ann", &password), Ok((true, "authenticated".into())));
+    assert_eq!(try_login(&mut app, "Bob", &password), Ok((true, "authenticated".into())));
+    let err = app.query_one("SELECT * FROM auth.login(E'a\\u0001b', 'x')", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "22023");
+}

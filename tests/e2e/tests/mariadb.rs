@@ -101,6 +101,11 @@ fn wordpress_users_migrate_from_mariadb_and_twins_stay_apart() {
 
     // A zero date in a column the mapping does not read harms nobody.
     assert_eq!(try_login(&mut app, "zero@wp.test", &password), Ok((true, "migrated".into())));
+
+    // WordPress logs users in by user_login too, compared by MariaDB's collation: BOB is bob's login there.
+    assert_eq!(try_login(&mut app, "BOB", &password), Ok((true, "migrated".into())));
+    let email: String = app.query_one("SELECT email FROM auth.login('bob@wp.test', $1)", &[&password]).unwrap().get(0);
+    assert_eq!(email, "bob@wp.test");
 }
 
 #[test]

@@ -1,0 +1,1 @@
+SELECT email FROM auth.users WHERE username = $1
