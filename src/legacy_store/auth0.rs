@@ -134,6 +134,8 @@ pub fn import_row(user: &Value) -> Value {
         ("enabled".to_string(), json!(user["blocked"] != json!(true))),
         ("user_metadata".to_string(), object_or_null("user_metadata")),
         ("app_metadata".to_string(), object_or_null("app_metadata")),
+        // Auth0's file has one user per email: nothing to choose between.
+        ("last_active".to_string(), Value::Null),
         ("preset_reason".to_string(), json!(reason)),
     ]);
     Value::Object(row)

@@ -34,9 +34,17 @@ pub struct LegacyUser {
     pub metadata_known: bool,
     /// A disabled legacy user is never migrated.
     pub enabled: bool,
+    /// The most recently active of several legacy rows of this email (the FDW mapping's `last_active`).
+    pub chosen_among_duplicates: bool,
 }
 
 impl LegacyUser {
+    /// What a migration event adds about where the user came from: `most_recent_of_duplicates` for a user chosen
+    /// among several rows of the email.
+    pub fn migration_note(&self) -> Option<&'static str> {
+        self.chosen_among_duplicates.then_some("most_recent_of_duplicates")
+    }
+
     /// One text field by its name in `TEXT_FIELDS`.
     pub fn text(&self, field: &str) -> Option<&str> {
         text_field(field).and_then(|i| self.texts[i].as_deref())
@@ -57,6 +65,8 @@ pub fn row_columns() -> Vec<(&'static str, &'static str)> {
     ];
     columns.extend(TEXT_FIELDS.iter().map(|field| (*field, "text")));
     columns.extend([("user_metadata", "jsonb"), ("app_metadata", "jsonb")]);
+    // When the account was last active (FDW `last_active`): which of several rows of one email counts.
+    columns.push(("last_active", "timestamptz"));
     columns
 }
 
@@ -75,6 +85,7 @@ mod tests {
             app_metadata: Map::new(),
             metadata_known: true,
             enabled: true,
+            chosen_among_duplicates: false,
         };
         user.texts[text_field("nickname").unwrap()] = Some("countess".into());
         assert_eq!(user.text("nickname"), Some("countess"));
@@ -88,6 +99,6 @@ mod tests {
         for field in TEXT_FIELDS {
             assert_eq!(names.iter().filter(|n| **n == field).count(), 1, "{field}");
         }
-        assert_eq!(names.len(), 9 + TEXT_FIELDS.len());
+        assert_eq!(names.len(), 10 + TEXT_FIELDS.len());
     }
 }

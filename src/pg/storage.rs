@@ -513,7 +513,8 @@ pub fn legacy_rows(sql: &str, email: &str) -> Vec<LegacyRow> {
             let mut out = Vec::new();
             for row in c.select(sql, Some(LOOKUP_ROWS as i64), &[email.into()])? {
                 let text = |i: usize| row.get::<String>(i);
-                // The columns of record::row_columns(): seven fixed ones, the text fields, the two metadata.
+                // The columns of record::row_columns(): seven fixed ones, the text fields, the two metadata, the
+                // last activity.
                 let mut texts = Texts::default();
                 for (i, slot) in texts.iter_mut().enumerate() {
                     *slot = text(8 + i)?;
@@ -530,6 +531,9 @@ pub fn legacy_rows(sql: &str, email: &str) -> Vec<LegacyRow> {
                     texts,
                     user_metadata: legacy_json(text(after_texts)?),
                     app_metadata: legacy_json(text(after_texts + 1)?),
+                    last_active: row
+                        .get::<pgrx::datum::TimestampWithTimeZone>(after_texts + 2)?
+                        .map(|at| pg_sys::TimestampTz::from(at)),
                 });
             }
             Ok(out)

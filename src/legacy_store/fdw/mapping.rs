@@ -26,6 +26,9 @@ pub struct ColumnMapping {
     pub enabled: Option<String>,
     /// A boolean column, true for an account that may not log in.
     pub blocked: Option<String>,
+    /// A timestamp column of the account's last activity (Django's `last_login`): several rows of one email resolve
+    /// to the most recently active one. Without it they are refused as duplicates.
+    pub last_active: Option<String>,
     /// The column of each of `TEXT_FIELDS`, if any.
     pub texts: Texts,
     pub user_metadata: Metadata,
@@ -127,6 +130,7 @@ const KEYS: &[&str] = &[
     "email_verified",
     "enabled",
     "blocked",
+    "last_active",
     "user_metadata",
     "user_metadata_columns",
     "app_metadata",
@@ -184,6 +188,7 @@ impl ColumnMapping {
             email_verified: optional_column(obj, "email_verified")?,
             enabled: optional_column(obj, "enabled")?,
             blocked: optional_column(obj, "blocked")?,
+            last_active: optional_column(obj, "last_active")?,
             texts: text_columns(obj)?,
             user_metadata: metadata(obj, "user_metadata")?,
             app_metadata: metadata(obj, "app_metadata")?,
@@ -200,7 +205,8 @@ impl ColumnMapping {
         if let HashParams::Column(c) = &self.hash_params {
             out.push((c, true));
         }
-        for c in [&self.email_verified, &self.enabled, &self.blocked].into_iter().chain(&self.texts).flatten() {
+        let flags = [&self.email_verified, &self.enabled, &self.blocked, &self.last_active];
+        for c in flags.into_iter().chain(&self.texts).flatten() {
             out.push((c, false));
         }
         for m in [&self.user_metadata, &self.app_metadata] {
@@ -253,6 +259,10 @@ impl ColumnMapping {
             .into_iter()
             .chain(self.texts.iter().map(optional_text))
             .chain([json.cast(meta(&self.user_metadata)), json.cast(meta(&self.app_metadata))])
+            .chain([self
+                .last_active
+                .as_deref()
+                .map_or_else(|| "NULL::timestamptz".to_string(), |c| format!("({})::timestamptz", quote_ident(c)))])
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -319,16 +329,28 @@ impl ColumnMapping {
 /// the source had nothing to object to) into a temporary table, each with its normalised email, its
 /// position `n`, the canonical format of its hash and the reason it is rejected (NULL: importable). One pass over
 /// the source; each hash is parsed and its costs bounded (auth.check_legacy_hash), none verified. `scan_sql` may
-/// use `$1`.
-pub fn staging_sql(scan_sql: &str) -> String {
+/// use `$1`. With `most_recent_of_duplicates` (the mapping's `last_active`), of several rows of one email the one
+/// active later than the others imports, and they are rejected as `duplicate_email_not_most_recent`.
+pub fn staging_sql(scan_sql: &str, most_recent_of_duplicates: bool) -> String {
     let columns = row_column_names();
+    // Rows of the email at its latest activity: exactly one is the email's own row.
+    let at_latest = "pg_catalog.count(*) FILTER (WHERE s.last_active = s.latest) OVER (PARTITION BY s.norm)";
+    let duplicate_reason = if most_recent_of_duplicates {
+        format!(
+            "CASE WHEN {at_latest} <> 1 THEN 'duplicate_email'
+                  WHEN s.last_active IS DISTINCT FROM s.latest THEN 'duplicate_email_not_most_recent' END"
+        )
+    } else {
+        "'duplicate_email'".to_string()
+    };
     format!(
         "CREATE TEMP TABLE pg_trickle_import ON COMMIT DROP AS
          SELECT row_number() OVER () AS n, s.*, h.hash_format AS detected_format,
                 COALESCE(s.preset_reason, CASE
                     WHEN s.norm IS NULL THEN 'invalid_email'
                     WHEN s.enabled IS FALSE THEN 'disabled'
-                    WHEN pg_catalog.count(*) OVER (PARTITION BY s.norm) > 1 THEN 'duplicate_email'
+                    WHEN pg_catalog.count(*) OVER (PARTITION BY s.norm) > 1 AND {duplicate_reason} IS NOT NULL
+                        THEN {duplicate_reason}
                     WHEN s.legacy_id IS NOT NULL AND pg_catalog.count(*) OVER (PARTITION BY s.legacy_id) > 1
                         THEN 'duplicate_legacy_id'
                     WHEN s.username IS NOT NULL AND pg_catalog.count(*) OVER (PARTITION BY s.username) > 1
@@ -340,8 +362,9 @@ pub fn staging_sql(scan_sql: &str) -> String {
                     WHEN id_holder.id IS NOT NULL THEN 'legacy_id_taken'
                     WHEN name_holder.id IS NOT NULL THEN 'username_taken'
                 END) AS reason
-           FROM (SELECT x.*, auth.normalize_email(x.email) AS norm
-                   FROM ({scan_sql}) AS x({columns}, preset_reason)) AS s
+           FROM (SELECT y.*, pg_catalog.max(y.last_active) OVER (PARTITION BY y.norm) AS latest
+                   FROM (SELECT x.*, auth.normalize_email(x.email) AS norm
+                           FROM ({scan_sql}) AS x({columns}, preset_reason)) AS y) AS s
            LEFT JOIN LATERAL auth.check_legacy_hash(s.password_hash, s.hash_format, s.hash_params) AS h
                   ON NULLIF(s.password_hash, '') IS NOT NULL
            -- Joins, not per-row subqueries: external_id and username are unique, so at most one match each.
@@ -420,7 +443,7 @@ mod tests {
             m.lookup_sql("legacy.users"),
             "SELECT (\"uid\")::text, (\"mail\")::text, (\"pw\")::text, 'bcrypt'::text, (NULL::jsonb)::text, false, \
              (true AND NOT false), NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::text, ('{}'::jsonb)::text, \
-             ('{}'::jsonb)::text FROM legacy.users WHERE \"mail\" = $1 LIMIT 16"
+             ('{}'::jsonb)::text, NULL::timestamptz FROM legacy.users WHERE \"mail\" = $1 LIMIT 16"
         );
     }
 
@@ -521,6 +544,6 @@ mod tests {
                 ("plan", false)
             ]
         );
-        assert_eq!(row_columns().len(), 15);
+        assert_eq!(row_columns().len(), 16);
     }
 }

@@ -40,6 +40,8 @@ pub struct LegacyRow {
     pub texts: Texts,
     pub user_metadata: LegacyJson,
     pub app_metadata: LegacyJson,
+    /// The mapping's `last_active`, in microseconds (any epoch: only compared).
+    pub last_active: Option<i64>,
 }
 
 /// One stored hash of the store, with its format and parameters.
@@ -73,7 +75,8 @@ thread_local! {
 }
 
 enum Lookup {
-    Found(Box<LegacyRow>),
+    /// The row, and whether it was chosen among several rows of the email (the most recently active).
+    Found(Box<LegacyRow>, bool),
     Missing,
     Ambiguous,
 }
@@ -121,14 +124,32 @@ impl FdwStore {
         match exact.len() {
             0 if read >= mapping::LOOKUP_ROWS => Lookup::Ambiguous,
             0 => Lookup::Missing,
-            1 => Lookup::Found(Box::new(exact.remove(0))),
+            1 => Lookup::Found(Box::new(exact.remove(0)), false),
+            _ if self.mapping.last_active.is_some() => match most_recently_active(exact) {
+                Some(row) => Lookup::Found(Box::new(row), true),
+                None => Lookup::Ambiguous,
+            },
             _ => Lookup::Ambiguous,
         }
     }
 }
 
+/// The one row active later than every other; None when the latest activity is shared or unknown (NULL ranks
+/// last: never active). A full batch may hide later rows, so it decides nothing.
+fn most_recently_active(rows: Vec<LegacyRow>) -> Option<LegacyRow> {
+    if rows.len() >= mapping::LOOKUP_ROWS {
+        return None;
+    }
+    let latest = rows.iter().filter_map(|row| row.last_active).max()?;
+    let mut at_latest = rows.into_iter().filter(|row| row.last_active == Some(latest));
+    match (at_latest.next(), at_latest.next()) {
+        (Some(row), None) => Some(row),
+        _ => None,
+    }
+}
+
 /// A legacy row as the record; the row's email must normalise to the one asked about.
-fn user_from_row(row: &LegacyRow, requested: &str) -> Result<LegacyUser, StoreError> {
+fn user_from_row(row: &LegacyRow, requested: &str, chosen_among_duplicates: bool) -> Result<LegacyUser, StoreError> {
     let invalid = |r: &str| StoreError::from(FdwError::InvalidRow(r.to_string()));
     let email = row.email.as_deref().and_then(|e| normalize_email(e).ok()).ok_or_else(|| invalid("invalid email"))?;
     if email != requested {
@@ -152,6 +173,7 @@ fn user_from_row(row: &LegacyRow, requested: &str) -> Result<LegacyUser, StoreEr
         // The row was read whole: NULL or empty metadata is what the legacy database holds.
         metadata_known: true,
         enabled: row.enabled,
+        chosen_among_duplicates,
     })
 }
 
@@ -164,8 +186,8 @@ impl Adapter for FdwStore {
             self.spend_like_a_check(host, password);
             Ok(LoginAnswer::Rejected(reason))
         };
-        let row = match self.row(host, email) {
-            Lookup::Found(row) => row,
+        let (row, chosen) = match self.row(host, email) {
+            Lookup::Found(row, chosen) => (row, chosen),
             Lookup::Missing => return rejected(Rejection::UnknownUser),
             Lookup::Ambiguous => return rejected(Rejection::Ambiguous),
         };
@@ -182,7 +204,7 @@ impl Adapter for FdwStore {
         match host.verify_hash(password, hash, format, &params) {
             // Only a right password learns (in the admin's events) that the account is disabled.
             Ok(true) if !row.enabled => Ok(LoginAnswer::Rejected(Rejection::Disabled)),
-            Ok(true) => Ok(LoginAnswer::Accepted(Box::new(user_from_row(&row, email)?))),
+            Ok(true) => Ok(LoginAnswer::Accepted(Box::new(user_from_row(&row, email, chosen)?))),
             Ok(false) => Ok(LoginAnswer::Rejected(Rejection::WrongPassword)),
             Err(err) => rejected(Rejection::UnverifiableHash(err.class())),
         }
@@ -190,7 +212,7 @@ impl Adapter for FdwStore {
 
     fn look_up(&self, host: &dyn Host, email: &str) -> Result<Option<LegacyUser>, StoreError> {
         match self.row(host, email) {
-            Lookup::Found(row) => Ok(Some(user_from_row(&row, email)?)),
+            Lookup::Found(row, chosen) => Ok(Some(user_from_row(&row, email, chosen)?)),
             Lookup::Missing => Ok(None),
             Lookup::Ambiguous => Err(FdwError::Ambiguous.into()),
         }
@@ -293,6 +315,7 @@ mod tests {
             texts,
             user_metadata: Ok(Some(json!({"theme": "dark"}))),
             app_metadata: Ok(None),
+            last_active: None,
         }
     }
 
@@ -359,6 +382,31 @@ mod tests {
     }
 
     #[test]
+    fn with_last_active_the_most_recently_active_duplicate_counts() {
+        let mapping = json!({"email": "e", "id": "i", "password_hash": "h", "last_active": "last_login"});
+        let by_activity = FdwStore::new(ColumnMapping::from_json(&mapping).unwrap(), "legacy.users", 10);
+        let at = |id: &str, hash: &str, last_active: Option<i64>| {
+            let mut r = row("ann@b.c", Some(hash));
+            (r.legacy_id, r.last_active) = (Some(id.into()), last_active);
+            r
+        };
+        let host =
+            relation(vec![at("1", "hash-of-old", Some(10)), at("2", "hash-of-new", Some(20)), at("3", "x", None)]);
+        let LoginAnswer::Accepted(user) = by_activity.log_in(&host, "ann@b.c", "new").unwrap() else { panic!() };
+        assert_eq!((user.external_id.as_str(), user.chosen_among_duplicates), ("2", true));
+        let old = by_activity.log_in(&host, "ann@b.c", "old").unwrap();
+        assert_eq!(old, LoginAnswer::Rejected(Rejection::WrongPassword), "an older row's password is not the user's");
+        assert_eq!(store().log_in(&host, "ann@b.c", "new").unwrap(), LoginAnswer::Rejected(Rejection::Ambiguous));
+
+        let tie = relation(vec![at("1", "hash-of-pw", Some(20)), at("2", "hash-of-pw", Some(20))]);
+        assert_eq!(by_activity.log_in(&tie, "ann@b.c", "pw").unwrap(), LoginAnswer::Rejected(Rejection::Ambiguous));
+        let never = relation(vec![at("1", "hash-of-pw", None), at("2", "hash-of-pw", None)]);
+        assert_eq!(by_activity.look_up(&never, "ann@b.c"), Err(FdwError::Ambiguous.into()));
+        let single = relation(vec![at("1", "hash-of-pw", None)]);
+        assert!(!by_activity.look_up(&single, "ann@b.c").unwrap().unwrap().chosen_among_duplicates);
+    }
+
+    #[test]
     fn a_disabled_account_is_refused_even_with_its_password() {
         let mut disabled = row("a@b.c", Some("hash-of-pw"));
         disabled.enabled = false;
@@ -392,10 +440,16 @@ mod tests {
     #[test]
     fn a_row_about_another_email_or_without_id_is_an_invalid_answer() {
         let mut spelled_otherwise = row("A@B.C ", None);
-        assert!(user_from_row(&spelled_otherwise, "a@b.c").is_ok(), "normalised alike");
+        assert!(user_from_row(&spelled_otherwise, "a@b.c", false).is_ok(), "normalised alike");
         spelled_otherwise.legacy_id = None;
-        assert!(matches!(user_from_row(&spelled_otherwise, "a@b.c"), Err(StoreError::Fdw(FdwError::InvalidRow(_)))));
-        assert!(matches!(user_from_row(&row("x@b.c", None), "a@b.c"), Err(StoreError::Fdw(FdwError::InvalidRow(_)))));
+        assert!(matches!(
+            user_from_row(&spelled_otherwise, "a@b.c", false),
+            Err(StoreError::Fdw(FdwError::InvalidRow(_)))
+        ));
+        assert!(matches!(
+            user_from_row(&row("x@b.c", None), "a@b.c", false),
+            Err(StoreError::Fdw(FdwError::InvalidRow(_)))
+        ));
     }
 
     #[test]

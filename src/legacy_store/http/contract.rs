@@ -249,6 +249,8 @@ pub fn parse_user(preset: &Preset, body: &[u8], requested_email: &str) -> Result
         metadata_known: app_metadata_given || obj.contains_key(fields.user_metadata),
         app_metadata,
         enabled: optional_bool(&obj, fields.enabled, true)? && !optional_bool(&obj, fields.blocked, false)?,
+        // The store answers for one user per email.
+        chosen_among_duplicates: false,
     })
 }
 

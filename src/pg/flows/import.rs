@@ -47,7 +47,8 @@ pub fn import_users(
     if progress_every < 1 {
         return Err(AuthError::InvalidSetting("progress_every must be at least 1".into()).into());
     }
-    run_import(&fdw::mapping::staging_sql(legacy::staged_rows(&store)), None, all_or_nothing, progress_every)
+    let staging = fdw::mapping::staging_sql(legacy::staged_rows(&store), store.mapping.last_active.is_some());
+    run_import(&staging, None, all_or_nothing, progress_every)
 }
 
 /// Admin: bulk import of a JSON array in Auth0's bulk-import user schema.
@@ -55,7 +56,7 @@ pub fn import_users_json(users: JsonB, all_or_nothing: bool, progress_every: i32
     let serde_json::Value::Array(list) = &users.0 else { return Err(AuthError::NotAnArray("users").into()) };
     let rows = serde_json::Value::Array(list.iter().map(auth0::import_row).collect());
     let scan = format!("SELECT * FROM pg_catalog.jsonb_to_recordset($1) AS r({})", fdw::mapping::row_columns_ddl());
-    run_import(&fdw::mapping::staging_sql(&scan), Some(JsonB(rows)), all_or_nothing, progress_every)
+    run_import(&fdw::mapping::staging_sql(&scan, false), Some(JsonB(rows)), all_or_nothing, progress_every)
 }
 
 fn run_import(

@@ -260,7 +260,7 @@ fn move_user(
         }
     };
     if matches!(verdict, Verdict::Migrated { .. }) {
-        event("migrated", None);
+        event("migrated", profile.migration_note());
         stats::record_store(&store.name, StoreEvent::Migration);
     }
     Ok(verdict)

@@ -177,21 +177,22 @@ pub(super) fn migrate_profile(email: &str, flow: &str) -> Result<Option<JsonB>, 
     let Some(lookup) = legacy_lookup(&stores, email)? else { return Ok(None) };
     // Not in a store either: no event, since anyone may ask about any email (a reset) and so write rows at will.
     let Some((legacy, store)) = lookup.found.as_ref() else { return Ok(None) };
-    let event = |outcome: &str| record_event(email, flow, Asked::Store(store), outcome, Some(lookup.latency_ms), None);
+    let latency = Some(lookup.latency_ms);
+    let event = |outcome: &str, note| record_event(email, flow, Asked::Store(store), outcome, latency, note);
     if !legacy.enabled {
-        event(Rejection::Disabled.outcome());
+        event(Rejection::Disabled.outcome(), None);
         return Err(AuthError::DisabledInLegacyStore.into());
     }
     if storage::transaction_is_read_only() {
         return Err(AuthError::ReadOnlyMigration.into());
     }
     if !may_come_back(email) {
-        event("tombstoned");
+        event("tombstoned", None);
         return Ok(None);
     }
     match storage::insert_migrated_user(legacy, &store.name, None) {
         Some((_, profile)) => {
-            event("profile_migrated");
+            event("profile_migrated", legacy.migration_note());
             Ok(Some(profile))
         }
         None => storage::profile_by_email(email).map(Some).ok_or(AuthError::LegacyProfileConflict.into()),

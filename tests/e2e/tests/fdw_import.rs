@@ -449,3 +449,83 @@ fn django_users_log_in_by_username() {
     let err = app.query_one("SELECT * FROM auth.login(E'a\\u0001b', 'x')", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "22023");
 }
+
+/// Django does not make emails unique. With `last_active` mapped (its `last_login`), several rows of one email
+/// resolve to the most recently active one — at login, in getUser flows and in bulk import — and the admin's event
+/// says so; a tie for the latest activity, or none known, is refused as without it.
+#[test]
+fn duplicate_django_emails_resolve_to_the_most_recently_active_row() {
+    let (password, hash, _) = reference_vector("django_pbkdf2_sha256", 0);
+    let (_, other_hash, _) = reference_vector("django_pbkdf2_sha256", 1);
+    let legacy = LegacyDb::create(
+        "CREATE TABLE auth_user (id integer PRIMARY KEY, username varchar(150) NOT NULL UNIQUE, email varchar(254),
+                                 password varchar(128) NOT NULL, last_login timestamptz);",
+    );
+    let rows: [(i32, &str, &str, &str, Option<&str>); 6] = [
+        (1, "ann-old", "ann@django.test", other_hash.as_str(), Some("2019-05-01 10:00+00")),
+        (2, "ann-new", "ann@django.test", hash.as_str(), Some("2024-05-01 10:00+00")),
+        (3, "ann-never", "ann@django.test", other_hash.as_str(), None),
+        (4, "tie-1", "tie@django.test", hash.as_str(), Some("2024-01-01 00:00+00")),
+        (5, "tie-2", "tie@django.test", hash.as_str(), Some("2024-01-01 00:00+00")),
+        (6, "solo", "solo@django.test", hash.as_str(), None),
+    ];
+    for (id, username, email, pw, last_login) in rows {
+        legacy
+            .client()
+            .execute(
+                "INSERT INTO auth_user VALUES ($1, $2, $3, $4, $5::text::timestamptz)",
+                &[&id, &username, &email, &pw, &last_login],
+            )
+            .unwrap();
+    }
+    let db = TestDb::new("fdw_django_most_recent");
+    legacy.attach_to(&db);
+    db.superuser()
+        .batch_execute(
+            r#"SELECT auth.configure_fdw_store('legacy.auth_user', '{"email": "email", "id": "id", "password_hash": "password",
+                                                                    "username": "username", "last_active": "last_login"}');
+               SELECT auth.set_import_mode(true);"#,
+        )
+        .unwrap();
+    let mut app = db.member_of("trickle_app");
+    assert_eq!(try_login(&mut app, "ann@django.test", &password), Ok((true, "migrated".into())));
+    let (external_id, username): (String, String) = {
+        let row = db
+            .superuser()
+            .query_one("SELECT external_id, username FROM auth.users WHERE email = 'ann@django.test'", &[])
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!((external_id.as_str(), username.as_str()), ("2", "ann-new"));
+    let note: Option<String> = db
+        .superuser()
+        .query_one("SELECT error_class FROM auth.migration_events WHERE email = 'ann@django.test'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(note.as_deref(), Some("most_recent_of_duplicates"), "the admin sees the choice");
+
+    assert_eq!(try_login(&mut app, "tie@django.test", &password), Ok((false, "invalid_credentials".into())));
+    assert_eq!(event_outcomes(&db, "tie@django.test"), ["ambiguous_legacy_rows"]);
+
+    // Bulk import chooses the same way.
+    db.superuser().batch_execute("DELETE FROM auth.migration_events").unwrap();
+    let report =
+        db.superuser().query_one("SELECT inserted, rejected, rejections FROM auth.import_users()", &[]).unwrap();
+    let (inserted, rejected, rejections): (i64, i64, Value) = (report.get(0), report.get(1), report.get(2));
+    assert_eq!((inserted, rejected), (1, 4), "solo imports; ann is already local: {rejections}");
+    let reasons: Vec<(&str, &str)> = rejections
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["email"].as_str().unwrap(), r["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("ann@django.test", "duplicate_email_not_most_recent"),
+            ("ann@django.test", "duplicate_email_not_most_recent"),
+            ("tie@django.test", "duplicate_email"),
+            ("tie@django.test", "duplicate_email")
+        ]
+    );
+}
