@@ -533,7 +533,7 @@ pub fn legacy_rows(sql: &str, email: &str) -> Vec<LegacyRow> {
                     app_metadata: legacy_json(text(after_texts + 1)?),
                     last_active: row
                         .get::<pgrx::datum::TimestampWithTimeZone>(after_texts + 2)?
-                        .map(|at| pg_sys::TimestampTz::from(at)),
+                        .map(pg_sys::TimestampTz::from),
                 });
             }
             Ok(out)
