@@ -442,6 +442,29 @@ fn django_users_log_in_by_username() {
     assert_eq!(try_login(&mut app, "locked@django.test", &password), Ok((false, "locked".into())));
     assert_eq!(try_login(&mut app, "locked", &password), Ok((false, "locked".into())));
 
+    // A user without an email moves over through a view that gives them a placeholder address under the reserved
+    // .invalid domain (RFC 2606): they log in by username; nothing is ever sent there.
+    legacy
+        .client()
+        .batch_execute(
+            "CREATE VIEW auth_user_with_email AS
+                 SELECT id, username, COALESCE(email, username || '@no-email.invalid') AS email, password, is_active
+                   FROM auth_user",
+        )
+        .unwrap();
+    db.superuser()
+        .batch_execute(
+            r#"IMPORT FOREIGN SCHEMA public LIMIT TO (auth_user_with_email) FROM SERVER legacy_server INTO legacy;
+               GRANT SELECT ON legacy.auth_user_with_email TO trickle_admin;
+               SELECT auth.configure_fdw_store('legacy.auth_user_with_email', '{"email": "email", "id": "id",
+                   "password_hash": "password", "username": "username", "enabled": "is_active",
+                   "email_case_insensitive": true}');"#,
+        )
+        .unwrap();
+    assert_eq!(try_login(&mut app, "noemail", &password), Ok((true, "migrated".into())));
+    let email: String = app.query_one("SELECT email FROM auth.login('noemail', $1)", &[&password]).unwrap().get(0);
+    assert_eq!(email, "noemail@no-email.invalid");
+
     // Migrated users keep logging in by username once the legacy store is gone.
     db.superuser().batch_execute("SELECT auth.disconnect_external_store()").unwrap();
     assert_eq!(try_login(&mut app, "ann", &password), Ok((true, "authenticated".into())));
