@@ -8,7 +8,7 @@
 use crate::domain::error::AuthError;
 use crate::domain::legacy_hash;
 use crate::legacy_store::fdw::{self, ColumnMapping, FdwStore, HashSample, LegacyRow};
-use crate::legacy_store::http::{Contract, HttpAuth, HttpStore, HttpStoreConfig};
+use crate::legacy_store::http::{Contract, HttpAuth, HttpError, HttpStore, HttpStoreConfig};
 use crate::legacy_store::{routing, Adapter, Host, LegacyUser, LoginAnswer, StoreError};
 use crate::pg::privilege;
 use crate::pg::sqlstate::Failure;
@@ -231,7 +231,13 @@ fn with_adapter<T>(store: &Store, call: impl FnOnce(&dyn Adapter) -> Result<T, S
                     clients.len() - 1
                 }
             };
-            call(&clients[index])
+            let result = call(&clients[index]);
+            if matches!(result, Err(StoreError::Interrupted | StoreError::Http(HttpError::Timeout(_)))) {
+                // The request left behind still holds its connection, and nothing drives the client's runtime
+                // between calls: dropping the client (and its runtime) closes it now, not at the next call.
+                clients.remove(index);
+            }
+            result
         }),
     };
     if matches!(result, Err(StoreError::Interrupted)) {

@@ -224,6 +224,38 @@ fn statement_timeout_and_cancel_interrupt_a_hanging_call_promptly() {
     assert_eq!(login(&mut app, "ada@legacy.test", ADA_PASSWORD), Ok((true, "migrated".into())));
 }
 
+/// A request abandoned at a timeout or cancel does not keep its connection open until the backend's next call:
+/// the store (here a bare socket that never answers) sees it closed at once.
+#[test]
+fn an_abandoned_request_closes_its_connection() {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let db = TestDb::new("http_abandoned");
+    db.import_from(&format!("http://{}", listener.local_addr().unwrap()), "");
+    let mut app = db.member_of("trickle_app");
+    for (how, cancel) in [("statement_timeout", false), ("pg_cancel_backend", true)] {
+        let pid: i32 = app.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+        let superuser = db.superuser();
+        let interrupter = std::thread::spawn(move || {
+            let mut superuser = superuser;
+            if cancel {
+                std::thread::sleep(Duration::from_millis(300));
+                superuser.execute("SELECT pg_cancel_backend($1)", &[&pid]).unwrap();
+            }
+        });
+        app.batch_execute(if cancel { "RESET statement_timeout" } else { "SET statement_timeout = 300" }).unwrap();
+        let err = app.query_one("SELECT ok FROM auth.login('ada@legacy.test', 'pw')", &[]).unwrap_err();
+        assert_eq!(sqlstate(&err), "57014", "{how}");
+        interrupter.join().unwrap();
+        let (mut socket, _) = listener.accept().unwrap();
+        socket.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut request = Vec::new();
+        let read = socket.read_to_end(&mut request);
+        assert!(read.is_ok(), "{how}: the connection is still open 2 s after the request was abandoned: {read:?}");
+        assert!(request.starts_with(b"POST "), "{how}: it was the login request");
+    }
+}
+
 #[test]
 fn get_user_flows_consult_the_store() {
     let (store, db) = setup("http_get_user");
