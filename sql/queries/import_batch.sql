@@ -1,4 +1,5 @@
--- One batch of a bulk import from the staged rows (pg_temp.pg_trickle_import, see legacy_store::fdw::mapping);
+-- One batch of a bulk import: the staged legacy rows (pg_temp.pg_trickle_legacy_rows) with their verdicts
+-- (pg_temp.pg_trickle_import), joined by position; see legacy_store::fdw::mapping.
 -- {text_fields...} is filled from record::TEXT_FIELDS by crate::pg::storage.
 -- Imported users keep their legacy hash until their first login. A user already present is refreshed
 -- only while nothing has happened to them since an earlier import: never a user who logged in,
@@ -7,13 +8,14 @@ WITH written AS (
     INSERT INTO auth.users AS u (
         email, email_verified, external_id, {text_fields}, user_metadata, app_metadata, password_hash,
         password_format, password_params, source)
-    SELECT i.norm, COALESCE(i.email_verified, false), i.legacy_id, {text_fields from i}, COALESCE(NULLIF(i.user_metadata, 'null'), '{}'), COALESCE(NULLIF(i.app_metadata, 'null'), '{}'),
-           NULLIF(i.password_hash, ''),
-           CASE WHEN NULLIF(i.password_hash, '') IS NULL THEN NULL ELSE i.detected_format END,
-           CASE WHEN NULLIF(i.password_hash, '') IS NULL THEN NULL ELSE NULLIF(i.hash_params, 'null') END,
+    SELECT i.norm, COALESCE(r.email_verified, false), r.legacy_id, {text_fields from r}, COALESCE(NULLIF(r.user_metadata, 'null'), '{}'), COALESCE(NULLIF(r.app_metadata, 'null'), '{}'),
+           NULLIF(r.password_hash, ''),
+           CASE WHEN NULLIF(r.password_hash, '') IS NULL THEN NULL ELSE i.detected_format END,
+           CASE WHEN NULLIF(r.password_hash, '') IS NULL THEN NULL ELSE NULLIF(r.hash_params, 'null') END,
            'imported'
       FROM pg_temp.pg_trickle_import AS i
-     WHERE i.reason IS NULL AND i.n > $1 AND i.n <= $2
+      JOIN pg_temp.pg_trickle_legacy_rows AS r ON r.n = i.n
+     WHERE i.reason IS NULL AND i.n > $1 AND i.n <= $2 AND r.n > $1 AND r.n <= $2
     ON CONFLICT (email) DO UPDATE SET
         email_verified = excluded.email_verified, external_id = excluded.external_id,
         {text_fields = excluded}, user_metadata = excluded.user_metadata,

@@ -22,8 +22,14 @@ pub fn normalize_email(raw: &str) -> Result<String, AuthError> {
     if trimmed.is_empty() {
         return Err(AuthError::InvalidEmail("it is empty"));
     }
-    let lowered: String = trimmed.nfc().collect::<String>().to_lowercase();
-    let email: String = lowered.nfc().collect();
+    // ASCII is in NFC already, and lower-cases to ASCII: the common case skips both normalisations (bulk import
+    // normalises every row).
+    let email: String = if trimmed.is_ascii() {
+        trimmed.to_ascii_lowercase()
+    } else {
+        let lowered: String = trimmed.nfc().collect::<String>().to_lowercase();
+        lowered.nfc().collect()
+    };
     if email.len() > MAX_EMAIL_BYTES {
         return Err(AuthError::InvalidEmail("it is longer than 254 bytes"));
     }

@@ -290,24 +290,35 @@ pub fn sample_hash_format(store: &FdwStore) -> Option<Result<&'static str, &'sta
 /// A row the server cannot read (a data exception such as mysql_fdw's 22008 on a MySQL zero date) fails alone: the
 /// relation is then read again one legacy id at a time, and each id whose rows still fail is staged as a rejection
 /// `unreadable_row_<SQLSTATE>`.
-pub fn staged_rows(store: &FdwStore) -> &'static str {
+pub fn staged_rows(store: &FdwStore) -> String {
     let reader = store.reader.into();
-    storage::create_legacy_rows_table(reader, &fdw::mapping::row_columns_ddl());
-    let whole =
-        subtransaction::rolled_back_on_data_exception(|| storage::insert_legacy_rows(&store.scan_sql(), reader));
-    if let Err(DataException(sqlstate)) = whole {
+    storage::create_legacy_rows_table(Some(reader), &fdw::mapping::legacy_rows_table_ddl());
+    let read = |scan: &str, first_n| {
+        subtransaction::rolled_back_on_data_exception(|| storage::insert_legacy_rows(scan, Some(reader), first_n, None))
+    };
+    if let Err(DataException(sqlstate)) = read(&store.scan_sql(), 1) {
         pgrx::warning!(
             "pg_trickle: a row of {} cannot be read (SQLSTATE {sqlstate}); reading the relation one legacy id at a time",
             store.relation
         );
+        let mut next_n = 1;
         for id in storage::legacy_texts(&store.mapping.ids_sql(&store.relation), reader) {
-            let scan = store.mapping.scan_of_id_sql(&store.relation, id.as_deref());
-            if let Err(DataException(sqlstate)) =
-                subtransaction::rolled_back_on_data_exception(|| storage::insert_legacy_rows(&scan, reader))
-            {
-                storage::insert_unreadable_legacy_row(id.as_deref(), &format!("unreadable_row_{sqlstate}"));
+            match read(&store.mapping.scan_of_id_sql(&store.relation, id.as_deref()), next_n) {
+                Ok(added) => next_n += added,
+                Err(DataException(sqlstate)) => {
+                    let reason = format!("unreadable_row_{sqlstate}");
+                    storage::insert_unreadable_legacy_row(next_n, id.as_deref(), &reason);
+                    next_n += 1;
+                }
             }
         }
     }
-    storage::STAGED_LEGACY_ROWS
+    fdw::mapping::staged_rows_sql()
+}
+
+/// The rows of an import file (`row_columns()` keys), staged as a relation's rows are.
+pub fn stage_file_rows(rows: pgrx::JsonB) {
+    storage::create_legacy_rows_table(None, &fdw::mapping::legacy_rows_table_ddl());
+    let scan = format!("SELECT * FROM pg_catalog.jsonb_to_recordset($1) AS r({})", fdw::mapping::row_columns_ddl());
+    storage::insert_legacy_rows(&scan, None, 1, Some(rows));
 }

@@ -602,41 +602,53 @@ fn drop_staged(c: &mut pgrx::spi::SpiClient<'_>, table: &str) -> Result<(), pgrx
     Ok(())
 }
 
-/// Copies the rows of `scan_sql` (a legacy relation's select list, `ROW_COLUMNS` plus a preset reason) into
-/// pg_temp.pg_trickle_legacy_rows, reading the relation as `reader` in a security-restricted operation;
-/// returns the SQL that reads them back. The table is made before the switch (a restricted operation may not
-/// create temporary tables) and only INSERT on it is granted to the reader.
-pub fn create_legacy_rows_table(reader: pg_sys::Oid, columns: &str) {
-    let grantee = role_name(reader);
+/// Makes pg_temp.pg_trickle_legacy_rows (`columns`: `legacy_store::fdw::mapping::legacy_rows_table_ddl`) for the
+/// rows of a legacy relation or of an import file. The table is made before any switch to a reader (a restricted
+/// operation may not create temporary tables), and only INSERT on it is granted to the reader.
+pub fn create_legacy_rows_table(reader: Option<pg_sys::Oid>, columns: &str) {
+    let grantee = reader.map(role_name);
     or_internal(
         "legacy rows staging",
         writing_temporary("legacy rows staging", |c| {
             drop_staged(c, "pg_trickle_legacy_rows")?;
             c.update(&format!("CREATE TEMP TABLE pg_trickle_legacy_rows ({columns}) ON COMMIT DROP"), None, &[])?;
-            // A regrole prints as a quoted identifier where one is needed.
-            c.update(&format!("GRANT INSERT ON pg_temp.pg_trickle_legacy_rows TO {grantee}"), None, &[])?;
+            if let Some(grantee) = grantee {
+                // A regrole prints as a quoted identifier where one is needed.
+                c.update(&format!("GRANT INSERT ON pg_temp.pg_trickle_legacy_rows TO {grantee}"), None, &[])?;
+            }
             Ok(())
         }),
     );
 }
 
-/// Adds the rows of `scan_sql`, read as `reader`, to the table `create_legacy_rows_table` made.
-pub fn insert_legacy_rows(scan_sql: &str, reader: pg_sys::Oid) {
-    let insert = format!("INSERT INTO pg_temp.pg_trickle_legacy_rows {scan_sql}");
-    privilege::as_reader(reader, || {
+/// Adds the rows of `scan_sql` (`row_columns()` plus a preset reason; `$1` the JSON of a file's rows), numbered
+/// from `first_n` on in the order they come, to the table `create_legacy_rows_table` made: read as `reader` in a
+/// security-restricted operation, or as the owner for a file. Returns how many were added.
+pub fn insert_legacy_rows(scan_sql: &str, reader: Option<pg_sys::Oid>, first_n: i64, rows: Option<JsonB>) -> i64 {
+    let insert = format!(
+        "INSERT INTO pg_temp.pg_trickle_legacy_rows
+         SELECT {first_n} + pg_catalog.row_number() OVER () - 1, x.* FROM ({scan_sql}) AS x"
+    );
+    let run = || {
         or_internal(
             "legacy rows read",
-            writing_temporary("legacy rows read", |c| c.update(&insert, None, &[]).map(drop)),
+            writing_temporary("legacy rows read", |c| Ok(c.update(&insert, None, &[rows.into()])?.len() as i64)),
         )
-    });
+    };
+    match reader {
+        Some(reader) => privilege::as_reader(reader, run),
+        None => run(),
+    }
 }
 
-/// A legacy row that could not be read, as a rejected row of that legacy id.
-pub fn insert_unreadable_legacy_row(legacy_id: Option<&str>, reason: &str) {
-    let sql = "INSERT INTO pg_temp.pg_trickle_legacy_rows (legacy_id, preset_reason) VALUES ($1, $2)";
+/// A legacy row that could not be read, as row `n`: a rejected row of that legacy id.
+pub fn insert_unreadable_legacy_row(n: i64, legacy_id: Option<&str>, reason: &str) {
+    let sql = "INSERT INTO pg_temp.pg_trickle_legacy_rows (n, legacy_id, preset_reason) VALUES ($1, $2, $3)";
     or_internal(
         "legacy rows read",
-        writing_temporary("legacy rows read", |c| c.update(sql, None, &[legacy_id.into(), reason.into()]).map(drop)),
+        writing_temporary("legacy rows read", |c| {
+            c.update(sql, None, &[n.into(), legacy_id.into(), reason.into()]).map(drop)
+        }),
     );
 }
 
@@ -650,17 +662,18 @@ pub fn legacy_texts(sql: &str, reader: pg_sys::Oid) -> Vec<Option<String>> {
     })
 }
 
-pub const STAGED_LEGACY_ROWS: &str = "SELECT * FROM pg_temp.pg_trickle_legacy_rows";
-
-/// Stages a bulk import into pg_temp.pg_trickle_import (SQL from `legacy_store::fdw::staging_sql`).
-/// `$1`: the JSON rows of a file import (unused for a relation).
-pub fn stage_import(staging_sql: &str, rows: Option<JsonB>) {
+/// Stages a bulk import into pg_temp.pg_trickle_import (SQL from `legacy_store::fdw::mapping::staging_sql`), and
+/// indexes the staged legacy rows by position for the batches to join them back.
+pub fn stage_import(staging_sql: &str) {
     or_internal(
         "import staging",
         writing_temporary("import staging", |c| {
             // A second import in one transaction replaces the first one's staging table.
             drop_staged(c, "pg_trickle_import")?;
-            c.update(staging_sql, None, &[rows.into()]).map(drop)
+            c.update(staging_sql, None, &[])?;
+            c.update("CREATE INDEX ON pg_temp.pg_trickle_legacy_rows (n)", None, &[])?;
+            // Autovacuum never sees temporary tables: without statistics the batches would be planned for one row.
+            c.update("ANALYZE pg_temp.pg_trickle_import, pg_temp.pg_trickle_legacy_rows", None, &[]).map(drop)
         }),
     );
 }

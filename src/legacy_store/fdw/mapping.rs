@@ -325,36 +325,58 @@ impl ColumnMapping {
     }
 }
 
-/// Stages a bulk import: the rows of `scan_sql` (in `row_columns()` order plus a preset `reason`, NULL when
-/// the source had nothing to object to) into a temporary table, each with its normalised email, its
-/// position `n`, the canonical format of its hash and the reason it is rejected (NULL: importable). One pass over
-/// the source; each hash is parsed and its costs bounded (auth.check_legacy_hash), none verified. `scan_sql` may
-/// use `$1`. With `most_recent_of_duplicates` (the mapping's `last_active`), of several rows of one email the one
-/// active later than the others imports, and they are rejected as `duplicate_email_not_most_recent`.
-pub fn staging_sql(scan_sql: &str, most_recent_of_duplicates: bool) -> String {
-    let columns = row_column_names();
-    // Rows of the email at its latest activity: exactly one is the email's own row.
-    let at_latest = "pg_catalog.count(*) FILTER (WHERE s.last_active = s.latest) OVER (PARTITION BY s.norm)";
+/// The table a bulk import (and the unmigrated tail, and the duplicates list) reads legacy rows from: `n`, each
+/// row's position, then `row_columns()` and the preset rejection reason (NULL when the source had nothing to object
+/// to). Filled by the host (`crate::pg::legacy::staged_rows`, or a file's rows).
+pub const LEGACY_ROWS_TABLE: &str = "pg_temp.pg_trickle_legacy_rows";
+
+/// The columns of `LEGACY_ROWS_TABLE`, with their types.
+pub fn legacy_rows_table_ddl() -> String {
+    format!("n bigint, {}", row_columns_ddl())
+}
+
+/// `LEGACY_ROWS_TABLE`'s rows as `row_columns()` plus the preset reason (what `unmigrated_sql` and
+/// `duplicates_sql` read).
+pub fn staged_rows_sql() -> String {
+    format!("SELECT {}, preset_reason FROM {LEGACY_ROWS_TABLE}", row_column_names())
+}
+
+/// Stages a bulk import: for each row of `LEGACY_ROWS_TABLE`, its position `n`, normalised email, legacy id, the
+/// canonical format of its hash and the reason it is rejected (NULL: importable), into a narrow temporary table
+/// (the rows themselves stay where they are; the import joins them back by `n`). One pass over the rows; each hash
+/// is parsed and its costs bounded (auth.check_legacy_hash), none verified. Duplicates are found by grouping
+/// (hash aggregates, no sorts). With `most_recent_of_duplicates` (the mapping's `last_active`), of several rows of
+/// one email the one active later than the others imports, and they are rejected as
+/// `duplicate_email_not_most_recent`.
+pub fn staging_sql(most_recent_of_duplicates: bool) -> String {
     let duplicate_reason = if most_recent_of_duplicates {
-        format!(
-            "CASE WHEN {at_latest} <> 1 THEN 'duplicate_email'
-                  WHEN s.last_active IS DISTINCT FROM s.latest THEN 'duplicate_email_not_most_recent' END"
-        )
+        "CASE WHEN COALESCE(l.at_latest, 0) <> 1 THEN 'duplicate_email'
+              WHEN s.last_active IS DISTINCT FROM d.latest THEN 'duplicate_email_not_most_recent' END"
     } else {
-        "'duplicate_email'".to_string()
+        "'duplicate_email'"
     };
     format!(
         "CREATE TEMP TABLE pg_trickle_import ON COMMIT DROP AS
-         SELECT row_number() OVER () AS n, s.*, h.hash_format AS detected_format,
+         WITH s AS MATERIALIZED (
+                SELECT r.n, r.legacy_id, r.username, r.enabled, r.last_active, r.preset_reason, r.password_hash,
+                       r.hash_format, r.hash_params, r.user_metadata, r.app_metadata,
+                       auth.normalize_email(r.email) AS norm
+                  FROM {LEGACY_ROWS_TABLE} AS r),
+              by_email AS (SELECT norm, pg_catalog.max(last_active) AS latest FROM s WHERE norm IS NOT NULL
+                            GROUP BY norm HAVING pg_catalog.count(*) > 1),
+              latest AS (SELECT s.norm, pg_catalog.count(*) AS at_latest FROM s JOIN by_email AS d
+                                 ON d.norm = s.norm AND s.last_active = d.latest GROUP BY s.norm),
+              by_id AS (SELECT legacy_id FROM s WHERE legacy_id IS NOT NULL
+                         GROUP BY legacy_id HAVING pg_catalog.count(*) > 1),
+              by_username AS (SELECT username FROM s WHERE username IS NOT NULL
+                               GROUP BY username HAVING pg_catalog.count(*) > 1)
+         SELECT s.n, s.norm, s.legacy_id, h.hash_format AS detected_format,
                 COALESCE(s.preset_reason, CASE
                     WHEN s.norm IS NULL THEN 'invalid_email'
                     WHEN s.enabled IS FALSE THEN 'disabled'
-                    WHEN pg_catalog.count(*) OVER (PARTITION BY s.norm) > 1 AND {duplicate_reason} IS NOT NULL
-                        THEN {duplicate_reason}
-                    WHEN s.legacy_id IS NOT NULL AND pg_catalog.count(*) OVER (PARTITION BY s.legacy_id) > 1
-                        THEN 'duplicate_legacy_id'
-                    WHEN s.username IS NOT NULL AND pg_catalog.count(*) OVER (PARTITION BY s.username) > 1
-                        THEN 'duplicate_username'
+                    WHEN d.norm IS NOT NULL AND {duplicate_reason} IS NOT NULL THEN {duplicate_reason}
+                    WHEN i.legacy_id IS NOT NULL THEN 'duplicate_legacy_id'
+                    WHEN u.username IS NOT NULL THEN 'duplicate_username'
                     WHEN h.problem IS NOT NULL THEN 'hash_' OPERATOR(pg_catalog.||) h.problem
                     WHEN pg_catalog.jsonb_typeof(s.hash_params) NOT IN ('object', 'null') THEN 'hash_params_not_object'
                     WHEN pg_catalog.jsonb_typeof(s.user_metadata) NOT IN ('object', 'null') THEN 'user_metadata_not_object'
@@ -362,9 +384,11 @@ pub fn staging_sql(scan_sql: &str, most_recent_of_duplicates: bool) -> String {
                     WHEN id_holder.id IS NOT NULL THEN 'legacy_id_taken'
                     WHEN name_holder.id IS NOT NULL THEN 'username_taken'
                 END) AS reason
-           FROM (SELECT y.*, pg_catalog.max(y.last_active) OVER (PARTITION BY y.norm) AS latest
-                   FROM (SELECT x.*, auth.normalize_email(x.email) AS norm
-                           FROM ({scan_sql}) AS x({columns}, preset_reason)) AS y) AS s
+           FROM s
+           LEFT JOIN by_email AS d ON d.norm = s.norm
+           LEFT JOIN latest AS l ON l.norm = s.norm
+           LEFT JOIN by_id AS i ON i.legacy_id = s.legacy_id
+           LEFT JOIN by_username AS u ON u.username = s.username
            LEFT JOIN LATERAL auth.check_legacy_hash(s.password_hash, s.hash_format, s.hash_params) AS h
                   ON NULLIF(s.password_hash, '') IS NOT NULL
            -- Joins, not per-row subqueries: external_id and username are unique, so at most one match each.

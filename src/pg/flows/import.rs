@@ -7,7 +7,7 @@ use crate::legacy_store::auth0;
 use crate::legacy_store::fdw::{self, FdwStore};
 use crate::pg::legacy;
 use crate::pg::sqlstate::Failure;
-use crate::pg::storage;
+use crate::pg::{settings, storage};
 use pgrx::pg_sys::Oid;
 use pgrx::JsonB;
 
@@ -47,28 +47,34 @@ pub fn import_users(
     if progress_every < 1 {
         return Err(AuthError::InvalidSetting("progress_every must be at least 1".into()).into());
     }
-    let staging = fdw::mapping::staging_sql(legacy::staged_rows(&store), store.mapping.last_active.is_some());
-    run_import(&staging, None, all_or_nothing, progress_every)
+    settings::for_bulk_statements(|| {
+        legacy::staged_rows(&store);
+        run_import(store.mapping.last_active.is_some(), all_or_nothing, progress_every)
+    })
 }
 
 /// Admin: bulk import of a JSON array in Auth0's bulk-import user schema.
 pub fn import_users_json(users: JsonB, all_or_nothing: bool, progress_every: i32) -> Result<ImportReport, Failure> {
     let serde_json::Value::Array(list) = &users.0 else { return Err(AuthError::NotAnArray("users").into()) };
     let rows = serde_json::Value::Array(list.iter().map(auth0::import_row).collect());
-    let scan = format!("SELECT * FROM pg_catalog.jsonb_to_recordset($1) AS r({})", fdw::mapping::row_columns_ddl());
-    run_import(&fdw::mapping::staging_sql(&scan, false), Some(JsonB(rows)), all_or_nothing, progress_every)
+    settings::for_bulk_statements(|| {
+        legacy::stage_file_rows(JsonB(rows));
+        // An Auth0 file has one user per email: nothing to choose between.
+        run_import(false, all_or_nothing, progress_every)
+    })
 }
 
+/// Imports the staged legacy rows. `most_recent_of_duplicates`: the mapping's `last_active` decides between rows
+/// of one email.
 fn run_import(
-    staging_sql: &str,
-    rows: Option<JsonB>,
+    most_recent_of_duplicates: bool,
     all_or_nothing: bool,
     progress_every: i32,
 ) -> Result<ImportReport, Failure> {
     if progress_every < 1 {
         return Err(AuthError::InvalidSetting("progress_every must be at least 1".into()).into());
     }
-    storage::stage_import(staging_sql, rows);
+    storage::stage_import(&fdw::mapping::staging_sql(most_recent_of_duplicates));
     let (total, importable, rejections) = storage::import_summary();
     let rejected = total - importable;
     if all_or_nothing && rejected > 0 {

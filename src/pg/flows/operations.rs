@@ -83,7 +83,7 @@ fn progress_of_stores(local: &storage::LocalProgress) -> Result<Vec<StoreProgres
         let legacy_remaining = match (&store.kind, legacy_total) {
             (_, None) => None,
             (StoreKind::Fdw(fdw), Some(_)) => {
-                Some(storage::legacy_count(&fdw::mapping::unmigrated_sql(legacy::staged_rows(fdw), true)))
+                Some(storage::legacy_count(&fdw::mapping::unmigrated_sql(&legacy::staged_rows(fdw), true)))
             }
             (StoreKind::Http(_), Some(total)) => {
                 let imported_here = if stores.all().len() == 1 { imported } else { 0 };
@@ -114,7 +114,7 @@ pub fn migration_progress() -> Result<Progress, Failure> {
 
 /// Rows `read` gives for each FDW store, store by store in order, `limit` in all; 22023 when no store is an FDW
 /// store. `read` gets the store, its staged rows and how many rows are still wanted.
-fn from_fdw_stores<T>(limit: i64, read: impl Fn(&Store, &'static str, i64) -> Vec<T>) -> Result<Vec<T>, Failure> {
+fn from_fdw_stores<T>(limit: i64, read: impl Fn(&Store, &str, i64) -> Vec<T>) -> Result<Vec<T>, Failure> {
     let stores = legacy::configured_stores()?;
     let mut out = Vec::new();
     let mut any_fdw = false;
@@ -122,7 +122,7 @@ fn from_fdw_stores<T>(limit: i64, read: impl Fn(&Store, &'static str, i64) -> Ve
         if let StoreKind::Fdw(fdw) = &store.kind {
             any_fdw = true;
             let left = (limit.max(0) - out.len() as i64).max(0);
-            out.extend(read(store, legacy::staged_rows(fdw), left));
+            out.extend(read(store, &legacy::staged_rows(fdw), left));
         }
     }
     if any_fdw {

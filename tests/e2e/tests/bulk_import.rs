@@ -67,9 +67,14 @@ fn import_from_the_configured_store_then_rehash_on_login_and_reimport_idempotent
     let after: i64 = admin.query_one("SELECT count(*) FROM auth.users", &[]).unwrap().get(0);
     assert_eq!(before, after, "all_or_nothing imports nothing when a row is rejected");
 
+    let settings =
+        "SELECT current_setting('jit') || current_setting('work_mem') || current_setting('default_statistics_target')";
+    let session: String = admin.query_one(settings, &[]).unwrap().get(0);
     let (inserted, updated, skipped, rejected, rejections) =
         report(&mut admin, "SELECT * FROM auth.import_users(progress_every => 2)").unwrap();
     assert_eq!((inserted, updated, skipped, rejected), (4, 0, 0, 5), "{rejections}");
+    let after_import: String = admin.query_one(settings, &[]).unwrap().get(0);
+    assert_eq!(session, after_import, "the import's own settings end with it");
     let mut reasons: Vec<&str> = rejections.as_array().unwrap().iter().map(|r| r["reason"].as_str().unwrap()).collect();
     reasons.sort();
     assert_eq!(
@@ -207,13 +212,15 @@ fn auth0_bulk_import_json() {
     assert_eq!(
         reasons,
         [
+            "scrypt_hash_not_decodable",        // c.three
             "salt_not_supported_for_algorithm", // c.five
             "hash_malformed",                   // c.six: PBKDF2 without i=
-            "scrypt_hash_not_decodable",        // c.three
             "blocked",
             "mfa_factors_not_imported"
-        ]
+        ],
+        "in the file's order"
     );
+    assert_eq!(rejections[0]["row"], 3, "a rejection's row is its position in the file");
     assert!(!rejections.to_string().contains("2PRXZWZAYYDAWCDS"), "an MFA secret is never echoed");
 
     let mut app = db.member_of("trickle_app");
