@@ -391,8 +391,10 @@ pub fn staging_sql(most_recent_of_duplicates: bool) -> String {
            LEFT JOIN by_username AS u ON u.username = s.username
            LEFT JOIN LATERAL auth.check_legacy_hash(s.password_hash, s.hash_format, s.hash_params) AS h
                   ON NULLIF(s.password_hash, '') IS NOT NULL
-           -- Joins, not per-row subqueries: external_id and username are unique, so at most one match each.
-           LEFT JOIN auth.users AS id_holder ON id_holder.external_id = s.legacy_id AND id_holder.email <> s.norm
+           -- Joins, not per-row subqueries: external_id (per store; imported users carry none) and username are
+           -- unique, so at most one match each.
+           LEFT JOIN auth.users AS id_holder ON id_holder.external_id = s.legacy_id AND id_holder.legacy_store IS NULL
+                                            AND id_holder.email <> s.norm
            LEFT JOIN auth.users AS name_holder ON name_holder.username = s.username AND name_holder.email <> s.norm"
     )
 }

@@ -241,3 +241,31 @@ fn auth0_bulk_import_json() {
     let err = admin.query_one("SELECT * FROM auth.import_users_json('{}')", &[]).unwrap_err();
     assert_eq!(sqlstate(&err), "22023");
 }
+
+/// Legacy ids are unique per store: an imported row (imports carry no store) may share its id with a user another
+/// store's migration brought, never with an earlier import's user of another email.
+#[test]
+fn legacy_ids_are_taken_per_store() {
+    let (legacy, _) = legacy();
+    let db = TestDb::new("bulk_ids_per_store");
+    legacy.attach_to(&db);
+    db.superuser()
+        .batch_execute(
+            "INSERT INTO auth.users (email, external_id, legacy_store, source) VALUES
+                 ('from.another.store@x.test', '1', 'other', 'migrated'),
+                 ('earlier.import@x.test', '2', NULL, 'imported');",
+        )
+        .unwrap();
+    let mut admin = db.member_of("trickle_admin");
+    let sql = format!("SELECT * FROM auth.import_users('legacy.users', '{MAPPING}')");
+    let (inserted, _, _, _, rejections) = report(&mut admin, &sql).unwrap();
+    let taken: Vec<&Value> =
+        rejections.as_array().unwrap().iter().filter(|r| r["reason"] == "legacy_id_taken").collect();
+    assert_eq!(taken.len(), 1, "{rejections}");
+    assert_eq!(taken[0]["email"], "bulk.1@legacy.test", "id 2 is an earlier import's");
+    let first: i64 = admin
+        .query_one("SELECT count(*) FROM auth.users WHERE email = 'bulk.0@legacy.test' AND external_id = '1'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!((first, inserted), (1, 3), "id 1 of another store does not stand in the way");
+}
