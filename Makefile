@@ -94,13 +94,7 @@ test-package: package
 test: lint test-unit test-pg test-e2e test-install test-package
 	@echo "==> all test tiers passed"
 
-# Benchmarks measure the release build, as the Debian package ships it (make install's is a debug build).
-bench: setup
-	@echo "==> building the release library and installing it"
-	@rm -rf target/release-tree
-	cargo pgrx package --pg-config $(PG_CONFIG) --out-dir target/release-tree
-	bash scripts/install.sh target/release-tree
-	bash scripts/install.sh --releases
+bench: install
 	@bash scripts/bench.sh
 
 # The legacy-hash parsers under a long mutation fuzz (make test runs a short one), then the worst admitted cost

@@ -52,11 +52,12 @@ CREATE EXTENSION pg_trickle;
 ALTER DATABASE trickle_bench SET pg_trickle.lockout_threshold = 0;
 SELECT count(auth.signup('bench' || n || '@example.org', 'bench-password-1')) FROM generate_series(1, $users) AS n;
 SQL
+user_hash=$("$bindir/psql" "${conn[@]}" -d trickle_bench -Atc "SELECT password_hash FROM auth.users WHERE email = 'bench1@example.org'")
 
 pgbench_run() { # script clients [seconds [port]] -> "tps latency_ms"
   "$bindir/pgbench" -h 127.0.0.1 -p "${4:-$port}" -U postgres -n -M prepared -T "${3:-$duration}" -c "$2" -j "$2" \
     -D password=bench-password-1 -D wrong_password=bench-password-2 \
-    -D first_migrated=151 -D users=300 \
+    -D first_migrated=151 -D users=300 -D hash="$user_hash" \
     -f "bench/$1.sql" trickle_bench 2>/dev/null |
     awk '/^latency average/ {lat=$4} /^tps/ {tps=$3} END {print tps, lat}'
 }
@@ -66,7 +67,7 @@ bare_verify_ms() {
 }
 median() { python3 -c 'import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
 
-say "bare argon2id verify (argon2 crate, release, outside PostgreSQL), before and after the login runs"
+say "bare argon2id verify: the argon2 crate alone (release, outside PostgreSQL), before and after the login runs"
 bare_before=$(bare_verify_ms)
 
 say "auth.login, existing user, right password: 1 client, then 2 clients (${duration}s each)"
@@ -74,7 +75,24 @@ read -r tps1 lat1 < <(pgbench_run login_ok 1)
 read -r tps2 lat2 < <(pgbench_run login_ok 2)
 bare_after=$(bare_verify_ms)
 bare_ms=$(median "$bare_before" "$bare_after")
-echo "    bare verify median: ${bare_before} ms before, ${bare_after} ms after"
+echo "    crate alone: ${bare_before} ms before, ${bare_after} ms after"
+
+# The hit target's baseline is the bare hash through the same door: auth.verify_legacy_hash of the user's hash,
+# one per statement, same client, protocol and client count. Alternating short rounds, so that the machine's
+# drift over a run (a few %) falls on both sides alike.
+say "auth.login hit vs auth.verify_legacy_hash per statement: 1 and 2 clients, 4 alternating rounds of 3 s each"
+hit1=() hit2=() verify1=() verify2=()
+for _ in 1 2 3 4; do
+  read -r _ lat < <(pgbench_run verify_argon2id 1 3); verify1+=("$lat")
+  read -r _ lat < <(pgbench_run login_ok 1 3); hit1+=("$lat")
+  read -r _ lat < <(pgbench_run verify_argon2id 2 3); verify2+=("$lat")
+  read -r _ lat < <(pgbench_run login_ok 2 3); hit2+=("$lat")
+done
+echo "    1 client: verify ${verify1[*]} ms, login ${hit1[*]} ms; 2 clients: verify ${verify2[*]} ms, login ${hit2[*]} ms"
+sql_bare_ms=$(median "${verify1[@]}")
+sql_bare2_ms=$(median "${verify2[@]}")
+hit1_ms=$(median "${hit1[@]}")
+hit2_ms=$(median "${hit2[@]}")
 say "backend memory (RssAnon) fresh, after 1 login and after 1,000, with pg_trickle.keep_hash_memory on and off"
 backend_memory() { # on|off -> "fresh one thousand ok_logins" (KiB, KiB, KiB, count)
   "$bindir/psql" "${conn[@]}" -d trickle_bench -v ON_ERROR_STOP=1 -v keep="$1" -v password=bench-password-1 \
@@ -248,7 +266,7 @@ done <<<"$legacy_rows"
 
 legacy_file=$(mktemp /tmp/pg_trickle-bench-legacy.XXXXXX)
 printf '%s' "$legacy_report" > "$legacy_file"
-python3 bench/report.py bare="$bare_ms" tps1="$tps1" lat1="$lat1" tps2="$tps2" lat2="$lat2" wrong="$lat_wrong" \
+python3 bench/report.py bare="$sql_bare_ms" bare2="$sql_bare2_ms" hit1="$hit1_ms" hit2="$hit2_ms" crate_bare="$bare_ms" tps1="$tps1" lat1="$lat1" tps2="$tps2" lat2="$lat2" wrong="$lat_wrong" \
   unknown="$lat_unknown" lat_async="$lat_async" store_rt="$store_rt" migration="$migration_ms" mtps1="$mtps1" \
   mtps2="$mtps2" migration_async="$migration_async_ms" ptps="$ptps" plat="$plat" stps="$stps" slat="$slat" \
   http_classes="$http_classes" fdw_classes="$fdw_classes" lat_give_back="$lat_give_back" \

@@ -1,7 +1,8 @@
 //! All SPI access to pg_trickle's tables. The SQL text lives in `sql/queries/`.
 //!
 //! Reads use `Spi::connect` + `select`, so they neither assign a transaction id nor fail in a
-//! read-only transaction or on a hot standby; writes use `connect_mut` + `update`.
+//! read-only transaction or on a hot standby; writes use `connect_mut` + `update`. The queries of the login, getUser
+//! and migration paths keep their plans per backend (`kept_plan`).
 //! A failing statement here is a bug in pg_trickle, raised as an internal error.
 
 use crate::legacy_store::fdw::mapping::LOOKUP_ROWS;
@@ -11,7 +12,11 @@ use crate::legacy_store::LegacyUser;
 use crate::pg::{privilege, settings, sqlstate};
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
-use pgrx::{FromDatum, IntoDatum, JsonB, Uuid};
+use pgrx::spi::{OwnedPreparedStatement, SpiClient};
+use pgrx::{FromDatum, IntoDatum, JsonB, PgOid, Uuid};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 macro_rules! query {
     ($name:literal) => {
@@ -88,16 +93,43 @@ fn refuse_if(read_only: bool, name: &str) {
     }
 }
 
+thread_local! {
+    /// pg_trickle's own queries, each parsed and planned once per backend (SPI_keepplan), by query name. PostgreSQL's
+    /// plan cache checks a kept plan before each use: it plans again when a table it uses changed (an extension
+    /// update, a dropped and recreated extension) or the search_path differs. Never for queries of temporary
+    /// tables, which each import makes anew.
+    static PLANS: RefCell<HashMap<&'static str, Rc<OwnedPreparedStatement>>> = RefCell::new(HashMap::new());
+}
+
+/// The kept plan of query `name` (`sql` with the types of `args`), prepared on first use; `mutating` for writes.
+fn kept_plan(
+    c: &SpiClient<'_>,
+    name: &'static str,
+    sql: &str,
+    args: &[DatumWithOid],
+    mutating: bool,
+) -> Result<Rc<OwnedPreparedStatement>, pgrx::spi::Error> {
+    // The Rc leaves the map before the plan runs: a query may call back into pg_trickle.
+    if let Some(plan) = PLANS.with(|plans| plans.borrow().get(name).cloned()) {
+        return Ok(plan);
+    }
+    let types: Vec<PgOid> = args.iter().map(|arg| PgOid::from(arg.oid())).collect();
+    let prepared = if mutating { c.prepare_mut(sql, &types)? } else { c.prepare(sql, &types)? };
+    let plan = Rc::new(prepared.keep());
+    PLANS.with(|plans| plans.borrow_mut().insert(name, plan.clone()));
+    Ok(plan)
+}
+
 fn read_one<T: FromDatum + IntoDatum>((name, sql): Query, args: &[DatumWithOid]) -> Option<T> {
-    or_internal(name, Spi::connect(|c| first_value(c.select(sql, Some(1), args)?)))
+    or_internal(name, Spi::connect(|c| first_value(c.select(&*kept_plan(c, name, sql, args, false)?, Some(1), args)?)))
 }
 
 fn write_one<T: FromDatum + IntoDatum>((name, sql): Query, args: &[DatumWithOid]) -> Option<T> {
-    or_internal(name, writing(name, |c| first_value(c.update(sql, None, args)?)))
+    or_internal(name, writing(name, |c| first_value(c.update(&*kept_plan(c, name, sql, args, true)?, None, args)?)))
 }
 
 fn write((name, sql): Query, args: &[DatumWithOid]) {
-    or_internal(name, writing(name, |c| c.update(sql, None, args).map(drop)))
+    or_internal(name, writing(name, |c| c.update(&*kept_plan(c, name, sql, args, true)?, None, args).map(drop)))
 }
 
 /// Local logins must work where nothing can be written (read-only transaction, hot standby).
@@ -119,7 +151,8 @@ pub fn find_credentials(email: &str) -> Option<Credentials> {
     or_internal(
         name,
         Spi::connect(|c| {
-            let table = c.select(sql, Some(1), &[email.into()])?;
+            let args = [email.into()];
+            let table = c.select(&*kept_plan(c, name, sql, &args, false)?, Some(1), &args)?;
             if table.is_empty() {
                 return Ok(None);
             }
@@ -452,7 +485,7 @@ pub fn insert_migrated_user(p: &LegacyUser, store: &str, password_hash: Option<&
     let inserted = or_internal(
         name,
         writing(name, |c| {
-            let table = c.update(&sql, None, &args)?;
+            let table = c.update(&*kept_plan(c, name, &sql, &args, true)?, None, &args)?;
             if table.is_empty() {
                 return Ok(None);
             }

@@ -484,3 +484,17 @@ fn a_user_deleted_while_logging_in_gets_invalid_credentials() {
     let status: String = login.join().unwrap().expect("a result, not an error").get(0);
     assert_eq!(status, "invalid_credentials");
 }
+
+/// A backend keeps the plans of pg_trickle's queries: they follow the tables when the extension is dropped and
+/// created again under it (new tables, new OIDs), and the one session goes on logging users in.
+#[test]
+fn kept_plans_follow_a_recreated_extension() {
+    let db = TestDb::new("local_kept_plans");
+    let mut su = db.superuser();
+    for round in 0..2 {
+        signup(&mut su, "kept@example.org", "a-long-password");
+        assert_eq!(login(&mut su, "kept@example.org", "a-long-password"), (true, "authenticated".into()), "{round}");
+        assert_eq!(login(&mut su, "kept@example.org", "wrong-password"), (false, "invalid_credentials".into()));
+        su.batch_execute("DROP EXTENSION pg_trickle CASCADE; CREATE EXTENSION pg_trickle;").unwrap();
+    }
+}
