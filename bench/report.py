@@ -35,6 +35,9 @@ row("legacy store login round trip (median)", f"{num['store_rt']:.2f} ms")
 row("migrating first login (median)", f"{num['migration']:.2f} ms", f"<= store + hash + 1 ms = {budget:.2f} ms",
     num["migration"] <= budget)
 row("  same, synchronous_commit = off", f"{num['migration_async']:.2f} ms", f"({budget:.2f} ms)")
+extra_hit, extra_miss = num["fresh_hit"] - num["warm_hit"], num["fresh_miss"] - num["warm_miss"]
+row("first hit on a fresh backend, extra", f"{extra_hit:.2f} ms", "<= 2 ms", extra_hit <= 2)
+row("first miss on a fresh backend, extra", f"{extra_miss:.2f} ms", "<= 3 ms (plain HTTP)", extra_miss <= 3)
 row("migrated-user logins, 2 clients vs 1", f"{num['mtps2'] / num['mtps1']:.2f}x")
 memory = {k: (num[f"mem_{k}_thousand"] - num[f"mem_{k}_fresh"]) / 1024 for k in ("on", "off")}
 for k in ("on", "off"):

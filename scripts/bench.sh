@@ -12,7 +12,7 @@ standby_port=${BENCH_STANDBY_PORT:-28818}
 equal_rounds=${BENCH_EQUAL_ROUNDS:-60}
 duration=${BENCH_SECONDS:-10}
 users=100
-legacy_users=600
+legacy_users=700
 conn=(-X -q -h 127.0.0.1 -p "$port" -U postgres)
 
 say() { printf '==> %s\n' "$*"; }
@@ -20,7 +20,7 @@ say() { printf '==> %s\n' "$*"; }
 say "installing the release build of pg_trickle; building the bench tools"
 cargo pgrx install --release --pg-config "$PG_CONFIG" $([ "$(id -u)" -eq 0 ] || echo --sudo) >/dev/null
 cargo build -q --release -p pg_trickle_e2e --bin argon2-baseline --bin legacy-store --bin migration-bench \
-  --bin timing-classes
+  --bin timing-classes --bin fresh-backend-bench
 
 users_file=$(mktemp /tmp/pg_trickle-bench-users.XXXXXX)
 python3 - "$legacy_users" > "$users_file" <<'PY'
@@ -142,6 +142,11 @@ migration=$(target/release/migration-bench "$port" trickle_bench "http://127.0.0
 echo "$migration" | sed 's/^/    /'
 store_rt=$(sed -n 's/^store_round_trip_ms=//p' <<<"$migration")
 migration_ms=$(sed -n 's/^migration_login_ms=//p' <<<"$migration")
+say "first logins on fresh backends, 40 rounds: a hit, then a miss, each next to the same connection's second one"
+fresh=$(target/release/fresh-backend-bench "$port" trickle_bench bench1@example.org bench-password-1 601 40)
+echo "$fresh" | sed 's/^/    /'
+fresh_hit=$(sed -n 's/^fresh_hit_ms=//p' <<<"$fresh"); warm_hit=$(sed -n 's/^warm_hit_ms=//p' <<<"$fresh")
+fresh_miss=$(sed -n 's/^fresh_miss_ms=//p' <<<"$fresh"); warm_miss=$(sed -n 's/^warm_miss_ms=//p' <<<"$fresh")
 say "refusals in import mode, $equal_rounds rounds: unknown email, local and legacy user (wrong password), locked email"
 make_equal_db() { # database -> local users local1..N, lockout at 5 failures
   "$bindir/psql" "${conn[@]}" -d postgres -v ON_ERROR_STOP=1 \
@@ -268,7 +273,8 @@ legacy_file=$(mktemp /tmp/pg_trickle-bench-legacy.XXXXXX)
 printf '%s' "$legacy_report" > "$legacy_file"
 python3 bench/report.py bare="$sql_bare_ms" bare2="$sql_bare2_ms" hit1="$hit1_ms" hit2="$hit2_ms" crate_bare="$bare_ms" tps1="$tps1" lat1="$lat1" tps2="$tps2" lat2="$lat2" wrong="$lat_wrong" \
   unknown="$lat_unknown" lat_async="$lat_async" store_rt="$store_rt" migration="$migration_ms" mtps1="$mtps1" \
-  mtps2="$mtps2" migration_async="$migration_async_ms" ptps="$ptps" plat="$plat" stps="$stps" slat="$slat" \
+  mtps2="$mtps2" migration_async="$migration_async_ms" fresh_hit="$fresh_hit" warm_hit="$warm_hit" \
+  fresh_miss="$fresh_miss" warm_miss="$warm_miss" ptps="$ptps" plat="$plat" stps="$stps" slat="$slat" \
   http_classes="$http_classes" fdw_classes="$fdw_classes" lat_give_back="$lat_give_back" \
   mem_on_fresh="$mem_on_fresh" mem_on_one="$mem_on_one" mem_on_thousand="$mem_on_thousand" \
   mem_off_fresh="$mem_off_fresh" mem_off_one="$mem_off_one" mem_off_thousand="$mem_off_thousand" plain_ms="$plain_ms" import_ms="$import_ms" hot_users="$hot_users" \

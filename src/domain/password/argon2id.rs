@@ -1,9 +1,10 @@
 //! Argon2id (RFC 9106) hashing, verification and the rehash decision, in PHC string form.
 
+use super::work_memory::WorkMemory;
 use crate::domain::error::AuthError;
 use crate::domain::legacy_hash::{bounds, Budget, HashError};
 use argon2::password_hash::phc::PasswordHash;
-use argon2::{Algorithm, Argon2, Block, Params, Version};
+use argon2::{Algorithm, Argon2, Params, Version};
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine;
 use std::cell::RefCell;
@@ -99,18 +100,17 @@ fn phc_string(params: Argon2Params, salt: &[u8], output: &[u8]) -> String {
     )
 }
 
-/// Working memory kept for reuse between verifications, up to this size. A fresh zeroed allocation
-/// per login costs about a millisecond (page faults and memset of 19 MiB) — measured by `make bench`.
-/// Argon2 writes every block before reading it, so reused memory needs no clearing.
+/// Working memory kept for reuse between verifications, up to this size. Argon2 writes every block before reading
+/// it, so reused memory needs no clearing.
 const REUSABLE_MEMORY_KIB: usize = 64 * 1024;
 
 thread_local! {
-    static WORK_MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+    static WORK_MEMORY: RefCell<Option<WorkMemory>> = const { RefCell::new(None) };
 }
 
 /// Computes the raw argon2 output into `out`, reusing this thread's working memory when it is small enough and
-/// `keep` says so; otherwise the memory goes back to the operating system afterwards. Memory is reserved
-/// fallibly: a server short of memory gets an error, never an aborted process.
+/// `keep` says so; otherwise the memory goes back to the operating system afterwards. A mapping that cannot be
+/// made is an error, never an aborted process.
 fn compute(
     hasher: &Argon2<'_>,
     blocks: usize,
@@ -119,35 +119,29 @@ fn compute(
     out: &mut [u8],
     keep: bool,
 ) -> Result<(), AuthError> {
-    let mut run = |memory: &mut Vec<Block>| -> Result<(), AuthError> {
-        if memory.len() != blocks {
-            memory.clear();
-            memory.shrink_to_fit();
-            memory.try_reserve_exact(blocks).map_err(|_| AuthError::OutOfMemory)?;
-            memory.resize(blocks, Block::default());
-        }
-        hasher.hash_password_into_with_memory(password, salt, out, &mut memory[..]).map_err(|_| AuthError::CorruptHash)
+    let mut run = |memory: &mut WorkMemory| {
+        hasher.hash_password_into_with_memory(password, salt, out, memory.blocks()).map_err(|_| AuthError::CorruptHash)
     };
     if keep && blocks <= REUSABLE_MEMORY_KIB {
-        return WORK_MEMORY.with(|memory| run(&mut memory.borrow_mut()));
+        return WORK_MEMORY.with(|kept| {
+            let mut kept = kept.borrow_mut();
+            let mut memory = match kept.take() {
+                Some(memory) if memory.len() == blocks => memory,
+                stale => {
+                    drop(stale);
+                    WorkMemory::new(blocks)?
+                }
+            };
+            let result = run(&mut memory);
+            *kept = Some(memory);
+            result
+        });
     }
     if !keep {
         // Kept earlier, while the setting was on: given back now too.
-        WORK_MEMORY.with(|memory| drop(std::mem::take(&mut *memory.borrow_mut())));
+        WORK_MEMORY.with(|kept| kept.borrow_mut().take());
     }
-    let result = run(&mut Vec::new());
-    give_back_freed_memory();
-    result
-}
-
-/// glibc keeps large freed blocks in the heap (its mmap threshold rises after the first one is freed), where they
-/// still count against the process: malloc_trim hands the free pages back to the operating system.
-fn give_back_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases memory malloc holds free; it touches no live allocation.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    run(&mut WorkMemory::new(blocks)?)
 }
 
 /// Refuses argon2 parameters whose verification would cost more than the bounds and the budget allow.
@@ -214,7 +208,7 @@ mod tests {
     }
 
     fn kept_blocks() -> usize {
-        WORK_MEMORY.with(|memory| memory.borrow().capacity())
+        WORK_MEMORY.with(|memory| memory.borrow().as_ref().map_or(0, WorkMemory::len))
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Passwords: the policy new passwords must meet, and argon2id hashing.
 
 pub mod argon2id;
+mod work_memory;
 
 use crate::domain::error::AuthError;
 

@@ -136,6 +136,10 @@ impl HttpStore {
             let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
                 .map_err(|_| StoreError::InvalidConfig("CA bundle is not a PEM certificate bundle".into()))?;
             builder = builder.tls_certs_only(certs);
+        } else if config.base_url.scheme() == "http" {
+            // No TLS ever (redirects are not followed): the system's roots are not read and parsed, which is most
+            // of what a backend's first call to a plain-HTTP store cost.
+            builder = builder.tls_certs_only([]);
         }
         let client = {
             let _inside = runtime.enter();

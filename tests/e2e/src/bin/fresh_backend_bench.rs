@@ -1,0 +1,59 @@
+//! fresh-backend-bench: what the first login on a new connection costs more than the next one, for a hit (a local
+//! user) and for a miss (a first login that migrates from the legacy store). Used by `make bench`.
+//!
+//! Usage: fresh-backend-bench PORT DBNAME HIT_EMAIL HIT_PASSWORD FIRST_LEGACY ROUNDS
+//! Expects DBNAME in import mode against a store whose users are `migrate{i}@legacy.test` with password
+//! `legacy-password-{i}`; uses two legacy users per round from FIRST_LEGACY on. Each round opens a connection, runs
+//! `SELECT 1` (the server's own first-statement work is not pg_trickle's), then times two logins. Prints `key=value`
+//! lines (ms, medians over the rounds).
+
+use postgres::{Client, NoTls};
+use std::time::Instant;
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn timed_login(db: &mut Client, email: &str, password: &str, expected: &str) -> f64 {
+    let started = Instant::now();
+    let status: String =
+        db.query_one("SELECT status FROM auth.login($1, $2)", &[&email, &password]).expect("login").get(0);
+    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(status, expected, "{email}");
+    elapsed
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, port, dbname, hit_email, hit_password, first_legacy, rounds] = args.as_slice() else {
+        panic!("usage: fresh-backend-bench PORT DBNAME HIT_EMAIL HIT_PASSWORD FIRST_LEGACY ROUNDS");
+    };
+    let first_legacy: usize = first_legacy.parse().expect("FIRST_LEGACY is a number");
+    let rounds: usize = rounds.parse().expect("ROUNDS is a number");
+    let connect = || {
+        let mut db = Client::connect(&format!("host=127.0.0.1 port={port} user=postgres dbname={dbname}"), NoTls)
+            .expect("connect to the bench database");
+        db.simple_query("SELECT 1").expect("first statement");
+        db
+    };
+    let (mut hit_first, mut hit_next, mut miss_first, mut miss_next) = (vec![], vec![], vec![], vec![]);
+    for round in 0..rounds {
+        let mut db = connect();
+        hit_first.push(timed_login(&mut db, hit_email, hit_password, "authenticated"));
+        hit_next.push(timed_login(&mut db, hit_email, hit_password, "authenticated"));
+        let mut db = connect();
+        for (samples, i) in
+            [(&mut miss_first, first_legacy + 2 * round), (&mut miss_next, first_legacy + 2 * round + 1)]
+        {
+            let (email, password) = (format!("migrate{i}@legacy.test"), format!("legacy-password-{i}"));
+            samples.push(timed_login(&mut db, &email, &password, "migrated"));
+        }
+    }
+    let (hit_first, hit_next) = (median(hit_first), median(hit_next));
+    let (miss_first, miss_next) = (median(miss_first), median(miss_next));
+    println!("fresh_hit_ms={hit_first:.3}");
+    println!("warm_hit_ms={hit_next:.3}");
+    println!("fresh_miss_ms={miss_first:.3}");
+    println!("warm_miss_ms={miss_next:.3}");
+}
