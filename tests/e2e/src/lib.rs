@@ -176,6 +176,15 @@ impl TestDb {
             .expect("configure the HTTP legacy store");
     }
 
+    /// Points import mode at the relation `legacy.{table}` (attached with `LegacyDb::attach_to`) with `mapping`, as the
+    /// superuser, and turns it on.
+    pub fn import_from_fdw(&self, table: &str, mapping: &str) {
+        self.superuser()
+            .execute("SELECT auth.configure_fdw_store($1, $2::text::jsonb)", &[&format!("legacy.{table}"), &mapping])
+            .expect("configure the FDW legacy store");
+        self.superuser().batch_execute("SELECT auth.set_import_mode(true)").expect("import mode on");
+    }
+
     /// A superuser connection that collects the NOTICEs the server sends.
     pub fn superuser_with_notices(&self) -> (Client, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
         let notices = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));

@@ -338,13 +338,10 @@ fn inactive_django_users_never_get_a_local_account() {
     }
     let db = TestDb::new("fdw_django_inactive");
     legacy.attach_to(&db);
-    db.superuser()
-        .batch_execute(
-            r#"SELECT auth.configure_fdw_store('legacy.auth_user', '{"email": "email", "id": "id", "password_hash": "password",
-                                                                    "enabled": "is_active", "blocked": "banned"}');
-               SELECT auth.set_import_mode(true);"#,
-        )
-        .unwrap();
+    db.import_from_fdw(
+        "auth_user",
+        r#"{"email": "email", "id": "id", "password_hash": "password", "enabled": "is_active", "blocked": "banned"}"#,
+    );
     let mut app = db.member_of("trickle_app");
     for inactive in ["gone@django.test", "banned@django.test"] {
         assert_eq!(try_login(&mut app, inactive, &password), Ok((false, "invalid_credentials".into())), "{inactive}");
@@ -407,16 +404,10 @@ fn django_users_log_in_by_username() {
     }
     let db = TestDb::new("fdw_django_username");
     legacy.attach_to(&db);
-    db.superuser()
-        .batch_execute(&format!(
-            r#"SELECT auth.configure_fdw_store('legacy.auth_user', '{{"email": "email", "id": "id", "password_hash": "password",
-                                                                     "username": "username", "enabled": "is_active",
-                                                                     "email_case_insensitive": true}}');
-               SELECT auth.set_import_mode(true);
-               ALTER DATABASE {} SET pg_trickle.lockout_threshold = 3;"#,
-            db.name
-        ))
-        .unwrap();
+    let mapping = r#"{"email": "email", "id": "id", "password_hash": "password", "username": "username",
+                      "enabled": "is_active", "email_case_insensitive": true}"#;
+    db.import_from_fdw("auth_user", mapping);
+    db.superuser().batch_execute(&format!("ALTER DATABASE {} SET pg_trickle.lockout_threshold = 3", db.name)).unwrap();
     let mut app = db.member_of("trickle_app");
     let refused = Ok((false, "invalid_credentials".to_string()));
 
@@ -454,13 +445,11 @@ fn django_users_log_in_by_username() {
         .unwrap();
     db.superuser()
         .batch_execute(
-            r#"IMPORT FOREIGN SCHEMA public LIMIT TO (auth_user_with_email) FROM SERVER legacy_server INTO legacy;
-               GRANT SELECT ON legacy.auth_user_with_email TO trickle_admin;
-               SELECT auth.configure_fdw_store('legacy.auth_user_with_email', '{"email": "email", "id": "id",
-                   "password_hash": "password", "username": "username", "enabled": "is_active",
-                   "email_case_insensitive": true}');"#,
+            "IMPORT FOREIGN SCHEMA public LIMIT TO (auth_user_with_email) FROM SERVER legacy_server INTO legacy;
+             GRANT SELECT ON legacy.auth_user_with_email TO trickle_admin;",
         )
         .unwrap();
+    db.import_from_fdw("auth_user_with_email", mapping);
     assert_eq!(try_login(&mut app, "noemail", &password), Ok((true, "migrated".into())));
     let email: String = app.query_one("SELECT email FROM auth.login('noemail', $1)", &[&password]).unwrap().get(0);
     assert_eq!(email, "noemail@no-email.invalid");
@@ -503,13 +492,10 @@ fn duplicate_django_emails_resolve_to_the_most_recently_active_row() {
     }
     let db = TestDb::new("fdw_django_most_recent");
     legacy.attach_to(&db);
-    db.superuser()
-        .batch_execute(
-            r#"SELECT auth.configure_fdw_store('legacy.auth_user', '{"email": "email", "id": "id", "password_hash": "password",
-                                                                    "username": "username", "last_active": "last_login"}');
-               SELECT auth.set_import_mode(true);"#,
-        )
-        .unwrap();
+    db.import_from_fdw(
+        "auth_user",
+        r#"{"email": "email", "id": "id", "password_hash": "password", "username": "username", "last_active": "last_login"}"#,
+    );
     let mut app = db.member_of("trickle_app");
     assert_eq!(try_login(&mut app, "ann@django.test", &password), Ok((true, "migrated".into())));
     let (external_id, username): (String, String) = {
