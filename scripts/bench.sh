@@ -66,6 +66,21 @@ bare_verify_ms() {
   target/release/argon2-baseline --rounds 100 | sed -E 's/.*median_ms=([0-9.]+).*/\1/'
 }
 median() { python3 -c 'import statistics, sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
+# alternating ROUNDS ARRAY=SCRIPT:CLIENTS ...: ROUNDS rounds of 3 s runs, one of each in turn, so that the machine's
+# drift over a run (a few %) falls on every side alike; each ARRAY gets its runs' latencies (ms).
+alternating() {
+  local rounds=$1 spec lat
+  shift
+  for _ in $(seq "$rounds"); do
+    for spec in "$@"; do
+      declare -n samples="${spec%%=*}"
+      spec=${spec#*=}
+      read -r _ lat < <(pgbench_run "${spec%:*}" "${spec#*:}" 3)
+      samples+=("$lat")
+      unset -n samples
+    done
+  done
+}
 
 say "bare argon2id verify: the argon2 crate alone (release, outside PostgreSQL), before and after the login runs"
 bare_before=$(bare_verify_ms)
@@ -78,16 +93,10 @@ bare_ms=$(median "$bare_before" "$bare_after")
 echo "    crate alone: ${bare_before} ms before, ${bare_after} ms after"
 
 # The hit target's baseline is the bare hash through the same door: auth.verify_legacy_hash of the user's hash,
-# one per statement, same client, protocol and client count. Alternating short rounds, so that the machine's
-# drift over a run (a few %) falls on both sides alike.
-say "auth.login hit vs auth.verify_legacy_hash per statement: 1 and 2 clients, 4 alternating rounds of 3 s each"
+# one per statement, same client, protocol and client count.
+say "auth.login hit vs auth.verify_legacy_hash per statement: 1 and 2 clients, 6 alternating rounds of 3 s each"
 hit1=() hit2=() verify1=() verify2=()
-for _ in 1 2 3 4; do
-  read -r _ lat < <(pgbench_run verify_argon2id 1 3); verify1+=("$lat")
-  read -r _ lat < <(pgbench_run login_ok 1 3); hit1+=("$lat")
-  read -r _ lat < <(pgbench_run verify_argon2id 2 3); verify2+=("$lat")
-  read -r _ lat < <(pgbench_run login_ok 2 3); hit2+=("$lat")
-done
+alternating 6 verify1=verify_argon2id:1 hit1=login_ok:1 verify2=verify_argon2id:2 hit2=login_ok:2
 echo "    1 client: verify ${verify1[*]} ms, login ${hit1[*]} ms; 2 clients: verify ${verify2[*]} ms, login ${hit2[*]} ms"
 sql_bare_ms=$(median "${verify1[@]}")
 sql_bare2_ms=$(median "${verify2[@]}")
@@ -126,10 +135,7 @@ bash scripts/cluster.sh stop bench-standby
 
 say "auth.login, wrong password vs unknown email: 1 client, 4 alternating rounds of 3 s each"
 wrong=() unknown=()
-for _ in 1 2 3 4; do
-  read -r _ lat < <(pgbench_run login_wrong_password 1 3); wrong+=("$lat")
-  read -r _ lat < <(pgbench_run login_unknown_email 1 3); unknown+=("$lat")
-done
+alternating 4 wrong=login_wrong_password:1 unknown=login_unknown_email:1
 echo "    wrong password: ${wrong[*]} ms; unknown email: ${unknown[*]} ms"
 lat_wrong=$(median "${wrong[@]}")
 lat_unknown=$(median "${unknown[@]}")

@@ -296,3 +296,32 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'duplicate_legacy_users_wrapper';
 REVOKE ALL ON FUNCTION auth.duplicate_legacy_users(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION auth.duplicate_legacy_users(bigint) TO trickle_admin;
+
+-- The profile an application sees: everything but secrets and lockout bookkeeping.
+-- No SET search_path, unlike the other functions: it lets PostgreSQL inline the body into the query that calls it
+-- (the profile of every login is read through it), and the body resolves no name — one schema-qualified function,
+-- string literals and the argument's columns — so no search_path can change what it does.
+CREATE OR REPLACE FUNCTION auth.user_profile(u auth.users) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT pg_catalog.jsonb_build_object(
+        'id', u.id,
+        'email', u.email,
+        'email_verified', u.email_verified,
+        'username', u.username,
+        'name', u.name,
+        'given_name', u.given_name,
+        'family_name', u.family_name,
+        'nickname', u.nickname,
+        'picture', u.picture,
+        'user_metadata', u.user_metadata,
+        'app_metadata', u.app_metadata,
+        'external_id', u.external_id,
+        'source', u.source,
+        'created_at', u.created_at,
+        'updated_at', u.updated_at,
+        'migrated_at', u.migrated_at,
+        'last_login_at', u.last_login_at,
+        'password_changed_at', u.password_changed_at
+    )
+$$;

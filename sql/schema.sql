@@ -287,9 +287,11 @@ GRANT SELECT ON auth.deleted_users TO trickle_admin;
 GRANT SELECT ON auth.import_configuration TO trickle_admin;
 
 -- The profile an application sees: everything but secrets and lockout bookkeeping.
+-- No SET search_path, unlike the other functions: it lets PostgreSQL inline the body into the query that calls it
+-- (the profile of every login is read through it), and the body resolves no name — one schema-qualified function,
+-- string literals and the argument's columns — so no search_path can change what it does.
 CREATE FUNCTION auth.user_profile(u auth.users) RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT pg_catalog.jsonb_build_object(
         'id', u.id,

@@ -284,6 +284,8 @@ fn search_path_objects_cannot_hijack_the_functions() {
              $$ BEGIN RAISE EXCEPTION 'hijacked now()'; END $$;
          CREATE FUNCTION public.jsonb_each(jsonb, OUT key text, OUT value jsonb) RETURNS SETOF record
              LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked jsonb_each()'; END $$;
+         CREATE FUNCTION public.jsonb_build_object(VARIADIC text[]) RETURNS jsonb
+             LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'hijacked jsonb_build_object()'; END $$;
          CREATE FUNCTION pg_temp.gen_random_uuid() RETURNS uuid LANGUAGE plpgsql AS
              $$ BEGIN RAISE EXCEPTION 'hijacked gen_random_uuid()'; END $$;
          CREATE FUNCTION public.text_eq_hijack(text, text) RETURNS boolean LANGUAGE plpgsql AS
