@@ -43,7 +43,7 @@ pub enum AuthError {
     /// Worded as a local duplicate: a signup must not tell where an account lives.
     #[error("a user with this email already exists")]
     ExistsInLegacyStore,
-    #[error("the legacy profile conflicts with an existing user (same username or legacy id)")]
+    #[error("the legacy profile conflicts with an existing user (same legacy id)")]
     LegacyProfileConflict,
     #[error("cannot migrate a user in a read-only transaction")]
     ReadOnlyMigration,

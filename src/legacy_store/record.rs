@@ -45,6 +45,15 @@ impl LegacyUser {
         self.chosen_among_duplicates.then_some("most_recent_of_duplicates")
     }
 
+    /// The same user without one text field (another local user holds their username).
+    pub fn without(&self, field: &str) -> LegacyUser {
+        let mut user = self.clone();
+        if let Some(i) = text_field(field) {
+            user.texts[i] = None;
+        }
+        user
+    }
+
     /// One text field by its name in `TEXT_FIELDS`.
     pub fn text(&self, field: &str) -> Option<&str> {
         text_field(field).and_then(|i| self.texts[i].as_deref())

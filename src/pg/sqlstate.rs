@@ -90,7 +90,7 @@ fn auth_error_code(err: &AuthError) -> (PgSqlErrorCode, Option<&'static str>) {
             AuthError::ExistsInLegacyStore => (ERRCODE_UNIQUE_VIOLATION, None),
             AuthError::LegacyProfileConflict => (
                 ERRCODE_UNIQUE_VIOLATION,
-                Some("Another local user holds this username or legacy id; see docs/operations.md."),
+                Some("Another local user of this legacy store holds this legacy id; see docs/operations.md."),
             ),
             AuthError::ReadOnlyMigration => (
                 ERRCODE_READ_ONLY_SQL_TRANSACTION,

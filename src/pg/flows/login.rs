@@ -243,24 +243,21 @@ fn move_user(
         return Ok(Verdict::Refused(LoginStatus::InvalidCredentials));
     }
     let hash = argon2id::hash_password(password, settings::argon2_params()?, settings::hash_budget())?;
-    let verdict = if let Some(user) = existing {
+    let (verdict, notes) = if let Some(user) = existing {
         // The profile moved earlier (admin migrate, password reset); now the password follows — unless the user
         // was deleted meanwhile.
         match storage::record_login_success(user.user_id, Some(&hash)) {
-            Some(profile) => Verdict::Migrated { user_id: user.user_id, profile },
-            None => Verdict::Refused(LoginStatus::InvalidCredentials),
+            Some(profile) => (Verdict::Migrated { user_id: user.user_id, profile }, None),
+            None => (Verdict::Refused(LoginStatus::InvalidCredentials), None),
         }
     } else {
-        match storage::insert_migrated_user(profile, &store.name, Some(&hash)) {
-            Some((user_id, profile)) => Verdict::Migrated { user_id, profile },
-            None => match storage::find_credentials(email) {
-                Some(winner) => Verdict::MigratedConcurrently { user_id: winner.user_id },
-                None => Err(AuthError::LegacyProfileConflict)?,
-            },
+        match insert_migrated(profile, store, Some(&hash))? {
+            Inserted::New { user_id, profile, notes } => (Verdict::Migrated { user_id, profile }, notes),
+            Inserted::Existing { user_id } => (Verdict::MigratedConcurrently { user_id }, None),
         }
     };
     if matches!(verdict, Verdict::Migrated { .. }) {
-        event("migrated", profile.migration_note());
+        event("migrated", notes.as_deref());
         stats::record_store(&store.name, StoreEvent::Migration);
     }
     Ok(verdict)

@@ -13,7 +13,7 @@ use crate::pg::storage;
 use crate::pg::{privilege, rate_limit, settings, stats};
 use pgrx::pg_sys::panic::CaughtError;
 use pgrx::pg_sys::Oid;
-use pgrx::{JsonB, PgSqlErrorCode, PgTryBuilder};
+use pgrx::{JsonB, PgSqlErrorCode, PgTryBuilder, Uuid};
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
@@ -167,6 +167,45 @@ pub(super) fn exists_in_legacy_store(email: &str, flow: &str) -> Result<bool, Fa
     Ok(found)
 }
 
+/// What inserting a legacy user gave.
+pub(super) enum Inserted {
+    /// `notes`: what the migration event adds (`most_recent_of_duplicates`, `username_taken`), comma-separated.
+    New { user_id: Uuid, profile: JsonB, notes: Option<String> },
+    /// A concurrent migration of the same email won.
+    Existing { user_id: Uuid },
+}
+
+/// Inserts a legacy user (with `password_hash`, or profile only). When another local user already holds their
+/// username — two applications' users in one database — they move over without it (a login by email finds them;
+/// the admin sees `username_taken` in the event) instead of failing every login with 23505. Any other conflict (a
+/// legacy id another user of the store holds) stays 23505.
+pub(super) fn insert_migrated(
+    user: &LegacyUser,
+    store: &Store,
+    password_hash: Option<&str>,
+) -> Result<Inserted, Failure> {
+    let mut notes: Vec<&str> = user.migration_note().into_iter().collect();
+    let username_taken =
+        || user.text("username").and_then(storage::email_by_username).is_some_and(|holder| holder != user.email);
+    let attempt =
+        |user: &LegacyUser, notes: &[&str]| match storage::insert_migrated_user(user, &store.name, password_hash) {
+            Some((user_id, profile)) => {
+                Some(Inserted::New { user_id, profile, notes: (!notes.is_empty()).then(|| notes.join(",")) })
+            }
+            None => storage::user_id_by_email(&user.email).map(|user_id| Inserted::Existing { user_id }),
+        };
+    if let Some(inserted) = attempt(user, &notes) {
+        return Ok(inserted);
+    }
+    if username_taken() {
+        notes.push("username_taken");
+        if let Some(inserted) = attempt(&user.without("username"), &notes) {
+            return Ok(inserted);
+        }
+    }
+    Err(AuthError::LegacyProfileConflict.into())
+}
+
 /// Moves a legacy user's profile (no password) into `auth.users`; returns the local profile.
 /// A user already local is left as is.
 pub(super) fn migrate_profile(email: &str, flow: &str) -> Result<Option<JsonB>, Failure> {
@@ -190,12 +229,12 @@ pub(super) fn migrate_profile(email: &str, flow: &str) -> Result<Option<JsonB>, 
         event("tombstoned", None);
         return Ok(None);
     }
-    match storage::insert_migrated_user(legacy, &store.name, None) {
-        Some((_, profile)) => {
-            event("profile_migrated", legacy.migration_note());
+    match insert_migrated(legacy, store, None)? {
+        Inserted::New { profile, notes, .. } => {
+            event("profile_migrated", notes.as_deref());
             Ok(Some(profile))
         }
-        None => storage::profile_by_email(email).map(Some).ok_or(AuthError::LegacyProfileConflict.into()),
+        Inserted::Existing { .. } => Ok(storage::profile_by_email(email)),
     }
 }
 

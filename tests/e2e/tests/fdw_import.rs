@@ -538,3 +538,45 @@ fn duplicate_django_emails_resolve_to_the_most_recently_active_row() {
         ]
     );
 }
+
+/// Two applications' users in one database: a legacy user whose username another local user already holds moves
+/// over without it (a login by email finds them; the username keeps naming its holder), and the admin sees
+/// `username_taken` in the event, instead of every login of that user failing with 23505.
+#[test]
+fn a_username_held_locally_moves_over_without_it() {
+    let (password, hash, _) = reference_vector("django_pbkdf2_sha256", 0);
+    let legacy = LegacyDb::create(
+        "CREATE TABLE auth_user (id integer PRIMARY KEY, username varchar(150) NOT NULL UNIQUE, email varchar(254),
+                                 password varchar(128) NOT NULL);",
+    );
+    legacy.client().execute("INSERT INTO auth_user VALUES (1, 'ann', 'ann@django.test', $1)", &[&hash]).unwrap();
+    let db = TestDb::new("fdw_username_taken");
+    legacy.attach_to(&db);
+    db.import_from_fdw(
+        "auth_user",
+        r#"{"email": "email", "id": "id", "password_hash": "password", "username": "username"}"#,
+    );
+    db.superuser()
+        .batch_execute(
+            "INSERT INTO auth.users (email, username, source) VALUES ('ann@other-app.test', 'ann', 'native')",
+        )
+        .unwrap();
+    let mut app = db.member_of("trickle_app");
+    assert_eq!(try_login(&mut app, "ann@django.test", &password), Ok((true, "migrated".into())));
+    let row = db
+        .superuser()
+        .query_one(
+            "SELECT u.username, e.error_class FROM auth.users u, auth.migration_events e
+              WHERE u.email = 'ann@django.test' AND e.email = u.email AND e.outcome = 'migrated'",
+            &[],
+        )
+        .unwrap();
+    let (username, note): (Option<String>, Option<String>) = (row.get(0), row.get(1));
+    assert_eq!((username, note.as_deref()), (None, Some("username_taken")));
+    assert_eq!(try_login(&mut app, "ann@django.test", &password), Ok((true, "authenticated".into())));
+    assert_eq!(
+        try_login(&mut app, "ann", &password),
+        Ok((false, "invalid_credentials".into())),
+        "ann names its holder"
+    );
+}
