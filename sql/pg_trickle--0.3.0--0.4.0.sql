@@ -71,6 +71,9 @@ CREATE TABLE auth.legacy_stores (
     http_ca_bundle          text,
     http_allow_insecure     boolean     NOT NULL DEFAULT false,
     http_pool_idle_ms       integer     NOT NULL DEFAULT 30000,
+    -- An identity provider contract (oidc, firebase, cognito): its settings and its secret (client secret, API key).
+    http_provider           jsonb,
+    http_provider_secret    text,
     fdw_relation            regclass,
     fdw_mapping             jsonb,
     fdw_reader              regrole,
@@ -149,6 +152,11 @@ SELECT COALESCE(m.import_mode, false) AS import_mode,
        s.http_ca_bundle IS NOT NULL AS http_custom_ca,
        COALESCE(s.http_allow_insecure, false) AS http_allow_insecure,
        s.http_pool_idle_ms,
+       s.http_provider,
+       CASE WHEN s.http_provider_secret IS NULL THEN NULL ELSE '********' END AS http_provider_secret,
+       -- Whether signup, reset, email change and auth.migrate can ask the store about an email (docs/providers/).
+       CASE WHEN s.store_kind = 'http' THEN s.http_contract NOT IN ('oidc', 'firebase', 'cognito')
+            WHEN s.store_kind = 'fdw' THEN true END AS looks_up_users,
        s.fdw_relation,
        s.fdw_mapping,
        s.fdw_reader,
@@ -194,7 +202,9 @@ CREATE FUNCTION auth."configure_http_store"(
 	"store" TEXT DEFAULT 'default', /* Option < & str > */
 	"ask_order" INT DEFAULT NULL, /* Option < i32 > */
 	"email_domains" TEXT[] DEFAULT NULL, /* :: std :: option :: Option < Vec < Option < String > > > */
-	"pool_idle_ms" INT DEFAULT 30000 /* Option < i32 > */
+	"pool_idle_ms" INT DEFAULT 30000, /* Option < i32 > */
+	"provider" jsonb DEFAULT NULL, /* Option < JsonArgument > */
+	"provider_secret" TEXT DEFAULT NULL /* Option < & str > */
 ) RETURNS VOID /* Result < (), ErrorReport > */
 VOLATILE SECURITY DEFINER PARALLEL UNSAFE 
 SET search_path TO pg_catalog, pg_temp
@@ -235,7 +245,7 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'remove_external_store_wrapper';
 REVOKE ALL ON FUNCTION
     auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text, boolean,
-                              text, integer, text[], integer),
+                              text, integer, text[], integer, jsonb, text),
     auth.configure_fdw_store(text, jsonb, text, text, integer, text[]),
     auth.disconnect_external_store(text),
     auth.reconnect_external_store(text),
@@ -243,7 +253,7 @@ REVOKE ALL ON FUNCTION
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text, boolean,
-                              text, integer, text[], integer),
+                              text, integer, text[], integer, jsonb, text),
     auth.configure_fdw_store(text, jsonb, text, text, integer, text[]),
     auth.disconnect_external_store(text),
     auth.reconnect_external_store(text),

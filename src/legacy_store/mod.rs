@@ -82,6 +82,9 @@ pub enum Rejection {
     UnverifiableHash(&'static str),
     /// Several legacy rows have this email.
     Ambiguous,
+    /// An identity provider accepted the password but wants another step of the user first (MFA, a new password,
+    /// a confirmation): a password grant cannot pass it.
+    ProviderStepRequired,
 }
 
 impl Rejection {
@@ -97,6 +100,7 @@ impl Rejection {
             Rejection::NoPassword => "no_legacy_password",
             Rejection::UnverifiableHash(_) => "unverifiable_hash",
             Rejection::Ambiguous => "ambiguous_legacy_rows",
+            Rejection::ProviderStepRequired => "provider_step_required",
         }
     }
 }

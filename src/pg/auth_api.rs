@@ -215,8 +215,11 @@ pub mod auth {
         ask_order: default!(Option<i32>, "NULL"),
         email_domains: default!(Option<Vec<Option<String>>>, "NULL"),
         pool_idle_ms: default!(Option<i32>, 30000),
+        provider: default!(Option<JsonArgument>, "NULL"),
+        provider_secret: default!(Option<&str>, "NULL"),
     ) -> Result<(), ErrorReport> {
         let placement = placement(store, ask_order, email_domains)?;
+        let provider = provider.map(|settings| settings.read("provider")).transpose()?;
         let text = |value: Option<&str>, name| bounded(value, name).map(str::to_string);
         let optional = |value: Option<&str>, name| value.map(|v| text(Some(v), name)).transpose();
         let row = crate::pg::storage::StoreRow {
@@ -240,6 +243,8 @@ pub mod auth {
             http_ca_bundle: ca_bundle.map(|pem| pem.to_string()).filter(|pem| pem.len() <= 1 << 20),
             http_allow_insecure: required(allow_insecure, "allow_insecure")?,
             http_pool_idle_ms: required(pool_idle_ms, "pool_idle_ms")?,
+            http_provider: provider,
+            http_provider_secret: optional(provider_secret, "provider_secret")?,
             fdw_relation: None,
             fdw_mapping: None,
             fdw_reader: None,
@@ -331,6 +336,8 @@ pub mod auth {
             None,
             None,
             Some(30_000),
+            None,
+            None,
         )
     }
 

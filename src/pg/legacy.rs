@@ -85,7 +85,11 @@ pub fn http_config_from_row(row: &StoreRow) -> Result<HttpStoreConfig, StoreErro
     let base_url = row.http_base_url.as_deref().ok_or_else(|| StoreError::InvalidConfig("no base URL".into()))?;
     HttpStoreConfig::new(
         base_url,
-        Contract::parse(&row.http_contract)?,
+        Contract::parse(
+            &row.http_contract,
+            row.http_provider.as_ref().map(|settings| &settings.0),
+            row.http_provider_secret.as_deref(),
+        )?,
         HttpAuth::parse(&row.http_auth_kind, row.http_auth_secret.as_deref(), row.http_auth_header.as_deref())?,
         row.http_hmac_secret.clone(),
         row.http_connect_timeout_ms.into(),

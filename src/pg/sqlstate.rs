@@ -165,7 +165,14 @@ fn store_error_code(err: &StoreError) -> (PgSqlErrorCode, Option<&'static str>) 
         }
         StoreError::Http(HttpError::RequestRefused) => (
             ERRCODE_SQLSERVER_REJECTED_ESTABLISHMENT_OF_SQLCONNECTION,
-            Some("Check auth_kind, auth_secret and hmac_secret in auth.configure_http_store()."),
+            Some(
+                "Check auth_kind, auth_secret and hmac_secret (an identity provider: its provider settings and \
+                 provider_secret) in auth.configure_http_store().",
+            ),
+        ),
+        StoreError::Http(HttpError::ProviderRefused(_)) => (
+            ERRCODE_SQLSERVER_REJECTED_ESTABLISHMENT_OF_SQLCONNECTION,
+            Some("Enable on the provider what docs/providers/ lists for it (the password grant or flow, the client)."),
         ),
         StoreError::Http(HttpError::AnswerTooLarge(_)) | StoreError::InvalidAnswer(_) => {
             (ERRCODE_PROTOCOL_VIOLATION, HTTP_CONTRACT)

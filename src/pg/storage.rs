@@ -272,6 +272,9 @@ pub struct StoreRow {
     /// Whether a plain-http URL to a host other than loopback was allowed explicitly.
     pub http_allow_insecure: bool,
     pub http_pool_idle_ms: i32,
+    /// An identity provider contract's settings (docs/providers/) and its secret (client secret, API key).
+    pub http_provider: Option<JsonB>,
+    pub http_provider_secret: Option<String>,
     /// The relation as PostgreSQL prints a regclass (quoted where needed).
     pub fdw_relation: Option<String>,
     pub fdw_mapping: Option<JsonB>,
@@ -308,6 +311,8 @@ impl StoreRow {
             http_ca_bundle: text("http_ca_bundle"),
             http_allow_insecure: flag("http_allow_insecure"),
             http_pool_idle_ms: int("http_pool_idle_ms").unwrap_or(30_000),
+            http_provider: row.get("http_provider").filter(|v| !v.is_null()).map(|v| JsonB(v.clone())),
+            http_provider_secret: text("http_provider_secret"),
             fdw_relation: text("fdw_relation"),
             fdw_mapping: row.get("fdw_mapping").filter(|v| !v.is_null()).map(|v| JsonB(v.clone())),
             fdw_reader: text("fdw_reader"),
@@ -442,6 +447,8 @@ pub fn save_http_store(row: &StoreRow) {
         row.ask_order.into(),
         row.email_domains.clone().into(),
         row.http_pool_idle_ms.into(),
+        row.http_provider.as_ref().map(|settings| JsonB(settings.0.clone())).into(),
+        row.http_provider_secret.as_deref().into(),
     ]);
     write(query!("save_http_store"), &args);
 }

@@ -6,8 +6,9 @@
 //! - connect and total timeouts, a response size limit, JSON content type required;
 //! - one client per configuration, reused between calls (keep-alive).
 
-use crate::legacy_store::http::config::{HttpAuth, HttpStoreConfig};
+use crate::legacy_store::http::config::{Contract, HttpAuth, HttpStoreConfig};
 use crate::legacy_store::http::contract::{parse_user, Preset, Segment};
+use crate::legacy_store::http::provider::{Exchange, Session};
 use crate::legacy_store::http::HttpError;
 use crate::legacy_store::record::LegacyUser;
 use crate::legacy_store::{LoginAnswer, Rejection, StoreError};
@@ -25,16 +26,42 @@ const RETRY_PAUSE: Duration = Duration::from_millis(100);
 pub const SIGNATURE_HEADER: &str = "X-Trickle-Signature";
 pub const TIMESTAMP_HEADER: &str = "X-Trickle-Timestamp";
 
-struct Reply {
-    status: u16,
-    content_type: Option<String>,
+/// One request to the store, whatever speaks it: a contract preset or an identity provider.
+pub struct Request {
+    pub method: Method,
+    pub url: Url,
+    /// For POST: the content type and the body.
+    pub body: Option<(&'static str, String)>,
+    /// Headers of the protocol (an access token, a target operation); the store's own request credentials are
+    /// added by the client.
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Request {
+    pub fn get(url: Url) -> Self {
+        Request { method: Method::GET, url, body: None, headers: Vec::new() }
+    }
+
+    pub fn post(url: Url, content_type: &'static str, body: String) -> Self {
+        Request { method: Method::POST, url, body: Some((content_type, body)), headers: Vec::new() }
+    }
+
+    pub fn header(mut self, name: &'static str, value: String) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub content_type: Option<String>,
     /// A 401 with `WWW-Authenticate` refuses pg_trickle's own request credentials, not the user's.
-    challenged: bool,
-    body: Vec<u8>,
+    pub challenged: bool,
+    pub body: Vec<u8>,
 }
 
 impl Reply {
-    fn refuse_if_challenged(self) -> Result<Self, StoreError> {
+    pub fn refuse_if_challenged(self) -> Result<Self, StoreError> {
         if self.challenged {
             Err(HttpError::RequestRefused.into())
         } else {
@@ -42,10 +69,12 @@ impl Reply {
         }
     }
 
-    fn json_body(&self) -> Result<&[u8], StoreError> {
+    pub fn json_body(&self) -> Result<&[u8], StoreError> {
         let media_type = self.content_type.as_deref().unwrap_or("").split(';').next().unwrap_or("").trim();
+        // application/x-amz-json-1.1 is what AWS services (Cognito) answer with.
         let is_json = media_type.eq_ignore_ascii_case("application/json")
-            || (media_type.starts_with("application/") && media_type.ends_with("+json"));
+            || (media_type.starts_with("application/") && media_type.ends_with("+json"))
+            || media_type.starts_with("application/x-amz-json-");
         if !is_json {
             let shown = if media_type.is_empty() { "none" } else { media_type };
             return Err(StoreError::InvalidAnswer(format!("content type {shown} is not application/json")));
@@ -58,6 +87,8 @@ pub struct HttpStore {
     config: HttpStoreConfig,
     client: reqwest::Client,
     runtime: tokio::runtime::Runtime,
+    /// What an identity provider's protocol learns once per client (its discovered endpoints).
+    session: Session,
 }
 
 fn millis(ms: u64) -> Duration {
@@ -145,7 +176,7 @@ impl HttpStore {
             let _inside = runtime.enter();
             builder.build().map_err(|e| StoreError::InvalidConfig(format!("cannot build the HTTP client: {e}")))?
         };
-        Ok(HttpStore { config, client, runtime })
+        Ok(HttpStore { config, client, runtime, session: Session::default() })
     }
 
     pub fn config(&self) -> &HttpStoreConfig {
@@ -155,14 +186,21 @@ impl HttpStore {
     /// Asks the store whether these credentials are valid. Never retried: a login is not idempotent
     /// for a store that counts failures.
     pub fn login(&self, email: &str, password: &str, interrupted: InterruptCheck) -> Result<LoginAnswer, StoreError> {
-        let call = &self.preset().login;
+        let preset = match &self.config.contract {
+            Contract::Rest(preset) => *preset,
+            Contract::Provider(provider) => {
+                let exchange = Sender { store: self, interrupted };
+                return provider.log_in(&exchange, &self.session, &self.config.base_url, email, password);
+            }
+        };
+        let call = &preset.login;
         let body = if call.sends_email {
             serde_json::json!({ "email": email, "password": password })
         } else {
             serde_json::json!({ "password": password })
         };
-        let url = self.url(call.path, email, None);
-        let reply = self.call(Method::POST, url, body.to_string(), interrupted)?.refuse_if_challenged()?;
+        let request = Request::post(self.url(call.path, email, None), "application/json", body.to_string());
+        let reply = self.call(request, interrupted)?.refuse_if_challenged()?;
         if call.invalid.contains(&reply.status) {
             return Ok(LoginAnswer::Rejected(Rejection::WrongCredentials));
         }
@@ -170,7 +208,7 @@ impl HttpStore {
             return Err(HttpError::Unavailable(reply.status).into());
         }
         let user = if call.answers_user {
-            Some(parse_user(self.preset(), reply.json_body()?, email)?)
+            Some(parse_user(preset, reply.json_body()?, email)?)
         } else {
             self.get_user(email, interrupted)?
         };
@@ -181,13 +219,14 @@ impl HttpStore {
         })
     }
 
-    /// Looks a user up (the "getUser" call); retried on connection errors and 502/503/504.
+    /// Looks a user up (the "getUser" call); retried on connection errors and 502/503/504. An identity provider
+    /// preset looks nobody up (docs/providers/): None.
     pub fn get_user(&self, email: &str, interrupted: InterruptCheck) -> Result<Option<LegacyUser>, StoreError> {
-        let preset = self.preset();
+        let Contract::Rest(preset) = &self.config.contract else { return Ok(None) };
         let url = self.url(preset.lookup_path, email, preset.lookup_query.map(|key| (key, email)));
         let mut attempts_left = self.config.lookup_retries;
         let reply = loop {
-            let result = self.call(Method::GET, url.clone(), String::new(), interrupted);
+            let result = self.call(Request::get(url.clone()), interrupted);
             if attempts_left == 0 || !is_retryable(&result) {
                 break result?.refuse_if_challenged()?;
             }
@@ -204,8 +243,8 @@ impl HttpStore {
     /// The optional count call: Some(total), or None when the store does not offer it (404, or a contract without
     /// one).
     pub fn count_users(&self, interrupted: InterruptCheck) -> Result<Option<i64>, StoreError> {
-        let Some(path) = self.preset().count_path else { return Ok(None) };
-        let reply = self.call(Method::GET, self.url(path, "", None), String::new(), interrupted)?;
+        let Contract::Rest(Preset { count_path: Some(path), .. }) = &self.config.contract else { return Ok(None) };
+        let reply = self.call(Request::get(self.url(path, "", None)), interrupted)?;
         match reply.status {
             200 => {
                 let value: serde_json::Value = serde_json::from_slice(reply.json_body()?)
@@ -218,10 +257,6 @@ impl HttpStore {
             404 => Ok(None),
             status => Err(HttpError::Unavailable(status).into()),
         }
-    }
-
-    fn preset(&self) -> &'static Preset {
-        self.config.contract.0
     }
 
     fn url(&self, path: &[Segment], email: &str, query: Option<(&str, &str)>) -> Url {
@@ -247,27 +282,30 @@ impl HttpStore {
         })
     }
 
-    fn call(&self, method: Method, url: Url, body: String, interrupted: InterruptCheck) -> Result<Reply, StoreError> {
+    fn call(&self, request: Request, interrupted: InterruptCheck) -> Result<Reply, StoreError> {
         let timeout_ms = self.config.timeout_ms;
         self.runtime.block_on(async {
             notice_closed_connections().await;
             tokio::select! {
                 biased;
                 _ = until_interrupted(interrupted) => Err(StoreError::Interrupted),
-                result = tokio::time::timeout(millis(timeout_ms), self.exchange(method, url, body)) => {
+                result = tokio::time::timeout(millis(timeout_ms), self.exchange(request)) => {
                     result.unwrap_or(Err(HttpError::Timeout(timeout_ms).into()))
                 }
             }
         })
     }
 
-    async fn exchange(&self, method: Method, url: Url, body: String) -> Result<Reply, StoreError> {
+    async fn exchange(&self, Request { method, url, body, headers }: Request) -> Result<Reply, StoreError> {
         let timeout_ms = self.config.timeout_ms;
         let path_and_query = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
             None => url.path().to_string(),
         };
         let mut request = self.client.request(method.clone(), url).header(ACCEPT, "application/json");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
         request = match &self.config.auth {
             HttpAuth::None => request,
             HttpAuth::Bearer(token) => request.bearer_auth(token),
@@ -279,12 +317,13 @@ impl HttpStore {
         };
         if let Some(secret) = &self.config.hmac_secret {
             let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-            let signed = signature(secret, now, method.as_str(), &path_and_query, &body);
+            let signed_body = body.as_ref().map_or("", |(_, text)| text.as_str());
+            let signed = signature(secret, now, method.as_str(), &path_and_query, signed_body);
             request =
                 request.header(TIMESTAMP_HEADER, now.to_string()).header(SIGNATURE_HEADER, format!("v1={signed}"));
         }
-        if method == Method::POST {
-            request = request.header(CONTENT_TYPE, "application/json").body(body);
+        if let Some((content_type, text)) = body {
+            request = request.header(CONTENT_TYPE, content_type).body(text);
         }
         let mut response = request.send().await.map_err(|e| classify(e, timeout_ms))?;
         let status = response.status();
@@ -309,6 +348,22 @@ impl HttpStore {
             body.extend_from_slice(&chunk);
         }
         Ok(Reply { status: status.as_u16(), content_type, challenged, body })
+    }
+}
+
+/// The client as an identity provider's protocol sees it: one request at a time, a cancel honoured while it waits.
+struct Sender<'a> {
+    store: &'a HttpStore,
+    interrupted: InterruptCheck<'a>,
+}
+
+impl Exchange for Sender<'_> {
+    fn send(&self, request: Request) -> Result<Reply, StoreError> {
+        self.store.call(request, self.interrupted)?.refuse_if_challenged()
+    }
+
+    fn allow_insecure(&self) -> bool {
+        self.store.config.allow_insecure
     }
 }
 

@@ -1,20 +1,41 @@
 //! HTTP store configuration and the rules that refuse unsafe or absurd settings.
 
 use crate::legacy_store::http::contract::{preset, Preset, PRESETS};
+use crate::legacy_store::http::provider::{self, Provider};
 use crate::legacy_store::StoreError;
 use reqwest::Url;
+use serde_json::Value;
 
-/// The contract an endpoint speaks: one of `contract::PRESETS`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Contract(pub &'static Preset);
+/// What the endpoint speaks: one of `contract::PRESETS` (a REST contract someone hosts for the legacy store), or an
+/// identity provider's own API (`provider`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Contract {
+    Rest(&'static Preset),
+    Provider(Box<Provider>),
+}
 
 impl Contract {
-    pub fn parse(name: &str) -> Result<Self, StoreError> {
+    /// A REST preset takes no provider settings; a provider needs its own (`provider`) and perhaps a secret.
+    pub fn parse(name: &str, settings: Option<&Value>, secret: Option<&str>) -> Result<Self, StoreError> {
+        if let Some(preset) = preset(name) {
+            if settings.is_some_and(|s| !s.is_null()) || secret.is_some() {
+                return bad("provider settings and provider_secret are for an identity provider contract only");
+            }
+            return Ok(Contract::Rest(preset));
+        }
         // Fixed messages for enumerated arguments: a value given in the wrong argument (a secret) is never echoed.
-        preset(name).map(Contract).ok_or_else(|| {
-            let names: Vec<_> = PRESETS.iter().map(|p| p.name).collect();
-            StoreError::InvalidConfig(format!("unknown contract ({})", names.join(", ")))
-        })
+        match Provider::parse(name, settings.unwrap_or(&Value::Null), secret)? {
+            Some(provider) => Ok(Contract::Provider(Box::new(provider))),
+            None => {
+                let names: Vec<_> = PRESETS.iter().map(|p| p.name).chain(provider::NAMES).collect();
+                bad(format!("unknown contract ({})", names.join(", ")))
+            }
+        }
+    }
+
+    /// Whether the getUser flows can ask this store about an email (identity providers: no; docs/providers/).
+    pub fn looks_up_users(&self) -> bool {
+        matches!(self, Contract::Rest(_))
     }
 }
 
@@ -112,19 +133,12 @@ impl HttpStoreConfig {
         ca_bundle: Option<String>,
         allow_insecure: bool,
     ) -> Result<Self, StoreError> {
-        let url = Url::parse(base_url.trim()).or_else(|_| bad("base URL is not a valid URL"))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return bad("base URL scheme is not allowed (http, https)");
-        }
-        let Some(host) = url.host() else { return bad("base URL has no host") };
-        if url.scheme() == "http" && !allow_insecure && !is_loopback(&host) {
-            return bad("plain http is refused for a host other than loopback: use https, or allow_insecure => true");
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return bad("base URL must not carry credentials; use the auth settings");
-        }
+        let url = endpoint_url("base URL", base_url, allow_insecure)?;
         if url.query().is_some() || url.fragment().is_some() {
             return bad("base URL must not have a query or fragment");
+        }
+        if matches!(contract, Contract::Provider(_)) && (auth != HttpAuth::None || hmac_secret.is_some()) {
+            return bad("an identity provider contract authenticates with its own settings: auth_kind none, no hmac");
         }
         if !(1..=CONNECT_TIMEOUT_MS_MAX as i64).contains(&connect_timeout_ms) {
             return bad(format!("connect timeout must be 1 to {CONNECT_TIMEOUT_MS_MAX} ms"));
@@ -172,6 +186,24 @@ impl HttpStoreConfig {
     }
 }
 
+/// An address pg_trickle may send passwords to (`what`: how errors name it): http or https, no credentials in it,
+/// plain http only to loopback unless allowed explicitly. The base URL and the endpoints an identity provider's
+/// discovery document names pass the same rules.
+pub fn endpoint_url(what: &str, text: &str, allow_insecure: bool) -> Result<Url, StoreError> {
+    let url = Url::parse(text.trim()).or_else(|_| bad(format!("{what} is not a valid URL")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return bad(format!("{what} scheme is not allowed (http, https)"));
+    }
+    let Some(host) = url.host() else { return bad(format!("{what} has no host")) };
+    if url.scheme() == "http" && !allow_insecure && !is_loopback(&host) {
+        return bad("plain http is refused for a host other than loopback: use https, or allow_insecure => true");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return bad(format!("{what} must not carry credentials; use the auth settings"));
+    }
+    Ok(url)
+}
+
 /// 127.0.0.0/8, ::1 and `localhost`: where plain http never leaves the machine.
 fn is_loopback(host: &url::Host<&str>) -> bool {
     match host {
@@ -188,7 +220,7 @@ mod tests {
     fn config(url: &str, connect: i64, total: i64) -> Result<HttpStoreConfig, StoreError> {
         HttpStoreConfig::new(
             url,
-            Contract::parse("pg_trickle").unwrap(),
+            Contract::parse("pg_trickle", None, None).unwrap(),
             HttpAuth::None,
             None,
             connect,
@@ -205,7 +237,7 @@ mod tests {
         let strict = |url: &str| {
             HttpStoreConfig::new(
                 url,
-                Contract::parse("pg_trickle").unwrap(),
+                Contract::parse("pg_trickle", None, None).unwrap(),
                 HttpAuth::None,
                 None,
                 1000,
@@ -238,7 +270,7 @@ mod tests {
     fn a_value_in_the_wrong_argument_is_never_echoed() {
         let secret = "sk_live_0123456789";
         assert!(!HttpAuth::parse(secret, None, None).unwrap_err().to_string().contains(secret));
-        assert!(!Contract::parse(secret).unwrap_err().to_string().contains(secret));
+        assert!(!Contract::parse(secret, None, None).unwrap_err().to_string().contains(secret));
     }
 
     #[test]

@@ -139,7 +139,7 @@ pub fn preset(name: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|preset| preset.name == name)
 }
 
-fn invalid(reason: impl Into<String>) -> StoreError {
+pub(crate) fn invalid(reason: impl Into<String>) -> StoreError {
     StoreError::InvalidAnswer(reason.into())
 }
 
@@ -179,7 +179,7 @@ fn required_id(obj: &Map<String, Value>, key: &str) -> Result<String, StoreError
 
 /// The answer must be about the email that was asked: anything else would attach another person's
 /// identity to this login.
-fn matching_email(obj: &Map<String, Value>, key: &str, requested: &str) -> Result<String, StoreError> {
+pub(crate) fn matching_email(obj: &Map<String, Value>, key: &str, requested: &str) -> Result<String, StoreError> {
     let Some(Value::String(raw)) = obj.get(key) else {
         return Err(invalid(format!("field \"{key}\" is required (a string)")));
     };
@@ -190,7 +190,7 @@ fn matching_email(obj: &Map<String, Value>, key: &str, requested: &str) -> Resul
     Ok(email)
 }
 
-fn parse_object(body: &[u8]) -> Result<Map<String, Value>, StoreError> {
+pub(crate) fn parse_object(body: &[u8]) -> Result<Map<String, Value>, StoreError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(obj)) => Ok(obj),
         Ok(_) => Err(invalid("the body is not a JSON object")),

@@ -14,6 +14,10 @@ pub enum HttpError {
     Unavailable(u16),
     #[error("legacy store refused pg_trickle's request credentials (HTTP 401 with WWW-Authenticate)")]
     RequestRefused,
+    /// An identity provider refused the request for a reason of its own configuration (the grant or flow not
+    /// enabled for the client, a rate limit): its code, never its free text.
+    #[error("identity provider refused the request: {0}")]
+    ProviderRefused(String),
     #[error("legacy store answer is larger than the limit of {0} bytes")]
     AnswerTooLarge(usize),
 }

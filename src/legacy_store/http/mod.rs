@@ -1,10 +1,11 @@
-//! The HTTP adapter: contract presets (`contract`), configuration validated before it is stored (`config`), the
+//! The HTTP adapter: contract presets (`contract`), identity providers' own APIs (`provider`), configuration validated before it is stored (`config`), the
 //! client (`client`) and its typed errors (`error`). docs/http-contract.md.
 
 pub mod client;
 pub mod config;
 pub mod contract;
 pub mod error;
+pub mod provider;
 
 pub use client::HttpStore;
 pub use config::{Contract, HttpAuth, HttpStoreConfig};
@@ -25,7 +26,7 @@ impl Adapter for HttpStore {
         self.count_users(&|| host.interrupted())
     }
 
-    /// Both contracts name users by email.
+    /// Contracts and providers name users by email.
     fn email_of_username(&self, _: &dyn Host, _: &str) -> Result<Option<String>, StoreError> {
         Ok(None)
     }

@@ -6,7 +6,8 @@ use crate::domain::error::AuthError;
 use crate::domain::stats::StatEvent;
 use crate::domain::store_stats::StoreEvent;
 use crate::legacy_store::fdw::ColumnMapping;
-use crate::legacy_store::{routing, LegacyUser, Rejection};
+use crate::legacy_store::http::Contract;
+use crate::legacy_store::{routing, LegacyUser, Rejection, StoreError};
 use crate::pg::legacy::{self, Store, Stores};
 use crate::pg::sqlstate::Failure;
 use crate::pg::storage;
@@ -377,10 +378,17 @@ pub(super) fn validated_mapping(
 /// Admin: validates and stores the HTTP legacy store; takes effect when the transaction commits.
 pub fn configure_http_store(placement: StorePlacement, mut row: storage::StoreRow) -> Result<(), Failure> {
     let placement = placement.checked()?;
-    legacy::http_config_from_row(&row)?;
+    let config = legacy::http_config_from_row(&row)?;
     (row.name, row.ask_order, row.email_domains) = (placement.name, placement.ask_order, placement.email_domains);
     if storage::sql_objects_know_stores() {
         storage::save_http_store(&row);
+    } else if matches!(config.contract, Contract::Provider(_)) {
+        // The SQL objects of 0.3.0 have nowhere to keep a provider's settings.
+        Err(StoreError::InvalidConfig(
+            "an identity provider needs the SQL objects of 0.4.0: run ALTER EXTENSION \
+                                       pg_trickle UPDATE"
+                .into(),
+        ))?;
     } else {
         // SQL objects of 0.3.0 and before, not yet updated: their one store.
         storage::save_http_store_before_0_4(&row);

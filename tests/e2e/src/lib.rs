@@ -11,6 +11,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod providers;
+
 pub use postgres;
 
 /// The port of the test cluster; tests fail loudly when run outside `make test-e2e`.
@@ -214,13 +216,32 @@ impl TestDb {
     }
 }
 
+/// The PostgreSQL client programs' directory (`pg_config --bindir`).
+pub fn pg_bindir() -> String {
+    let pg_config = std::env::var("PG_CONFIG").unwrap_or_else(|_| "pg_config".into());
+    let bindir = Command::new(pg_config).arg("--bindir").output().expect("pg_config");
+    String::from_utf8(bindir.stdout).expect("utf-8 path").trim().to_string()
+}
+
 impl TestDb {
+    /// Runs psql as the superuser on this database with `args` (a script with `-f`, variables with `-v`); its
+    /// output, or a panic with what it printed when it fails.
+    pub fn psql(&self, args: &[&str]) -> String {
+        let port = cluster_port().to_string();
+        let out = Command::new(format!("{}/psql", pg_bindir()))
+            .args(["-X", "-q", "-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-d", &self.name])
+            .args(args)
+            .output()
+            .expect("run psql");
+        let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "psql {args:?} failed:\n{printed}");
+        printed
+    }
+
     /// Replaces this database's contents with a real `pg_dump -Fc` of `source`, restored by `pg_restore`.
     pub fn restore_dump_of(&self, source: &TestDb) {
         self.superuser().batch_execute("DROP EXTENSION pg_trickle CASCADE").expect("empty the target");
-        let pg_config = std::env::var("PG_CONFIG").unwrap_or_else(|_| "pg_config".into());
-        let bindir = Command::new(pg_config).arg("--bindir").output().expect("pg_config");
-        let bindir = String::from_utf8(bindir.stdout).expect("utf-8 path").trim().to_string();
+        let bindir = pg_bindir();
         let port = cluster_port().to_string();
         let dump = TempFile::with_contents("dump", "");
         let dumped = Command::new(format!("{bindir}/pg_dump"))
@@ -289,6 +310,21 @@ pub fn empty_password_vector(format: &str) -> (String, String, serde_json::Value
     (String::new(), v["hash"].as_str().unwrap_or_default().into(), v["params"].clone())
 }
 
+/// Starts a helper server that announces "listening on HOST:PORT[ more]" as its first line of output; returns it and
+/// the rest of that line.
+pub fn spawn_announcing(command: &mut Command, what: &str) -> (Child, String) {
+    let mut child = command.stdout(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("start {what}: {e}"));
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line).expect("read its address");
+    match line.trim().strip_prefix("listening on ") {
+        Some(rest) => (child, rest.to_string()),
+        None => {
+            let _ = child.kill();
+            panic!("{what} did not announce its address (it printed {line:?})")
+        }
+    }
+}
+
 /// The project's legacy HTTP store, running as a child process on 127.0.0.1.
 pub struct LegacyHttpStore {
     child: Child,
@@ -305,16 +341,10 @@ impl LegacyHttpStore {
     /// Like `start`, with extra arguments (`--bearer TOKEN`, `--hmac-secret SECRET`).
     pub fn start_with(users: &serde_json::Value, args: &[&str]) -> Self {
         let users_file = TempFile::with_contents("legacy-users", &users.to_string());
-        let mut child = Command::new(legacy_store_binary())
-            .arg("--users")
-            .arg(&users_file.path)
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start legacy-store");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line).expect("read its address");
-        let addr = line.trim().strip_prefix("listening on ").expect("legacy-store announces its address").to_string();
+        let (child, addr) = spawn_announcing(
+            Command::new(legacy_store_binary()).arg("--users").arg(&users_file.path).args(args),
+            "legacy-store",
+        );
         LegacyHttpStore { child, base_url: format!("http://{addr}"), _users_file: users_file }
     }
 }
@@ -418,17 +448,14 @@ impl TlsFront {
             .concat(),
         );
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tls_proxy.py");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .arg(dir.0.join("leaf.pem"))
-            .arg(dir.0.join("leaf.key"))
-            .arg(&backend.base_url)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the TLS front");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line).expect("read its address");
-        let addr = line.trim().strip_prefix("listening on ").expect("the TLS front announces its address").to_string();
+        let (child, addr) = spawn_announcing(
+            Command::new("python3")
+                .arg(script)
+                .arg(dir.0.join("leaf.pem"))
+                .arg(dir.0.join("leaf.key"))
+                .arg(&backend.base_url),
+            "the TLS front",
+        );
         let ca_pem = std::fs::read_to_string(dir.0.join("ca.pem")).expect("read the CA certificate");
         TlsFront { child, base_url: format!("https://{addr}"), ca_pem, _dir: dir }
     }
@@ -447,17 +474,10 @@ impl IdleClosingProxy {
         let backend_port = backend.base_url.rsplit(':').next().expect("the store's URL has a port").to_string();
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/idle_proxy.py");
         let count_file = TempFile::with_contents("idle_proxy_connections", "0");
-        let mut child = Command::new("python3")
-            .arg(script)
-            .arg(backend_port)
-            .arg(idle_seconds.to_string())
-            .arg(&count_file.path)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start the idle-closing proxy");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line).expect("read its address");
-        let addr = line.trim().strip_prefix("listening on ").expect("the proxy announces its address").to_string();
+        let (child, addr) = spawn_announcing(
+            Command::new("python3").arg(script).arg(backend_port).arg(idle_seconds.to_string()).arg(&count_file.path),
+            "the idle-closing proxy",
+        );
         IdleClosingProxy { child, base_url: format!("http://{addr}"), count_file }
     }
 
@@ -638,4 +658,26 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
     }
+}
+
+/// A peer on 127.0.0.1 that answers every request with the same raw HTTP status, content type and body, as a broken
+/// server or a misconfigured proxy in front of a legacy store does. Runs until the test process ends.
+pub fn answering_anything(status: u16, content_type: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+    let addr = listener.local_addr().expect("its address");
+    let reply = format!(
+        "HTTP/1.1 {status} Whatever\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            // Read what the request sends at once (headers and a small body), then answer and close.
+            let mut buf = [0u8; 65536];
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(200)));
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    format!("http://{addr}")
 }
