@@ -21,6 +21,7 @@ pub mod legacy;
 pub mod lockout;
 pub mod privilege;
 pub mod rate_limit;
+pub mod server_log;
 pub mod settings;
 pub mod shmem;
 pub mod sqlstate;

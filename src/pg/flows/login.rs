@@ -14,7 +14,7 @@ use crate::pg::legacy::{self, Store, Stores};
 use crate::pg::lockout::{self, Gate};
 use crate::pg::sqlstate::Failure;
 use crate::pg::storage::{self, Credentials};
-use crate::pg::{settings, stats};
+use crate::pg::{server_log, settings, stats};
 use pgrx::{JsonB, Uuid};
 use std::time::Instant;
 
@@ -138,7 +138,9 @@ fn check_password(email: &str, password: &str, params: argon2id::Argon2Params) -
                 let user_id = stored.as_ref().map(|c| c.user_id.to_string()).unwrap_or_default();
                 let why =
                     if matches!(err, AuthError::LegacyHash(_)) { "is beyond the cost bounds" } else { "is unreadable" };
-                pgrx::log!("pg_trickle: the argon2 hash of user {user_id} {why}; treated as a failed login");
+                server_log::log(&format!(
+                    "pg_trickle: the argon2 hash of user {user_id} {why}; treated as a failed login"
+                ));
                 false
             });
             (verified, Spent::ARGON2ID)

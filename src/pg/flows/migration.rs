@@ -11,7 +11,7 @@ use crate::legacy_store::{routing, LegacyUser, Rejection, StoreError};
 use crate::pg::legacy::{self, Store, Stores};
 use crate::pg::sqlstate::Failure;
 use crate::pg::storage;
-use crate::pg::{privilege, rate_limit, settings, stats};
+use crate::pg::{privilege, rate_limit, server_log, settings, stats};
 use pgrx::pg_sys::panic::CaughtError;
 use pgrx::pg_sys::Oid;
 use pgrx::{JsonB, PgSqlErrorCode, PgTryBuilder, Uuid};
@@ -274,13 +274,13 @@ pub fn configure_fdw_store(
         mapping,
         reader,
     );
-    pgrx::log!(
+    server_log::log(&format!(
         "pg_trickle: {} configured the FDW legacy store {}: relation {}, read as {}",
         storage::role_name(caller),
         placement.name,
         checked.relation_name,
         storage::role_name(reader)
-    );
+    ));
     offer_check();
     Ok(())
 }
@@ -394,13 +394,13 @@ pub fn configure_http_store(placement: StorePlacement, mut row: storage::StoreRo
         storage::save_http_store_before_0_4(&row);
     }
     // Where future first-login passwords go is worth a line in the server log, for superusers to see.
-    pgrx::log!(
+    server_log::log(&format!(
         "pg_trickle: {} configured the HTTP legacy store {}: {}{}",
         storage::role_name(crate::pg::privilege::current_role()),
         row.name,
         row.http_base_url.as_deref().unwrap_or_default(),
         if row.http_allow_insecure { " (plain http allowed explicitly)" } else { "" }
-    );
+    ));
     offer_check();
     Ok(())
 }

@@ -344,6 +344,14 @@ fn secrets_reach_no_log_line() {
     let wrong_place =
         su.execute("SELECT auth.configure_http_store('http://127.0.0.1:9/', auth_kind => $1)", &[&secret]);
     assert!(wrong_place.is_err());
+    // An admin in psql writes secrets as literals: pg_trickle's own log line about the configuration must not
+    // bring the statement's text into the log (LOG ranks above log_min_error_statement's default).
+    su.batch_execute(&format!(
+        "SELECT auth.configure_http_store('http://127.0.0.1:9/', auth_kind => 'bearer', auth_secret => 'literal-{marker}');
+         SELECT auth.configure_http_store('http://127.0.0.1:9/', contract => 'cognito',
+                                          provider => '{{\"client_id\": \"c\"}}', provider_secret => 'literal-{marker}');"
+    ))
+    .unwrap();
     let hostile = format!("$P$B{marker}ééé");
     su.execute(
         "INSERT INTO auth.users (email, password_hash, password_format, source) VALUES ('logged@example.org', $1, 'phpass', 'imported')",
