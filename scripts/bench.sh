@@ -153,6 +153,7 @@ fresh=$(target/release/fresh-backend-bench "$port" trickle_bench bench1@example.
 echo "$fresh" | sed 's/^/    /'
 fresh_hit=$(sed -n 's/^fresh_hit_ms=//p' <<<"$fresh"); warm_hit=$(sed -n 's/^warm_hit_ms=//p' <<<"$fresh")
 fresh_miss=$(sed -n 's/^fresh_miss_ms=//p' <<<"$fresh"); warm_miss=$(sed -n 's/^warm_miss_ms=//p' <<<"$fresh")
+fresh_hash=$(sed -n 's/^fresh_hash_ms=//p' <<<"$fresh"); warm_hash=$(sed -n 's/^warm_hash_ms=//p' <<<"$fresh")
 say "refusals in import mode, $equal_rounds rounds: unknown email, local and legacy user (wrong password), locked email"
 make_equal_db() { # database -> local users local1..N, lockout at 5 failures
   "$bindir/psql" "${conn[@]}" -d postgres -v ON_ERROR_STOP=1 \
@@ -280,6 +281,7 @@ printf '%s' "$legacy_report" > "$legacy_file"
 python3 bench/report.py bare="$sql_bare_ms" bare2="$sql_bare2_ms" hit1="$hit1_ms" hit2="$hit2_ms" crate_bare="$bare_ms" tps1="$tps1" lat1="$lat1" tps2="$tps2" lat2="$lat2" wrong="$lat_wrong" \
   unknown="$lat_unknown" lat_async="$lat_async" store_rt="$store_rt" migration="$migration_ms" mtps1="$mtps1" \
   mtps2="$mtps2" migration_async="$migration_async_ms" fresh_hit="$fresh_hit" warm_hit="$warm_hit" \
+  fresh_hash="$fresh_hash" warm_hash="$warm_hash" \
   fresh_miss="$fresh_miss" warm_miss="$warm_miss" ptps="$ptps" plat="$plat" stps="$stps" slat="$slat" \
   http_classes="$http_classes" fdw_classes="$fdw_classes" lat_give_back="$lat_give_back" \
   mem_on_fresh="$mem_on_fresh" mem_on_one="$mem_on_one" mem_on_thousand="$mem_on_thousand" \

@@ -4,8 +4,10 @@
 //! Usage: fresh-backend-bench PORT DBNAME HIT_EMAIL HIT_PASSWORD FIRST_LEGACY ROUNDS
 //! Expects DBNAME in import mode against a store whose users are `migrate{i}@legacy.test` with password
 //! `legacy-password-{i}`; uses two legacy users per round from FIRST_LEGACY on. Each round opens a connection, runs
-//! `SELECT 1` (the server's own first-statement work is not pg_trickle's), then times two logins. Prints `key=value`
-//! lines (ms, medians over the rounds).
+//! `SELECT 1` (the server's own first-statement work is not pg_trickle's), then times two logins. The bare hash of the
+//! hit user (`auth.verify_legacy_hash` of their stored argon2id hash) is timed the same way, on connections of its
+//! own: what a fresh backend's first hash costs by itself (faulting in argon2's memory), apart from the login's
+//! bookkeeping. Prints `key=value` lines (ms, medians over the rounds).
 
 use postgres::{Client, NoTls};
 use std::time::Instant;
@@ -24,6 +26,14 @@ fn timed_login(db: &mut Client, email: &str, password: &str, expected: &str) -> 
     elapsed
 }
 
+fn timed_hash(db: &mut Client, password: &str, hash: &str) -> f64 {
+    let started = Instant::now();
+    let ok: bool = db.query_one("SELECT auth.verify_legacy_hash($1, $2)", &[&password, &hash]).expect("verify").get(0);
+    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+    assert!(ok, "the hit user's own hash");
+    elapsed
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, port, dbname, hit_email, hit_password, first_legacy, rounds] = args.as_slice() else {
@@ -38,7 +48,15 @@ fn main() {
         db
     };
     let (mut hit_first, mut hit_next, mut miss_first, mut miss_next) = (vec![], vec![], vec![], vec![]);
+    let (mut hash_first, mut hash_next) = (vec![], vec![]);
+    let hit_hash: String = connect()
+        .query_one("SELECT password_hash FROM auth.users WHERE email = $1", &[hit_email])
+        .expect("the hit user's hash")
+        .get(0);
     for round in 0..rounds {
+        let mut db = connect();
+        hash_first.push(timed_hash(&mut db, hit_password, &hit_hash));
+        hash_next.push(timed_hash(&mut db, hit_password, &hit_hash));
         let mut db = connect();
         hit_first.push(timed_login(&mut db, hit_email, hit_password, "authenticated"));
         hit_next.push(timed_login(&mut db, hit_email, hit_password, "authenticated"));
@@ -52,6 +70,8 @@ fn main() {
     }
     let (hit_first, hit_next) = (median(hit_first), median(hit_next));
     let (miss_first, miss_next) = (median(miss_first), median(miss_next));
+    println!("fresh_hash_ms={:.3}", median(hash_first));
+    println!("warm_hash_ms={:.3}", median(hash_next));
     println!("fresh_hit_ms={hit_first:.3}");
     println!("warm_hit_ms={hit_next:.3}");
     println!("fresh_miss_ms={miss_first:.3}");
