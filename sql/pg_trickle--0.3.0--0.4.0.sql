@@ -71,9 +71,11 @@ CREATE TABLE auth.legacy_stores (
     http_ca_bundle          text,
     http_allow_insecure     boolean     NOT NULL DEFAULT false,
     http_pool_idle_ms       integer     NOT NULL DEFAULT 30000,
-    -- An identity provider contract (oidc, firebase, cognito): its settings and its secret (client secret, API key).
+    -- An identity provider contract (oidc, firebase, cognito): its settings, its secret (client secret, API key)
+    -- and the credential of its admin look-ups (an admin client's secret, a service account).
     http_provider           jsonb,
     http_provider_secret    text,
+    http_provider_admin_secret text,
     fdw_relation            regclass,
     fdw_mapping             jsonb,
     fdw_reader              regrole,
@@ -154,8 +156,11 @@ SELECT COALESCE(m.import_mode, false) AS import_mode,
        s.http_pool_idle_ms,
        s.http_provider,
        CASE WHEN s.http_provider_secret IS NULL THEN NULL ELSE '********' END AS http_provider_secret,
-       -- Whether signup, reset, email change and auth.migrate can ask the store about an email (docs/providers/).
+       CASE WHEN s.http_provider_admin_secret IS NULL THEN NULL ELSE '********' END AS http_provider_admin_secret,
+       -- Whether signup, reset, email change and auth.migrate can ask the store about an email: an identity
+       -- provider only with the credential of its admin look-ups (docs/providers/).
        CASE WHEN s.store_kind = 'http' THEN s.http_contract NOT IN ('oidc', 'firebase', 'cognito')
+                                             OR s.http_provider_admin_secret IS NOT NULL
             WHEN s.store_kind = 'fdw' THEN true END AS looks_up_users,
        s.fdw_relation,
        s.fdw_mapping,
@@ -204,7 +209,8 @@ CREATE FUNCTION auth."configure_http_store"(
 	"email_domains" TEXT[] DEFAULT NULL, /* :: std :: option :: Option < Vec < Option < String > > > */
 	"pool_idle_ms" INT DEFAULT 30000, /* Option < i32 > */
 	"provider" jsonb DEFAULT NULL, /* Option < JsonArgument > */
-	"provider_secret" TEXT DEFAULT NULL /* Option < & str > */
+	"provider_secret" TEXT DEFAULT NULL, /* Option < & str > */
+	"provider_admin_secret" TEXT DEFAULT NULL /* Option < & str > */
 ) RETURNS VOID /* Result < (), ErrorReport > */
 VOLATILE SECURITY DEFINER PARALLEL UNSAFE 
 SET search_path TO pg_catalog, pg_temp
@@ -245,7 +251,7 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'remove_external_store_wrapper';
 REVOKE ALL ON FUNCTION
     auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text, boolean,
-                              text, integer, text[], integer, jsonb, text),
+                              text, integer, text[], integer, jsonb, text, text),
     auth.configure_fdw_store(text, jsonb, text, text, integer, text[]),
     auth.disconnect_external_store(text),
     auth.reconnect_external_store(text),
@@ -253,7 +259,7 @@ REVOKE ALL ON FUNCTION
 FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
     auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text, boolean,
-                              text, integer, text[], integer, jsonb, text),
+                              text, integer, text[], integer, jsonb, text, text),
     auth.configure_fdw_store(text, jsonb, text, text, integer, text[]),
     auth.disconnect_external_store(text),
     auth.reconnect_external_store(text),

@@ -29,7 +29,7 @@ GRANT EXECUTE ON FUNCTION
     auth.locked_users(),
     auth.set_import_mode(boolean),
     auth.configure_http_store(text, text, text, text, text, text, integer, integer, integer, integer, text, boolean,
-                              text, integer, text[], integer, jsonb, text),
+                              text, integer, text[], integer, jsonb, text, text),
     auth.migrate(text),
     auth.configure_fdw_store(text, jsonb, text, text, integer, text[]),
     auth.import_users(text, jsonb, boolean, integer),

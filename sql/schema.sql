@@ -150,9 +150,11 @@ CREATE TABLE auth.legacy_stores (
     http_allow_insecure     boolean     NOT NULL DEFAULT false,
     -- How long a kept-alive connection to the store may idle and still be used (0: none is kept).
     http_pool_idle_ms       integer     NOT NULL DEFAULT 30000,
-    -- An identity provider contract (oidc, firebase, cognito): its settings and its secret (client secret, API key).
+    -- An identity provider contract (oidc, firebase, cognito): its settings, its secret (client secret, API key)
+    -- and the credential of its admin look-ups (an admin client's secret, a service account).
     http_provider           jsonb,
     http_provider_secret    text,
+    http_provider_admin_secret text,
     -- FDW adapter: the legacy users relation (table, view or foreign table), the column mapping, and the role the
     -- relation is read as (never a superuser).
     fdw_relation            regclass,
@@ -230,8 +232,11 @@ SELECT COALESCE(m.import_mode, false) AS import_mode,
        s.http_pool_idle_ms,
        s.http_provider,
        CASE WHEN s.http_provider_secret IS NULL THEN NULL ELSE '********' END AS http_provider_secret,
-       -- Whether signup, reset, email change and auth.migrate can ask the store about an email (docs/providers/).
+       CASE WHEN s.http_provider_admin_secret IS NULL THEN NULL ELSE '********' END AS http_provider_admin_secret,
+       -- Whether signup, reset, email change and auth.migrate can ask the store about an email: an identity
+       -- provider only with the credential of its admin look-ups (docs/providers/).
        CASE WHEN s.store_kind = 'http' THEN s.http_contract NOT IN ('oidc', 'firebase', 'cognito')
+                                             OR s.http_provider_admin_secret IS NOT NULL
             WHEN s.store_kind = 'fdw' THEN true END AS looks_up_users,
        s.fdw_relation,
        s.fdw_mapping,

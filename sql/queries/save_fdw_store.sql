@@ -6,4 +6,5 @@ VALUES ($1, COALESCE($2, (SELECT COALESCE(pg_catalog.max(ask_order), 0) + 1 FROM
 ON CONFLICT (name) DO UPDATE SET
     ask_order = COALESCE($2, s.ask_order), email_domains = $3, store_kind = 'fdw', fdw_relation = $4,
     fdw_mapping = $5, fdw_reader = $6, http_base_url = NULL, http_auth_secret = NULL, http_hmac_secret = NULL,
-    http_ca_bundle = NULL, http_provider = NULL, http_provider_secret = NULL, updated_at = pg_catalog.now()
+    http_ca_bundle = NULL, http_provider = NULL, http_provider_secret = NULL,
+    http_provider_admin_secret = NULL, updated_at = pg_catalog.now()

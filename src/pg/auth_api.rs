@@ -217,6 +217,7 @@ pub mod auth {
         pool_idle_ms: default!(Option<i32>, 30000),
         provider: default!(Option<JsonArgument>, "NULL"),
         provider_secret: default!(Option<&str>, "NULL"),
+        provider_admin_secret: default!(Option<&str>, "NULL"),
     ) -> Result<(), ErrorReport> {
         let placement = placement(store, ask_order, email_domains)?;
         let provider = provider.map(|settings| settings.read("provider")).transpose()?;
@@ -245,12 +246,17 @@ pub mod auth {
             http_pool_idle_ms: required(pool_idle_ms, "pool_idle_ms")?,
             http_provider: provider,
             http_provider_secret: optional(provider_secret, "provider_secret")?,
+            // A service account's JSON key is a few KiB; bounded like a CA bundle.
+            http_provider_admin_secret: provider_admin_secret.map(str::to_string).filter(|s| s.len() <= 64 * 1024),
             fdw_relation: None,
             fdw_mapping: None,
             fdw_reader: None,
         };
         if ca_bundle.is_some() && row.http_ca_bundle.is_none() {
             return Err(AuthError::ArgumentTooLong("ca_bundle").into());
+        }
+        if provider_admin_secret.is_some() && row.http_provider_admin_secret.is_none() {
+            return Err(AuthError::ArgumentTooLong("provider_admin_secret").into());
         }
         Ok(flows::configure_http_store(placement, row)?)
     }
@@ -336,6 +342,7 @@ pub mod auth {
             None,
             None,
             Some(30_000),
+            None,
             None,
             None,
         )

@@ -89,6 +89,7 @@ pub fn http_config_from_row(row: &StoreRow) -> Result<HttpStoreConfig, StoreErro
             &row.http_contract,
             row.http_provider.as_ref().map(|settings| &settings.0),
             row.http_provider_secret.as_deref(),
+            row.http_provider_admin_secret.as_deref(),
         )?,
         HttpAuth::parse(&row.http_auth_kind, row.http_auth_secret.as_deref(), row.http_auth_header.as_deref())?,
         row.http_hmac_secret.clone(),

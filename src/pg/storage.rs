@@ -275,6 +275,7 @@ pub struct StoreRow {
     /// An identity provider contract's settings (docs/providers/) and its secret (client secret, API key).
     pub http_provider: Option<JsonB>,
     pub http_provider_secret: Option<String>,
+    pub http_provider_admin_secret: Option<String>,
     /// The relation as PostgreSQL prints a regclass (quoted where needed).
     pub fdw_relation: Option<String>,
     pub fdw_mapping: Option<JsonB>,
@@ -313,6 +314,7 @@ impl StoreRow {
             http_pool_idle_ms: int("http_pool_idle_ms").unwrap_or(30_000),
             http_provider: row.get("http_provider").filter(|v| !v.is_null()).map(|v| JsonB(v.clone())),
             http_provider_secret: text("http_provider_secret"),
+            http_provider_admin_secret: text("http_provider_admin_secret"),
             fdw_relation: text("fdw_relation"),
             fdw_mapping: row.get("fdw_mapping").filter(|v| !v.is_null()).map(|v| JsonB(v.clone())),
             fdw_reader: text("fdw_reader"),
@@ -449,6 +451,7 @@ pub fn save_http_store(row: &StoreRow) {
         row.http_pool_idle_ms.into(),
         row.http_provider.as_ref().map(|settings| JsonB(settings.0.clone())).into(),
         row.http_provider_secret.as_deref().into(),
+        row.http_provider_admin_secret.as_deref().into(),
     ]);
     write(query!("save_http_store"), &args);
 }

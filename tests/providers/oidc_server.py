@@ -1,14 +1,23 @@
 """A real OAuth 2.0 / OpenID Connect authorization server for the end-to-end tests: django-oauth-toolkit with OIDC
-enabled, the resource-owner password grant for one confidential client, on 127.0.0.1 (a free port, announced on
-stdout as "listening on HOST:PORT").
+enabled at /realms/acme (the issuer is http://HOST:PORT/realms/acme, as a Keycloak realm's), the resource-owner
+password grant for one confidential client and the client-credentials grant for an admin client, on 127.0.0.1 (a
+free port, announced on stdout as "listening on HOST:PORT").
 
-    oidc_server.py CLIENT_ID CLIENT_SECRET USERS_JSON
+    oidc_server.py CLIENT_ID CLIENT_SECRET ADMIN_CLIENT_ID ADMIN_CLIENT_SECRET USERS_JSON
 
-USERS_JSON: [{"email", "password", "first_name", "last_name", "active", "claims": {...}}]. Users log in with their
-email as the username (as a Keycloak realm with "login with email" does); "claims" are extra userinfo claims.
+USERS_JSON: [{"email", "password", "first_name", "last_name", "active", "claims": {...}, "user_metadata": {...},
+"app_metadata": {...}}]. Users log in with their email as the username (as a Keycloak realm with "login with email"
+does); "claims" are extra userinfo claims.
+
+The admin user look-ups of Auth0 (GET /realms/acme/api/v2/users-by-email) and Keycloak
+(GET /admin/realms/acme/users?email=&exact=true) cannot run here (neither is on PyPI or npm): they are RECORDINGS —
+each answers in the shape its vendor documents (Auth0 Management API v2 user; Keycloak UserRepresentation), from this
+server's users, behind django-oauth-toolkit's real check of an admin client's client-credentials token.
+GET /__stats counts the token requests by grant type.
 """
 
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -21,10 +30,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
-client_id, client_secret, users_file = sys.argv[1:4]
+client_id, client_secret, admin_id, admin_secret, users_file = sys.argv[1:6]
 # django-oauth-toolkit warns that RFC 9700 discourages the password grant: known, and the reason pg_trickle uses it
 # only to move users off a provider (docs/providers/).
 warnings.simplefilter("ignore")
+logging.getLogger("oauth2_provider").setLevel(logging.ERROR)
 workdir = tempfile.mkdtemp(prefix="oidc-server-")
 signing_key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
     serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -56,8 +66,9 @@ from django.urls import include, path  # noqa: E402
 from oauth2_provider.models import Application  # noqa: E402
 from oauth2_provider.oauth2_validators import OAuth2Validator  # noqa: E402
 
-urlpatterns = [path("o/", include("oauth2_provider.urls", namespace="oauth2_provider"))]
 EXTRA_CLAIMS = {}
+PROFILES = {}
+TOKEN_REQUESTS = {}
 
 
 class Validator(OAuth2Validator):
@@ -87,6 +98,7 @@ for u in json.load(open(users_file)):
     user.is_active = u.get("active", True)
     user.save()
     EXTRA_CLAIMS[user.username] = u.get("claims", {})
+    PROFILES[user.username] = u
     # Released with the profile scope, as a provider's custom claims are once configured for it.
     Validator.oidc_claim_scope.update({claim: "profile" for claim in EXTRA_CLAIMS[user.username]})
 Application.objects.create(
@@ -94,6 +106,80 @@ Application.objects.create(
     client_type=Application.CLIENT_CONFIDENTIAL, authorization_grant_type=Application.GRANT_PASSWORD,
     algorithm=Application.RS256_ALGORITHM,
 )
+Application.objects.create(
+    name="admin", client_id=admin_id, client_secret=admin_secret, client_type=Application.CLIENT_CONFIDENTIAL,
+    authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+)
+
+from django.http import JsonResponse  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django.views.decorators.csrf import csrf_exempt  # noqa: E402
+from oauth2_provider.models import AccessToken  # noqa: E402
+from oauth2_provider.views import TokenView  # noqa: E402
+
+
+@csrf_exempt
+def counted_token(request):
+    grant = request.POST.get("grant_type", "")
+    TOKEN_REQUESTS[grant] = TOKEN_REQUESTS.get(grant, 0) + 1
+    return TokenView.as_view()(request)
+
+
+def admin_allowed(request):
+    """A valid, unexpired access token issued to the admin client by the client-credentials grant."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return False
+    token = AccessToken.objects.filter(token=header[len("Bearer "):]).select_related("application").first()
+    return bool(token and token.expires > timezone.now() and token.application.client_id == admin_id)
+
+
+def matching_users(request):
+    email = request.GET.get("email", "").lower()
+    return [u for u in User.objects.order_by("id") if u.email.lower() == email]
+
+
+def auth0_users_by_email(request):
+    if not admin_allowed(request):
+        return JsonResponse({"statusCode": 401, "error": "Unauthorized", "message": "Invalid token"}, status=401)
+    answer = []
+    for u in matching_users(request):
+        p = PROFILES[u.username]
+        answer.append({
+            "user_id": f"auth0|{u.id}", "email": u.email, "email_verified": True,
+            "name": f"{u.first_name} {u.last_name}".strip(), "given_name": u.first_name, "family_name": u.last_name,
+            "nickname": u.email.split("@")[0], "picture": "https://s.gravatar.com/avatar/0", "blocked": not u.is_active,
+            "user_metadata": p.get("user_metadata", {}), "app_metadata": p.get("app_metadata", {}),
+            "identities": [{"provider": "auth0", "connection": "Username-Password-Authentication",
+                            "user_id": str(u.id), "isSocial": False}],
+        })
+    return JsonResponse(answer, safe=False)
+
+
+def keycloak_users(request):
+    if not admin_allowed(request):
+        return JsonResponse({"error": "HTTP 401 Unauthorized"}, status=401)
+    if request.GET.get("exact") != "true":
+        return JsonResponse({"error": "this recording answers exact searches only"}, status=400)
+    answer = [{
+        "id": f"kc-{u.id}", "username": u.email.split("@")[0], "email": u.email, "emailVerified": True,
+        "firstName": u.first_name, "lastName": u.last_name, "enabled": u.is_active,
+        "attributes": {k: [v] for k, v in PROFILES[u.username].get("user_metadata", {}).items()},
+    } for u in matching_users(request)]
+    return JsonResponse(answer, safe=False)
+
+
+def stats(request):
+    return JsonResponse(TOKEN_REQUESTS)
+
+
+urlpatterns = [
+    path("realms/acme/token/", counted_token),
+    path("realms/acme/api/v2/users-by-email", auth0_users_by_email),
+    path("admin/realms/acme/users", keycloak_users),
+    path("__stats", stats),
+    path("realms/acme/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+]
 
 
 class QuietHandler(WSGIRequestHandler):

@@ -220,9 +220,15 @@ impl HttpStore {
     }
 
     /// Looks a user up (the "getUser" call); retried on connection errors and 502/503/504. An identity provider
-    /// preset looks nobody up (docs/providers/): None.
+    /// looks up through its admin API when it has the credential for it, and nobody otherwise (docs/providers/).
     pub fn get_user(&self, email: &str, interrupted: InterruptCheck) -> Result<Option<LegacyUser>, StoreError> {
-        let Contract::Rest(preset) = &self.config.contract else { return Ok(None) };
+        let preset = match &self.config.contract {
+            Contract::Rest(preset) => *preset,
+            Contract::Provider(provider) => {
+                let exchange = Sender { store: self, interrupted };
+                return provider.look_up(&exchange, &self.session, &self.config.base_url, email);
+            }
+        };
         let url = self.url(preset.lookup_path, email, preset.lookup_query.map(|key| (key, email)));
         let mut attempts_left = self.config.lookup_retries;
         let reply = loop {

@@ -16,26 +16,26 @@ pub enum Contract {
 
 impl Contract {
     /// A REST preset takes no provider settings; a provider needs its own (`provider`) and perhaps a secret.
-    pub fn parse(name: &str, settings: Option<&Value>, secret: Option<&str>) -> Result<Self, StoreError> {
+    pub fn parse(
+        name: &str,
+        settings: Option<&Value>,
+        secret: Option<&str>,
+        admin_secret: Option<&str>,
+    ) -> Result<Self, StoreError> {
         if let Some(preset) = preset(name) {
-            if settings.is_some_and(|s| !s.is_null()) || secret.is_some() {
-                return bad("provider settings and provider_secret are for an identity provider contract only");
+            if settings.is_some_and(|s| !s.is_null()) || secret.is_some() || admin_secret.is_some() {
+                return bad("provider settings and secrets are for an identity provider contract only");
             }
             return Ok(Contract::Rest(preset));
         }
         // Fixed messages for enumerated arguments: a value given in the wrong argument (a secret) is never echoed.
-        match Provider::parse(name, settings.unwrap_or(&Value::Null), secret)? {
+        match Provider::parse(name, settings.unwrap_or(&Value::Null), secret, admin_secret)? {
             Some(provider) => Ok(Contract::Provider(Box::new(provider))),
             None => {
                 let names: Vec<_> = PRESETS.iter().map(|p| p.name).chain(provider::NAMES).collect();
                 bad(format!("unknown contract ({})", names.join(", ")))
             }
         }
-    }
-
-    /// Whether the getUser flows can ask this store about an email (identity providers: no; docs/providers/).
-    pub fn looks_up_users(&self) -> bool {
-        matches!(self, Contract::Rest(_))
     }
 }
 
@@ -220,7 +220,7 @@ mod tests {
     fn config(url: &str, connect: i64, total: i64) -> Result<HttpStoreConfig, StoreError> {
         HttpStoreConfig::new(
             url,
-            Contract::parse("pg_trickle", None, None).unwrap(),
+            Contract::parse("pg_trickle", None, None, None).unwrap(),
             HttpAuth::None,
             None,
             connect,
@@ -237,7 +237,7 @@ mod tests {
         let strict = |url: &str| {
             HttpStoreConfig::new(
                 url,
-                Contract::parse("pg_trickle", None, None).unwrap(),
+                Contract::parse("pg_trickle", None, None, None).unwrap(),
                 HttpAuth::None,
                 None,
                 1000,
@@ -270,7 +270,7 @@ mod tests {
     fn a_value_in_the_wrong_argument_is_never_echoed() {
         let secret = "sk_live_0123456789";
         assert!(!HttpAuth::parse(secret, None, None).unwrap_err().to_string().contains(secret));
-        assert!(!Contract::parse(secret, None, None).unwrap_err().to_string().contains(secret));
+        assert!(!Contract::parse(secret, None, None, None).unwrap_err().to_string().contains(secret));
     }
 
     #[test]

@@ -9,6 +9,9 @@ use std::process::{Child, Command};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+/// The OIDC server's admin client (client-credentials grant): id and secret.
+pub const OIDC_ADMIN: (&str, &str) = ("pg_trickle_admin", "admin-secret-1");
+
 /// Where scripts/providers.sh keeps the servers' tools; installs them the first time.
 fn tools() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
@@ -46,13 +49,25 @@ impl ProviderServer {
         ProviderServer { child, announced: words.collect(), address, _users: users_file }
     }
 
-    /// django-oauth-toolkit with OIDC; one confidential client allowed the password grant. The issuer is
-    /// `http://ADDRESS/o`. `users`: `[{"email", "password", "first_name", "last_name", "active", "claims"}]`.
+    /// django-oauth-toolkit with OIDC; one confidential client allowed the password grant, and the admin client
+    /// `OIDC_ADMIN` allowed the client-credentials grant. The issuer is `http://ADDRESS/realms/acme`. `users`:
+    /// `[{"email", "password", "first_name", "last_name", "active", "claims", "user_metadata", "app_metadata"}]`.
     pub fn oidc(users: &serde_json::Value, client_id: &str, client_secret: &str) -> Self {
         let mut command = Command::new(python());
-        command.arg(script("oidc_server.py"));
+        command.arg(script("oidc_server.py")).args([client_id, client_secret, OIDC_ADMIN.0, OIDC_ADMIN.1]);
         // The users file comes last (`start` appends it).
-        Self::start(command.arg(client_id).arg(client_secret), "the OIDC server", users)
+        Self::start(&mut command, "the OIDC server", users)
+    }
+
+    /// Token requests the OIDC server answered, by grant type.
+    pub fn token_requests(&self, grant_type: &str) -> u64 {
+        let mut stream = std::net::TcpStream::connect(&self.address).expect("connect to the OIDC server");
+        use std::io::{Read, Write};
+        write!(stream, "GET /__stats HTTP/1.0\r\nHost: {}\r\n\r\n", self.address).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        let body = answer.split("\r\n\r\n").nth(1).unwrap_or("{}");
+        serde_json::from_str::<serde_json::Value>(body).unwrap()[grant_type].as_u64().unwrap_or(0)
     }
 
     /// Firebase's Authentication emulator; the base URL is `http://ADDRESS/identitytoolkit.googleapis.com`.

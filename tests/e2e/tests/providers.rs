@@ -3,7 +3,7 @@
 //! Authentication emulator, and moto's Amazon Cognito. No code on the old side: only the provider's own API.
 
 use pg_trickle_e2e::postgres::Client;
-use pg_trickle_e2e::providers::ProviderServer;
+use pg_trickle_e2e::providers::{ProviderServer, OIDC_ADMIN};
 use pg_trickle_e2e::{
     answering_anything, event_outcomes, reference_vector, sqlstate, LegacyHttpStore, TempFile, TestDb,
 };
@@ -70,7 +70,7 @@ fn oidc_password_grant_migrates_with_the_userinfo_profile_then_logins_stay_local
     let settings = json!({"client_id": "pg_trickle_app", "user_metadata_claims": ["locale"],
                           "app_metadata_claims": ["roles"]});
     // The issuer's discovery document gives the token and userinfo endpoints.
-    import_from_provider(&db, "oidc", &server.base_url("/o"), &settings, Some("client-secret-1"));
+    import_from_provider(&db, "oidc", &server.base_url("/realms/acme"), &settings, Some("client-secret-1"));
     let mut app = db.member_of("trickle_app");
 
     assert_eq!(login(&mut app, "ada@legacy.test", "wrong-password"), Ok((false, "invalid_credentials".into())));
@@ -102,20 +102,98 @@ fn oidc_client_secret_post_explicit_endpoints_and_a_wrong_client_secret() {
     let db = TestDb::new("provider_oidc_post");
     let settings = |client_auth: &str| {
         json!({"client_id": "pg_trickle_app", "client_auth": client_auth,
-               "token_endpoint": server.base_url("/o/token/"), "userinfo_endpoint": server.base_url("/o/userinfo/")})
+               "token_endpoint": server.base_url("/realms/acme/token/"), "userinfo_endpoint": server.base_url("/realms/acme/userinfo/")})
     };
     let mut app = db.member_of("trickle_app");
 
     // A wrong client secret is pg_trickle's configuration, not the user's password: a class-08 error naming the
     // settings, never the secret.
-    import_from_provider(&db, "oidc", &server.base_url("/o"), &settings("client_secret_basic"), Some("not-the-secret"));
+    import_from_provider(
+        &db,
+        "oidc",
+        &server.base_url("/realms/acme"),
+        &settings("client_secret_basic"),
+        Some("not-the-secret"),
+    );
     let err = app.query_one("SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&PASSWORD]).unwrap_err();
     assert_eq!(sqlstate(&err), "08004", "{err}");
     let shown = format!("{err:?}");
     assert!(shown.contains("provider_secret") && !shown.contains("not-the-secret") && !shown.contains(PASSWORD));
 
-    import_from_provider(&db, "oidc", &server.base_url("/o"), &settings("client_secret_post"), Some("client-secret-2"));
+    import_from_provider(
+        &db,
+        "oidc",
+        &server.base_url("/realms/acme"),
+        &settings("client_secret_post"),
+        Some("client-secret-2"),
+    );
     assert_eq!(login(&mut app, "ada@legacy.test", PASSWORD), Ok((true, "migrated".into())));
+}
+
+/// The getUser flows through an OIDC provider's admin API: a client-credentials token from the real
+/// django-oauth-toolkit, kept per backend, and the user look-up of Auth0's Management API or Keycloak's admin REST
+/// API — RECORDINGS of their documented answers served by tests/providers/oidc_server.py behind that token check
+/// (neither vendor's server can run here).
+#[test]
+fn oidc_admin_look_ups_serve_signup_reset_and_migrate() {
+    let users = json!([
+        {"email": "ada@legacy.test", "password": PASSWORD, "first_name": "Ada", "last_name": "Lovelace",
+         "user_metadata": {"theme": "dark"}, "app_metadata": {"plan": "pro"}},
+        {"email": "grace@legacy.test", "password": PASSWORD, "first_name": "Grace"}
+    ]);
+    for (api, external_id_prefix) in [("auth0", "auth0|"), ("keycloak", "kc-")] {
+        let server = ProviderServer::oidc(&users, "pg_trickle_app", "client-secret-3");
+        let db = TestDb::new(&format!("provider_lookup_{api}"));
+        let settings = json!({"client_id": "pg_trickle_app", "admin_lookup": api, "admin_client_id": OIDC_ADMIN.0});
+        let mut su = db.superuser();
+        su.execute(
+            "SELECT auth.configure_http_store($1, contract => 'oidc', provider => $2::text::jsonb,
+                                              provider_secret => 'client-secret-3', provider_admin_secret => $3)",
+            &[&server.base_url("/realms/acme"), &settings.to_string(), &OIDC_ADMIN.1],
+        )
+        .unwrap();
+        su.batch_execute("SELECT auth.set_import_mode(true)").unwrap();
+        let (looks_up, masked): (bool, String) = su
+            .query_one("SELECT looks_up_users, http_provider_admin_secret FROM auth.import_configuration", &[])
+            .map(|r| (r.get(0), r.get(1)))
+            .unwrap();
+        assert!(looks_up, "{api}");
+        assert_eq!(masked, "********");
+
+        let mut app = db.member_of("trickle_app");
+        let err = app.query_one("SELECT auth.signup('ada@legacy.test', 'a-new-password-1')", &[]).unwrap_err();
+        assert_eq!(sqlstate(&err), "23505", "{api}: the provider has ada");
+        let mut admin = db.member_of("trickle_admin");
+        let profile: Value = admin.query_one("SELECT auth.migrate('ada@legacy.test')", &[]).unwrap().get(0);
+        assert!(profile["external_id"].as_str().unwrap().starts_with(external_id_prefix), "{api}: {profile}");
+        assert_eq!(profile["name"], "Ada Lovelace", "{api}");
+        let before = server.token_requests("client_credentials");
+        let err = admin.query_one("SELECT auth.migrate('nobody@legacy.test')", &[]).unwrap_err();
+        assert_eq!(sqlstate(&err), "P0002", "{api}");
+        let _: Value = admin.query_one("SELECT auth.migrate('grace@legacy.test')", &[]).unwrap().get(0);
+        assert_eq!(server.token_requests("client_credentials"), before, "{api}: the backend's token is reused");
+        // A migrated profile has no password yet: the first login is checked by the provider's password grant.
+        assert_eq!(login(&mut app, "ada@legacy.test", PASSWORD), Ok((true, "migrated".into())), "{api}");
+        let (_, _, profile) = local_user(&db, "ada@legacy.test").unwrap();
+        match api {
+            "auth0" => assert_eq!(
+                (profile["user_metadata"].clone(), profile["app_metadata"].clone()),
+                (json!({"theme": "dark"}), json!({"plan": "pro"}))
+            ),
+            _ => assert_eq!(profile["user_metadata"], json!({"theme": ["dark"]})),
+        }
+
+        // A wrong admin secret: the look-up fails (08004) rather than answering "nobody".
+        su.execute(
+            "SELECT auth.configure_http_store($1, contract => 'oidc', provider => $2::text::jsonb,
+                                              provider_secret => 'client-secret-3', provider_admin_secret => 'wrong')",
+            &[&server.base_url("/realms/acme"), &settings.to_string()],
+        )
+        .unwrap();
+        let err = admin.query_one("SELECT auth.migrate('someone@legacy.test')", &[]).unwrap_err();
+        assert_eq!(sqlstate(&err), "08004", "{api}: {err}");
+        assert!(!format!("{err:?}").contains("wrong"));
+    }
 }
 
 fn firebase_users() -> Value {
@@ -208,6 +286,57 @@ fn a_firebase_auth_export_imports_with_its_scrypt_hashes() {
         .unwrap()
         .get(0);
     assert_eq!(leftover, 0, "the staging table with the hashes is gone");
+}
+
+/// The getUser flows through Firebase's admin `accounts:lookup`, as a service account: its JWT is signed here with a
+/// key made by openssl and exchanged at its `token_uri` — a RECORDING of Google's documented token answer (Google's
+/// token service cannot run here), which hands back the emulator's administrator token — and the look-up itself is
+/// the real Authentication emulator's.
+#[test]
+fn firebase_admin_look_ups_serve_signup_and_migrate() {
+    let server = ProviderServer::firebase(&firebase_users());
+    let db = TestDb::new("provider_firebase_lookup");
+    let key = std::process::Command::new("openssl")
+        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+        .output()
+        .expect("openssl genpkey");
+    let token_uri = answering_anything(
+        200,
+        "application/json",
+        r#"{"access_token": "owner", "expires_in": 3599, "token_type": "Bearer"}"#,
+    );
+    let service_account = json!({"type": "service_account", "project_id": "demo-trickle",
+                                 "client_email": "pg-trickle@demo-trickle.iam.gserviceaccount.com",
+                                 "private_key": String::from_utf8(key.stdout).unwrap(), "token_uri": token_uri});
+    let mut su = db.superuser();
+    su.execute(
+        "SELECT auth.configure_http_store($1, contract => 'firebase', provider_secret => 'demo-web-api-key',
+                                          provider_admin_secret => $2)",
+        &[&server.base_url("/identitytoolkit.googleapis.com"), &service_account.to_string()],
+    )
+    .unwrap();
+    su.batch_execute("SELECT auth.set_import_mode(true)").unwrap();
+    let mut app = db.member_of("trickle_app");
+    let err = app.query_one("SELECT auth.signup('ada@legacy.test', 'a-new-password-1')", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "23505", "the emulator has ada");
+    let mut admin = db.member_of("trickle_admin");
+    let profile: Value = admin.query_one("SELECT auth.migrate('ada@legacy.test')", &[]).unwrap().get(0);
+    assert_eq!(profile["name"], "Ada Lovelace");
+    assert_eq!(profile["app_metadata"], json!({"plan": "pro", "admin": true}));
+    let err = admin.query_one("SELECT auth.migrate('nobody@legacy.test')", &[]).unwrap_err();
+    assert_eq!(sqlstate(&err), "P0002");
+    assert_eq!(login(&mut app, "ada@legacy.test", PASSWORD), Ok((true, "migrated".into())));
+
+    // Not a service account key: refused when configured, the key never echoed.
+    let err = su
+        .execute(
+            "SELECT auth.configure_http_store('https://identitytoolkit.googleapis.com', contract => 'firebase',
+                                              provider_secret => 'k', provider_admin_secret => $1)",
+            &[&json!({"type": "service_account", "private_key": "sekrit-pem"}).to_string()],
+        )
+        .unwrap_err();
+    assert_eq!(sqlstate(&err), "22023");
+    assert!(!format!("{err:?}").contains("sekrit-pem"));
 }
 
 fn cognito_users() -> Value {

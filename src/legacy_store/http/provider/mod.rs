@@ -6,8 +6,11 @@
 //! - `firebase`: Firebase Authentication (Identity Toolkit `accounts:signInWithPassword`, `accounts:lookup`);
 //! - `cognito`: Amazon Cognito (`InitiateAuth` with `USER_PASSWORD_AUTH`, `GetUser`).
 //!
-//! None of them looks users up by email for the getUser flows (each needs an administrator's credentials of its
-//! own kind): signup, reset and email change rely on the local table for these stores (docs/providers/README.md).
+//! The getUser flows (signup, reset, email change, `auth.migrate`) ask a provider only with the credential of its
+//! admin look-up (`provider_admin_secret`): an admin client of Auth0's Management API or Keycloak's admin REST API
+//! (client-credentials token), a Firebase service account (a signed JWT exchanged for a token). Without one, or for
+//! Cognito, they rely on the local table (docs/providers/README.md). Admin tokens are kept per backend until
+//! shortly before they expire, never stored or logged.
 
 pub mod cognito;
 pub mod firebase;
@@ -20,7 +23,8 @@ use crate::legacy_store::record::{text_field, LegacyUser, Texts};
 use crate::legacy_store::{LoginAnswer, StoreError};
 use reqwest::Url;
 use serde_json::{Map, Value};
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::time::{Duration, Instant};
 
 /// The contract names of the providers, as `auth.configure_http_store(contract => …)` takes them.
 pub const NAMES: [&str; 3] = ["oidc", "firebase", "cognito"];
@@ -51,18 +55,73 @@ pub trait Exchange {
 pub struct Session {
     /// The OpenID provider's token and userinfo endpoints, from its discovery document.
     pub oidc_endpoints: OnceCell<oidc::Endpoints>,
+    /// The admin look-up's access token, and when to stop using it.
+    admin_token: RefCell<Option<(String, Instant)>>,
+}
+
+/// An admin token is given up this long before the provider said it expires (clock skew, a slow call).
+const TOKEN_EXPIRY_MARGIN: Duration = Duration::from_secs(60);
+
+impl Session {
+    /// The cached admin token, or a new one from `fetch` (the token and its lifetime in seconds).
+    fn admin_token(&self, fetch: impl FnOnce() -> Result<(String, u64), StoreError>) -> Result<String, StoreError> {
+        if let Some((token, until)) = self.admin_token.borrow().as_ref() {
+            if Instant::now() < *until {
+                return Ok(token.clone());
+            }
+        }
+        let (token, lifetime) = fetch()?;
+        let until = Instant::now() + Duration::from_secs(lifetime).saturating_sub(TOKEN_EXPIRY_MARGIN);
+        *self.admin_token.borrow_mut() = Some((token.clone(), until));
+        Ok(token)
+    }
+
+    /// After the provider refused the cached token (revoked, rotated keys): the next look-up fetches another.
+    fn forget_admin_token(&self) {
+        self.admin_token.borrow_mut().take();
+    }
+}
+
+/// A token answer's lifetime (`expires_in`, seconds; one hour when absent, bounded to a day).
+fn lifetime(answer: &Map<String, Value>) -> u64 {
+    answer.get("expires_in").and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(3600).min(86_400)
 }
 
 impl Provider {
-    /// The provider `name` configured with `settings` (a JSON object) and `secret`; None when `name` is no provider.
-    pub fn parse(name: &str, settings: &Value, secret: Option<&str>) -> Result<Option<Self>, StoreError> {
+    /// The provider `name` configured with `settings` (a JSON object), `secret` and the credential of its admin
+    /// look-ups; None when `name` is no provider.
+    pub fn parse(
+        name: &str,
+        settings: &Value,
+        secret: Option<&str>,
+        admin_secret: Option<&str>,
+    ) -> Result<Option<Self>, StoreError> {
         let secret = secret.filter(|s| !s.is_empty()).map(str::to_string);
+        let admin_secret = admin_secret.filter(|s| !s.is_empty());
         Ok(Some(match name {
-            "oidc" => Provider::Oidc(oidc::Oidc::parse(settings, secret)?),
-            "firebase" => Provider::Firebase(firebase::Firebase::parse(settings, secret)?),
+            "oidc" => Provider::Oidc(oidc::Oidc::parse(settings, secret, admin_secret)?),
+            "firebase" => Provider::Firebase(firebase::Firebase::parse(settings, secret, admin_secret)?),
+            "cognito" if admin_secret.is_some() => {
+                return bad("cognito has no admin look-up here: leave provider_admin_secret out")
+            }
             "cognito" => Provider::Cognito(cognito::Cognito::parse(settings, secret)?),
             _ => return Ok(None),
         }))
+    }
+
+    /// The user with this email, through the provider's admin look-up; None without one (docs/providers/).
+    pub fn look_up(
+        &self,
+        exchange: &dyn Exchange,
+        session: &Session,
+        base: &Url,
+        email: &str,
+    ) -> Result<Option<LegacyUser>, StoreError> {
+        match self {
+            Provider::Oidc(oidc) => oidc.look_up(exchange, session, base, email),
+            Provider::Firebase(firebase) => firebase.look_up(exchange, session, base, email),
+            Provider::Cognito(_) => Ok(None),
+        }
     }
 
     /// Whether the provider accepts this password for this email, and the profile when it does.

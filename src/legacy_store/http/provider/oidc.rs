@@ -2,14 +2,19 @@
 //! protocol of Auth0, Keycloak (direct access grants), Okta and Microsoft Entra ID where the password grant is
 //! enabled. The base URL is the issuer; its endpoints come from the settings or from its discovery document
 //! (`/.well-known/openid-configuration`, OIDC Discovery §4), which must name the same issuer.
+//!
+//! The admin look-up (getUser) is the provider's own user API with a client-credentials token (RFC 6749 §4.4) of an
+//! admin client: Auth0's Management API (`GET /api/v2/users-by-email`) or Keycloak's admin REST API
+//! (`GET /admin/realms/REALM/users?email=…&exact=true`). Their user shapes are those of the `pg_trickle` and
+//! `keycloak` REST contracts, whose field tables read them.
 
 use super::{
-    answer_object, bad, flag, list_setting, required_text_setting, set_text, settings_object, shown_code, text_setting,
-    token, unavailable, user, Exchange, Session,
+    answer_object, bad, flag, lifetime, list_setting, required_text_setting, set_text, settings_object, shown_code,
+    text_setting, token, unavailable, user, Exchange, Session,
 };
 use crate::legacy_store::http::client::Request;
 use crate::legacy_store::http::config::endpoint_url;
-use crate::legacy_store::http::contract::invalid;
+use crate::legacy_store::http::contract::{invalid, parse_user, preset};
 use crate::legacy_store::http::HttpError;
 use crate::legacy_store::{LegacyUser, LoginAnswer, Rejection, StoreError};
 use base64::Engine;
@@ -26,6 +31,8 @@ const KNOWN: &[&str] = &[
     "token_parameters",
     "user_metadata_claims",
     "app_metadata_claims",
+    "admin_lookup",
+    "admin_client_id",
 ];
 /// Form fields pg_trickle sets itself; `token_parameters` cannot replace them.
 const OWN_PARAMETERS: &[&str] = &["grant_type", "username", "password", "client_id", "client_secret", "scope"];
@@ -44,6 +51,23 @@ pub enum ClientAuth {
     Basic,
     /// `client_secret_post`: both in the form (Auth0's default for its applications).
     Post,
+}
+
+/// Whose user API the admin look-up calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminApi {
+    /// Auth0's Management API v2; the token's audience is `ISSUER/api/v2/`.
+    Auth0,
+    /// Keycloak's admin REST API; the admin client's service account needs the `view-users` role of
+    /// `realm-management`.
+    Keycloak,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AdminClient {
+    api: AdminApi,
+    client_id: String,
+    client_secret: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,10 +89,15 @@ pub struct Oidc {
     token_parameters: Vec<(String, String)>,
     user_metadata_claims: Vec<String>,
     app_metadata_claims: Vec<String>,
+    admin: Option<AdminClient>,
 }
 
 impl Oidc {
-    pub fn parse(settings: &Value, client_secret: Option<String>) -> Result<Self, StoreError> {
+    pub fn parse(
+        settings: &Value,
+        client_secret: Option<String>,
+        admin_secret: Option<&str>,
+    ) -> Result<Self, StoreError> {
         let obj = settings_object("oidc", settings, KNOWN)?;
         let client_auth = match text_setting(obj, "client_auth")?.as_deref() {
             None | Some("client_secret_basic") => ClientAuth::Basic,
@@ -107,8 +136,26 @@ impl Oidc {
                 None => return bad(format!("grant_type must be one of {}", GRANT_TYPES.join(", "))),
             },
         };
+        let client_id = required_text_setting(obj, "oidc", "client_id")?;
+        let api = match text_setting(obj, "admin_lookup")?.as_deref() {
+            None => None,
+            Some("auth0") => Some(AdminApi::Auth0),
+            Some("keycloak") => Some(AdminApi::Keycloak),
+            Some(_) => return bad("admin_lookup must be auth0 or keycloak"),
+        };
+        let admin = match (api, admin_secret) {
+            (Some(api), Some(secret)) => Some(AdminClient {
+                api,
+                client_id: text_setting(obj, "admin_client_id")?.unwrap_or_else(|| client_id.clone()),
+                client_secret: secret.to_string(),
+            }),
+            (None, None) if obj.contains_key("admin_client_id") => return bad("admin_client_id needs admin_lookup"),
+            (None, None) => None,
+            (Some(_), None) => return bad("admin_lookup needs the admin client's secret as provider_admin_secret"),
+            (None, Some(_)) => return bad("provider_admin_secret needs admin_lookup (auth0 or keycloak)"),
+        };
         Ok(Oidc {
-            client_id: required_text_setting(obj, "oidc", "client_id")?,
+            client_id,
             grant_type,
             client_secret,
             client_auth,
@@ -117,7 +164,129 @@ impl Oidc {
             token_parameters,
             user_metadata_claims: list_setting(obj, "user_metadata_claims")?,
             app_metadata_claims: list_setting(obj, "app_metadata_claims")?,
+            admin,
         })
+    }
+
+    /// The user with this email through the admin API; None without an admin client, or when nobody has it.
+    pub fn look_up(
+        &self,
+        exchange: &dyn Exchange,
+        session: &Session,
+        issuer: &Url,
+        email: &str,
+    ) -> Result<Option<LegacyUser>, StoreError> {
+        let Some(admin) = &self.admin else { return Ok(None) };
+        let endpoints = self.cached_endpoints(exchange, session, issuer)?;
+        let url = admin_users_url(admin.api, issuer, email)?;
+        let fetch = || self.client_credentials(exchange, &endpoints.token, admin, issuer);
+        let token = session.admin_token(fetch)?;
+        let reply = exchange
+            .send(Request::get(url).header("authorization", format!("Bearer {token}")))
+            .inspect_err(|_| session.forget_admin_token())?;
+        match reply.status {
+            200 => {}
+            // The token was refused (revoked, or the admin client lacks Auth0's read:users or Keycloak's
+            // view-users): the next look-up asks for another.
+            401 | 403 => {
+                session.forget_admin_token();
+                return Err(HttpError::RequestRefused.into());
+            }
+            _ => return Err(unavailable(&reply)),
+        }
+        let users = match serde_json::from_slice::<Value>(reply.json_body()?) {
+            Ok(Value::Array(users)) => users,
+            _ => return Err(invalid("the admin look-up did not answer a JSON array")),
+        };
+        let shape = preset(match admin.api {
+            AdminApi::Auth0 => "pg_trickle",
+            AdminApi::Keycloak => "keycloak",
+        })
+        .expect("a REST preset");
+        // Auth0 answers one user per connection holding the email: the database connections' users are the ones
+        // with a password.
+        let with_password: Vec<&Value> = match admin.api {
+            AdminApi::Auth0 if users.len() > 1 => users
+                .iter()
+                .filter(|user| {
+                    user["identities"].as_array().is_some_and(|ids| ids.iter().any(|id| id["provider"] == "auth0"))
+                })
+                .collect(),
+            _ => users.iter().collect(),
+        };
+        match with_password.as_slice() {
+            [] => Ok(None),
+            [user] => Ok(Some(parse_user(shape, user.to_string().as_bytes(), email)?)),
+            _ => Err(invalid("the admin look-up found several users with this email")),
+        }
+    }
+
+    fn cached_endpoints<'a>(
+        &self,
+        exchange: &dyn Exchange,
+        session: &'a Session,
+        issuer: &Url,
+    ) -> Result<&'a Endpoints, StoreError> {
+        match session.oidc_endpoints.get() {
+            Some(endpoints) => Ok(endpoints),
+            None => {
+                let found = self.endpoints(exchange, issuer)?;
+                Ok(session.oidc_endpoints.get_or_init(|| found))
+            }
+        }
+    }
+
+    /// An admin access token (RFC 6749 §4.4) and its lifetime in seconds.
+    fn client_credentials(
+        &self,
+        exchange: &dyn Exchange,
+        token_endpoint: &Url,
+        admin: &AdminClient,
+        issuer: &Url,
+    ) -> Result<(String, u64), StoreError> {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("grant_type", "client_credentials");
+        if admin.api == AdminApi::Auth0 {
+            form.append_pair("audience", &format!("{}/api/v2/", issuer.as_str().trim_end_matches('/')));
+        }
+        let basic = self.authenticate(&mut form, &admin.client_id, Some(&admin.client_secret));
+        let mut request = Request::post(token_endpoint.clone(), FORM, form.finish());
+        if let Some(header) = basic {
+            request = request.header("authorization", header);
+        }
+        let reply = exchange.send(request)?;
+        let answer = answer_object(&reply)?;
+        match (reply.status, answer.get("error").and_then(Value::as_str)) {
+            (200, _) => Ok((token(&answer, "access_token")?, lifetime(&answer))),
+            (400 | 401 | 403, Some("invalid_client")) => Err(HttpError::RequestRefused.into()),
+            (400 | 401 | 403, Some(code)) => Err(HttpError::ProviderRefused(shown_code(code)).into()),
+            _ => Err(unavailable(&reply)),
+        }
+    }
+
+    /// Client authentication at the token endpoint (RFC 6749 §2.3.1): the Basic header to send, or nothing when the
+    /// form carries the client (a public client, or `client_secret_post`).
+    fn authenticate(
+        &self,
+        form: &mut url::form_urlencoded::Serializer<String>,
+        client_id: &str,
+        secret: Option<&str>,
+    ) -> Option<String> {
+        match (secret, self.client_auth) {
+            (Some(secret), ClientAuth::Basic) => {
+                let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+                let pair = format!("{}:{}", encode(client_id), encode(secret));
+                Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair)))
+            }
+            (Some(secret), ClientAuth::Post) => {
+                form.append_pair("client_id", client_id).append_pair("client_secret", secret);
+                None
+            }
+            (None, _) => {
+                form.append_pair("client_id", client_id);
+                None
+            }
+        }
     }
 
     pub fn log_in(
@@ -128,13 +297,7 @@ impl Oidc {
         email: &str,
         password: &str,
     ) -> Result<LoginAnswer, StoreError> {
-        let endpoints = match session.oidc_endpoints.get() {
-            Some(endpoints) => endpoints,
-            None => {
-                let found = self.endpoints(exchange, issuer)?;
-                session.oidc_endpoints.get_or_init(|| found)
-            }
-        };
+        let endpoints = self.cached_endpoints(exchange, session, issuer)?;
         let access_token = match self.password_grant(exchange, &endpoints.token, email, password)? {
             Ok(token) => token,
             Err(rejection) => return Ok(LoginAnswer::Rejected(rejection)),
@@ -195,21 +358,7 @@ impl Oidc {
             .append_pair("username", email)
             .append_pair("password", password);
         form.append_pair("scope", &self.scope);
-        let basic = match (&self.client_secret, self.client_auth) {
-            (Some(secret), ClientAuth::Basic) => {
-                let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-                let pair = format!("{}:{}", encode(&self.client_id), encode(secret));
-                Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair)))
-            }
-            (Some(secret), ClientAuth::Post) => {
-                form.append_pair("client_id", &self.client_id).append_pair("client_secret", secret);
-                None
-            }
-            (None, _) => {
-                form.append_pair("client_id", &self.client_id);
-                None
-            }
-        };
+        let basic = self.authenticate(&mut form, &self.client_id, self.client_secret.as_deref());
         for (key, value) in &self.token_parameters {
             form.append_pair(key, value);
         }
@@ -268,6 +417,34 @@ impl Oidc {
     }
 }
 
+/// Where the admin API lists the users with an email.
+fn admin_users_url(api: AdminApi, issuer: &Url, email: &str) -> Result<Url, StoreError> {
+    let mut url = issuer.clone();
+    match api {
+        AdminApi::Auth0 => {
+            url.path_segments_mut().expect("http(s) URLs have a path").pop_if_empty().extend([
+                "api",
+                "v2",
+                "users-by-email",
+            ]);
+            url.query_pairs_mut().append_pair("email", email);
+        }
+        AdminApi::Keycloak => {
+            // ISSUER = …/realms/REALM; the admin API is …/admin/realms/REALM.
+            let segments: Vec<String> = issuer.path_segments().into_iter().flatten().map(str::to_string).collect();
+            let realm_at = segments.iter().rposition(|s| s == "realms").filter(|at| at + 2 == segments.len());
+            let Some(at) = realm_at else {
+                return Err(StoreError::InvalidConfig("a Keycloak issuer ends in /realms/REALM".into()));
+            };
+            let mut path = url.path_segments_mut().expect("http(s) URLs have a path");
+            path.clear().extend(&segments[..at]).extend(["admin", "realms", &segments[at + 1], "users"]);
+            drop(path);
+            url.query_pairs_mut().append_pair("email", email).append_pair("exact", "true");
+        }
+    }
+    Ok(url)
+}
+
 fn description(answer: &Map<String, Value>) -> &str {
     answer.get("error_description").and_then(Value::as_str).unwrap_or_default()
 }
@@ -319,7 +496,7 @@ mod tests {
     }
 
     fn oidc(settings: Value, secret: Option<&str>) -> Oidc {
-        Oidc::parse(&settings, secret.map(str::to_string)).unwrap()
+        Oidc::parse(&settings, secret.map(str::to_string), None).unwrap()
     }
 
     fn issuer() -> Url {
@@ -455,7 +632,7 @@ mod tests {
 
     #[test]
     fn settings_are_checked() {
-        let parse = |v: Value| Oidc::parse(&v, None);
+        let parse = |v: Value| Oidc::parse(&v, None, None);
         assert!(parse(json!({})).is_err(), "client_id");
         assert!(parse(json!({"client_id": "c", "token_endpoint": "https://x/t"})).is_err(), "both endpoints");
         assert!(parse(json!({"client_id": "c", "client_auth": "private_key_jwt"})).is_err());
@@ -465,5 +642,101 @@ mod tests {
         assert!(parse(json!({"client_id": "c", "grant_type": "client_credentials"})).is_err());
         let realm = parse(json!({"client_id": "c", "grant_type": "http://auth0.com/oauth/grant-type/password-realm"}));
         assert_eq!(realm.unwrap().grant_type, GRANT_TYPES[1]);
+    }
+
+    fn admin(api: &str) -> Oidc {
+        let settings = json!({"client_id": "app", "token_endpoint": "https://x/t", "userinfo_endpoint": "https://x/u",
+                              "admin_lookup": api, "admin_client_id": "admin"});
+        Oidc::parse(&settings, Some("s".into()), Some("admin-secret")).unwrap()
+    }
+
+    #[test]
+    fn admin_look_ups_reuse_their_token_and_read_the_vendor_shapes() {
+        let auth0 = admin("auth0");
+        let exchange = Recorded::new(vec![
+            (200, json!({"access_token": "adm-1", "expires_in": 86400})),
+            (
+                200,
+                json!([
+                    {"user_id": "google-oauth2|1", "email": "ada@legacy.test", "identities": [{"provider": "google-oauth2"}]},
+                    {"user_id": "auth0|7", "email": "ada@legacy.test", "name": "Ada L", "app_metadata": {"plan": "pro"},
+                     "identities": [{"provider": "auth0"}]}
+                ]),
+            ),
+            (200, json!([])),
+        ]);
+        let session = Session::default();
+        let found = auth0.look_up(&exchange, &session, &issuer(), "ada@legacy.test").unwrap().unwrap();
+        assert_eq!((found.external_id.as_str(), found.text("name")), ("auth0|7", Some("Ada L")));
+        assert_eq!(found.app_metadata["plan"], "pro");
+        assert_eq!(auth0.look_up(&exchange, &session, &issuer(), "nobody@legacy.test"), Ok(None));
+        let sent = exchange.sent.into_inner();
+        assert_eq!(sent.len(), 3, "one token for both look-ups");
+        assert_eq!(
+            sent[0].body.as_ref().unwrap().1,
+            "grant_type=client_credentials&audience=https%3A%2F%2Fid.example.org%2Frealms%2Facme%2Fapi%2Fv2%2F"
+        );
+        let basic = base64::engine::general_purpose::STANDARD.encode("admin:admin-secret");
+        assert_eq!(sent[0].headers, vec![("authorization", format!("Basic {basic}"))]);
+        assert_eq!(
+            sent[1].url.as_str(),
+            "https://id.example.org/realms/acme/api/v2/users-by-email?email=ada%40legacy.test"
+        );
+        assert_eq!(sent[1].headers, vec![("authorization", "Bearer adm-1".to_string())]);
+
+        let keycloak = admin("keycloak");
+        let exchange = Recorded::new(vec![
+            (200, json!({"access_token": "adm-2"})),
+            (200, json!([{"id": "kc-1", "email": "ada@legacy.test", "enabled": false, "attributes": {"dept": ["x"]}}])),
+        ]);
+        let found = keycloak.look_up(&exchange, &Session::default(), &issuer(), "ada@legacy.test").unwrap().unwrap();
+        assert!(!found.enabled);
+        assert_eq!(found.user_metadata["dept"], json!(["x"]));
+        let sent = exchange.sent.into_inner();
+        assert_eq!(
+            sent[1].url.as_str(),
+            "https://id.example.org/admin/realms/acme/users?email=ada%40legacy.test&exact=true"
+        );
+    }
+
+    #[test]
+    fn admin_look_ups_refuse_what_they_cannot_read() {
+        let auth0 = admin("auth0");
+        let twins = json!([{"user_id": "auth0|1", "email": "ada@legacy.test", "identities": [{"provider": "auth0"}]},
+                           {"user_id": "auth0|2", "email": "ada@legacy.test", "identities": [{"provider": "auth0"}]}]);
+        let look_up =
+            |replies| auth0.look_up(&Recorded::new(replies), &Session::default(), &issuer(), "ada@legacy.test");
+        assert!(matches!(
+            look_up(vec![(200, json!({"access_token": "t"})), (200, twins)]),
+            Err(StoreError::InvalidAnswer(_))
+        ));
+        assert_eq!(look_up(vec![(401, json!({"error": "invalid_client"}))]), Err(HttpError::RequestRefused.into()));
+        assert_eq!(
+            look_up(vec![(200, json!({"access_token": "t"})), (403, json!({"error": "insufficient_scope"}))]),
+            Err(HttpError::RequestRefused.into())
+        );
+        assert!(matches!(
+            look_up(vec![(200, json!({"access_token": "t"})), (200, json!({}))]),
+            Err(StoreError::InvalidAnswer(_))
+        ));
+        let no_realm = Url::parse("https://id.example.org/").unwrap();
+        let keycloak = admin("keycloak");
+        let exchange = Recorded::new(vec![]);
+        assert!(matches!(
+            keycloak.look_up(&exchange, &Session::default(), &no_realm, "a@b.c"),
+            Err(StoreError::InvalidConfig(_))
+        ));
+    }
+
+    #[test]
+    fn admin_settings_need_each_other() {
+        let parse = |settings: Value, admin_secret: Option<&str>| Oidc::parse(&settings, None, admin_secret);
+        assert!(parse(json!({"client_id": "c", "admin_lookup": "auth0"}), None).is_err(), "no secret");
+        assert!(parse(json!({"client_id": "c"}), Some("s")).is_err(), "no admin_lookup");
+        assert!(parse(json!({"client_id": "c", "admin_lookup": "okta"}), Some("s")).is_err());
+        assert!(parse(json!({"client_id": "c", "admin_client_id": "a"}), None).is_err());
+        assert!(parse(json!({"client_id": "c", "admin_lookup": "keycloak"}), Some("s")).is_ok());
+        let plain = parse(json!({"client_id": "c"}), None).unwrap();
+        assert_eq!(plain.look_up(&Recorded::new(vec![]), &Session::default(), &issuer(), "a@b.c"), Ok(None));
     }
 }
