@@ -660,6 +660,27 @@ impl Drop for TempFile {
     }
 }
 
+/// Runs `sql` on `app` and cancels its backend 300 ms in, from another connection of `db`; the error `sql` ended with
+/// and how long after the cancel it came back.
+pub fn cancelled_after_300_ms(
+    db: &TestDb,
+    app: &mut Client,
+    sql: &str,
+    params: &[&(dyn postgres::types::ToSql + Sync)],
+) -> (postgres::Error, std::time::Duration) {
+    let pid: i32 = app.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+    let mut admin = db.superuser();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let asked = std::time::Instant::now();
+        admin.execute("SELECT pg_cancel_backend($1)", &[&pid]).unwrap();
+        asked
+    });
+    let err = app.query_one(sql, params).expect_err("the statement was cancelled");
+    let asked = canceller.join().unwrap();
+    (err, asked.elapsed())
+}
+
 /// A peer on 127.0.0.1 that answers every request with the same raw HTTP status, content type and body, as a broken
 /// server or a misconfigured proxy in front of a legacy store does. Runs until the test process ends.
 pub fn answering_anything(status: u16, content_type: &str, body: &str) -> String {

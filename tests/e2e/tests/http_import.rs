@@ -1,7 +1,7 @@
 //! Import mode over HTTP, end to end: the real legacy-store server on 127.0.0.1, real transactions.
 
 use pg_trickle_e2e::postgres::Client;
-use pg_trickle_e2e::{sqlstate, IdleClosingProxy, LegacyHttpStore, TestDb};
+use pg_trickle_e2e::{cancelled_after_300_ms, sqlstate, IdleClosingProxy, LegacyHttpStore, TestDb};
 use serde_json::{json, Value};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -208,18 +208,10 @@ fn statement_timeout_and_cancel_interrupt_a_hanging_call_promptly() {
     let one: i32 = app.query_one("SELECT 1", &[]).unwrap().get(0);
     assert_eq!(one, 1, "the backend stays usable");
 
-    let pid: i32 = app.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
-    let mut admin = db.superuser();
-    let canceller = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(300));
-        let asked = Instant::now();
-        admin.execute("SELECT pg_cancel_backend($1)", &[&pid]).unwrap();
-        asked
-    });
-    let err = app.query_one("SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&ADA_PASSWORD]).unwrap_err();
-    let asked = canceller.join().unwrap();
+    let (err, after) =
+        cancelled_after_300_ms(&db, &mut app, "SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&ADA_PASSWORD]);
     assert_eq!(sqlstate(&err), "57014");
-    assert!(asked.elapsed() < Duration::from_millis(100), "cancel honoured after {:?}", asked.elapsed());
+    assert!(after < Duration::from_millis(100), "cancel honoured after {after:?}");
     store.set_mode(json!({"mode": "normal"}));
     assert_eq!(login(&mut app, "ada@legacy.test", ADA_PASSWORD), Ok((true, "migrated".into())));
 }

@@ -5,7 +5,8 @@
 use pg_trickle_e2e::postgres::Client;
 use pg_trickle_e2e::providers::{ProviderServer, OIDC_ADMIN};
 use pg_trickle_e2e::{
-    answering_anything, event_outcomes, reference_vector, sqlstate, LegacyHttpStore, TempFile, TestDb,
+    answering_anything, cancelled_after_300_ms, event_outcomes, reference_vector, sqlstate, LegacyHttpStore, TempFile,
+    TestDb,
 };
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
@@ -438,18 +439,10 @@ fn provider_faults_are_bounded_class_08_errors_and_cancel_is_honoured() {
     assert_eq!(sqlstate(&err), "57014");
     assert!(started.elapsed() < Duration::from_millis(400), "statement_timeout after {:?}", started.elapsed());
     app.batch_execute("RESET statement_timeout").unwrap();
-    let pid: i32 = app.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
-    let mut admin = db.superuser();
-    let canceller = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(300));
-        let asked = Instant::now();
-        admin.execute("SELECT pg_cancel_backend($1)", &[&pid]).unwrap();
-        asked
-    });
-    let err = app.query_one("SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&PASSWORD]).unwrap_err();
-    let asked = canceller.join().unwrap();
+    let (err, after) =
+        cancelled_after_300_ms(&db, &mut app, "SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&PASSWORD]);
     assert_eq!(sqlstate(&err), "57014");
-    assert!(asked.elapsed() < Duration::from_millis(100), "cancel honoured after {:?}", asked.elapsed());
+    assert!(after < Duration::from_millis(100), "cancel honoured after {after:?}");
 }
 
 /// Settings are checked before they are stored; the secret is masked; the getUser flows do not ask a provider

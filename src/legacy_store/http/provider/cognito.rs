@@ -5,7 +5,7 @@
 
 use super::{
     answer_object, flag, required_text_setting, set_text, settings_object, shown_code, token, unavailable, user,
-    Exchange,
+    Exchange, STANDARD_CLAIMS,
 };
 use crate::legacy_store::http::client::Request;
 use crate::legacy_store::http::contract::invalid;
@@ -19,15 +19,6 @@ use sha2::Sha256;
 
 const KNOWN: &[&str] = &["client_id"];
 const AMZ_JSON: &str = "application/x-amz-json-1.1";
-/// Standard attributes kept under the record's own names (`sub` and `email` are the record's id and email).
-const TEXT_ATTRIBUTES: [(&str, &str); 6] = [
-    ("username", "preferred_username"),
-    ("name", "name"),
-    ("given_name", "given_name"),
-    ("family_name", "family_name"),
-    ("nickname", "nickname"),
-    ("picture", "picture"),
-];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cognito {
@@ -132,7 +123,7 @@ fn profile(answer: &Map<String, Value>, email: &str) -> Result<LegacyUser, Store
     }
     let mut user = user(attributes.get("sub"), "sub", &attributes, "email", email)?;
     user.email_verified = flag(attributes.get("email_verified"), "email_verified")?;
-    for (field, attribute) in TEXT_ATTRIBUTES {
+    for (field, attribute) in STANDARD_CLAIMS {
         set_text(&mut user, field, attributes.get(attribute))?;
     }
     user.user_metadata = attributes

@@ -9,8 +9,8 @@
 //! exchanged at its `token_uri` (RFC 7523), and the token kept until shortly before it expires.
 
 use super::{
-    answer_object, bad, flag, lifetime, set_text, settings_object, shown_code, text_setting, token, unavailable, user,
-    Exchange, Session,
+    answer_object, bad, flag, set_text, settings_object, shown_code, text_setting, token, token_answer, unavailable,
+    user, Exchange, Session,
 };
 use crate::legacy_store::http::client::Request;
 use crate::legacy_store::http::config::endpoint_url;
@@ -111,17 +111,7 @@ impl ServiceAccount {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         let mut form = url::form_urlencoded::Serializer::new(String::new());
         form.append_pair("grant_type", JWT_BEARER).append_pair("assertion", &self.assertion(now)?);
-        let reply = exchange.send(Request::post(token_uri, "application/x-www-form-urlencoded", form.finish()))?;
-        let answer = answer_object(&reply)?;
-        match (reply.status, answer.get("error").and_then(Value::as_str)) {
-            (200, _) => Ok((token(&answer, "access_token")?, lifetime(&answer))),
-            // A deleted or disabled key, a wrong clock: the account's credential, not the user's.
-            (400 | 401 | 403, Some("invalid_grant" | "invalid_client" | "unauthorized_client")) => {
-                Err(HttpError::RequestRefused.into())
-            }
-            (400 | 401 | 403, Some(code)) => Err(HttpError::ProviderRefused(shown_code(code)).into()),
-            _ => Err(unavailable(&reply)),
-        }
+        token_answer(&exchange.send(Request::post(token_uri, "application/x-www-form-urlencoded", form.finish()))?)
     }
 }
 
@@ -159,19 +149,8 @@ impl Firebase {
         if let Some(tenant) = &self.tenant_id {
             body.insert("tenantId".into(), json!(tenant));
         }
-        let token = session.admin_token(|| account.access_token(exchange))?;
-        let request = Request::post(url, "application/json", Value::Object(body).to_string())
-            .header("authorization", format!("Bearer {token}"));
-        let reply = exchange.send(request).inspect_err(|_| session.forget_admin_token())?;
-        match reply.status {
-            200 => {}
-            // The token was refused (a revoked key): the next look-up asks for another.
-            401 | 403 => {
-                session.forget_admin_token();
-                return Err(HttpError::RequestRefused.into());
-            }
-            _ => return Err(unavailable(&reply)),
-        }
+        let request = Request::post(url, "application/json", Value::Object(body).to_string());
+        let reply = session.send_as_admin(exchange, request, || account.access_token(exchange))?;
         match answer_object(&reply)?.get("users") {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Array(users)) if users.is_empty() => Ok(None),

@@ -80,7 +80,54 @@ impl Session {
     fn forget_admin_token(&self) {
         self.admin_token.borrow_mut().take();
     }
+
+    /// Sends an admin request with the cached token (from `fetch` when there is none); the reply when it is 200. A
+    /// refused token (401, 403: revoked, or the credential lacks the right) is forgotten, so the next look-up asks for
+    /// another.
+    fn send_as_admin(
+        &self,
+        exchange: &dyn Exchange,
+        request: Request,
+        fetch: impl FnOnce() -> Result<(String, u64), StoreError>,
+    ) -> Result<Reply, StoreError> {
+        let token = self.admin_token(fetch)?;
+        let reply = exchange
+            .send(request.header("authorization", format!("Bearer {token}")))
+            .inspect_err(|_| self.forget_admin_token())?;
+        match reply.status {
+            200 => Ok(reply),
+            401 | 403 => {
+                self.forget_admin_token();
+                Err(HttpError::RequestRefused.into())
+            }
+            _ => Err(unavailable(&reply)),
+        }
+    }
 }
+
+/// A token endpoint's answer (RFC 6749 §5.1, §5.2): the token and its lifetime; a refused credential is pg_trickle's
+/// configuration (`invalid_client`; `invalid_grant` for a client-credentials or JWT grant), any other error code the
+/// provider's refusal of the request.
+fn token_answer(reply: &Reply) -> Result<(String, u64), StoreError> {
+    let answer = answer_object(reply)?;
+    match (reply.status, answer.get("error").and_then(Value::as_str)) {
+        (200, _) => Ok((token(&answer, "access_token")?, lifetime(&answer))),
+        (400 | 401 | 403, Some("invalid_client" | "invalid_grant")) => Err(HttpError::RequestRefused.into()),
+        (400 | 401 | 403, Some(code)) => Err(HttpError::ProviderRefused(shown_code(code)).into()),
+        _ => Err(unavailable(reply)),
+    }
+}
+
+/// The record's text fields and the OpenID Connect standard claims that carry them (OIDC Core §5.1); Cognito's
+/// standard attributes have the same names.
+const STANDARD_CLAIMS: [(&str, &str); 6] = [
+    ("username", "preferred_username"),
+    ("name", "name"),
+    ("given_name", "given_name"),
+    ("family_name", "family_name"),
+    ("nickname", "nickname"),
+    ("picture", "picture"),
+];
 
 /// A token answer's lifetime (`expires_in`, seconds; one hour when absent, bounded to a day).
 fn lifetime(answer: &Map<String, Value>) -> u64 {

@@ -9,8 +9,8 @@
 //! `keycloak` REST contracts, whose field tables read them.
 
 use super::{
-    answer_object, bad, flag, lifetime, list_setting, required_text_setting, set_text, settings_object, shown_code,
-    text_setting, token, unavailable, user, Exchange, Session,
+    answer_object, bad, flag, list_setting, required_text_setting, set_text, settings_object, shown_code, text_setting,
+    token, token_answer, unavailable, user, Exchange, Session, STANDARD_CLAIMS,
 };
 use crate::legacy_store::http::client::Request;
 use crate::legacy_store::http::config::endpoint_url;
@@ -180,20 +180,7 @@ impl Oidc {
         let endpoints = self.cached_endpoints(exchange, session, issuer)?;
         let url = admin_users_url(admin.api, issuer, email)?;
         let fetch = || self.client_credentials(exchange, &endpoints.token, admin, issuer);
-        let token = session.admin_token(fetch)?;
-        let reply = exchange
-            .send(Request::get(url).header("authorization", format!("Bearer {token}")))
-            .inspect_err(|_| session.forget_admin_token())?;
-        match reply.status {
-            200 => {}
-            // The token was refused (revoked, or the admin client lacks Auth0's read:users or Keycloak's
-            // view-users): the next look-up asks for another.
-            401 | 403 => {
-                session.forget_admin_token();
-                return Err(HttpError::RequestRefused.into());
-            }
-            _ => return Err(unavailable(&reply)),
-        }
+        let reply = session.send_as_admin(exchange, Request::get(url), fetch)?;
         let users = match serde_json::from_slice::<Value>(reply.json_body()?) {
             Ok(Value::Array(users)) => users,
             _ => return Err(invalid("the admin look-up did not answer a JSON array")),
@@ -254,14 +241,7 @@ impl Oidc {
         if let Some(header) = basic {
             request = request.header("authorization", header);
         }
-        let reply = exchange.send(request)?;
-        let answer = answer_object(&reply)?;
-        match (reply.status, answer.get("error").and_then(Value::as_str)) {
-            (200, _) => Ok((token(&answer, "access_token")?, lifetime(&answer))),
-            (400 | 401 | 403, Some("invalid_client")) => Err(HttpError::RequestRefused.into()),
-            (400 | 401 | 403, Some(code)) => Err(HttpError::ProviderRefused(shown_code(code)).into()),
-            _ => Err(unavailable(&reply)),
-        }
+        token_answer(&exchange.send(request)?)
     }
 
     /// Client authentication at the token endpoint (RFC 6749 §2.3.1): the Basic header to send, or nothing when the
@@ -398,14 +378,7 @@ impl Oidc {
     fn profile(&self, claims: &Map<String, Value>, email: &str) -> Result<LegacyUser, StoreError> {
         let mut user = user(claims.get("sub"), "sub", claims, "email", email)?;
         user.email_verified = flag(claims.get("email_verified"), "email_verified")?;
-        for (field, claim) in [
-            ("username", "preferred_username"),
-            ("name", "name"),
-            ("given_name", "given_name"),
-            ("family_name", "family_name"),
-            ("nickname", "nickname"),
-            ("picture", "picture"),
-        ] {
+        for (field, claim) in STANDARD_CLAIMS {
             set_text(&mut user, field, claims.get(claim))?;
         }
         let copied = |names: &[String]| -> Map<String, Value> {
