@@ -364,8 +364,10 @@ struct Sender<'a> {
 }
 
 impl Exchange for Sender<'_> {
+    /// The reply as it came: a provider's protocol tells its own credentials' refusal from the user's by the error
+    /// code (a password grant's 401 `invalid_grant` with a challenge is a wrong password).
     fn send(&self, request: Request) -> Result<Reply, StoreError> {
-        self.store.call(request, self.interrupted)?.refuse_if_challenged()
+        self.store.call(request, self.interrupted)
     }
 
     fn allow_insecure(&self) -> bool {

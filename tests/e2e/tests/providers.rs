@@ -429,24 +429,34 @@ fn provider_faults_are_bounded_class_08_errors_and_cancel_is_honoured() {
     let users: i64 = db.superuser().query_one("SELECT count(*) FROM auth.users", &[]).unwrap().get(0);
     assert_eq!(users, 0, "no fault inserts anything");
 
-    // The hanging provider: statement_timeout, then a cancel, stop the wait promptly.
-    app.batch_execute("SET statement_timeout = 300").unwrap();
-    db.superuser()
-        .execute("SELECT auth.configure_http_store($1, contract => 'cognito', provider => '{\"client_id\": \"c\"}', timeout_ms => 60000)", &[&hanging.base_url])
-        .unwrap();
-    let started = Instant::now();
-    let err = app.query_one("SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&PASSWORD]).unwrap_err();
-    assert_eq!(sqlstate(&err), "57014");
-    assert!(started.elapsed() < Duration::from_millis(400), "statement_timeout after {:?}", started.elapsed());
-    app.batch_execute("RESET statement_timeout").unwrap();
-    let (err, after) =
-        cancelled_after_300_ms(&db, &mut app, "SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&PASSWORD]);
-    assert_eq!(sqlstate(&err), "57014");
-    assert!(after < Duration::from_millis(100), "cancel honoured after {after:?}");
+    // The hanging provider, each preset: statement_timeout, then a cancel, stop the wait promptly.
+    for (contract, settings, secret) in presets(&hanging.base_url) {
+        db.superuser()
+            .execute(
+                "SELECT auth.configure_http_store($1, contract => $2, provider => $3::text::jsonb,
+                                                  provider_secret => $4, timeout_ms => 60000)",
+                &[&hanging.base_url, &contract, &settings.to_string(), &secret],
+            )
+            .unwrap();
+        app.batch_execute("SET statement_timeout = 300").unwrap();
+        let started = Instant::now();
+        let err = app.query_one("SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&PASSWORD]).unwrap_err();
+        assert_eq!(sqlstate(&err), "57014", "{contract}");
+        assert!(
+            started.elapsed() < Duration::from_millis(400),
+            "{contract}: statement_timeout after {:?}",
+            started.elapsed()
+        );
+        app.batch_execute("RESET statement_timeout").unwrap();
+        let (err, after) =
+            cancelled_after_300_ms(&db, &mut app, "SELECT ok FROM auth.login('ada@legacy.test', $1)", &[&PASSWORD]);
+        assert_eq!(sqlstate(&err), "57014", "{contract}");
+        assert!(after < Duration::from_millis(100), "{contract}: cancel honoured after {after:?}");
+    }
 }
 
-/// Settings are checked before they are stored; the secret is masked; the getUser flows do not ask a provider
-/// (signup relies on the local table), and auth.import_configuration says so.
+/// Settings are checked before they are stored; the secret is masked; without an admin look-up the getUser flows do
+/// not ask a provider (signup relies on the local table), and auth.import_configuration says so.
 #[test]
 fn provider_configuration_is_checked_masked_and_says_getuser_is_local_only() {
     let db = TestDb::new("provider_config");

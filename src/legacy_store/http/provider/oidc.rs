@@ -285,10 +285,13 @@ impl Oidc {
         let request =
             Request::get(endpoints.userinfo.clone()).header("authorization", format!("Bearer {access_token}"));
         let reply = exchange.send(request)?;
-        if reply.status != 200 {
-            return Err(unavailable(&reply));
+        match reply.status {
+            200 => Ok(LoginAnswer::Accepted(Box::new(self.profile(&answer_object(&reply)?, email)?))),
+            // The provider refused the token it just issued: its configuration (the scope, the audience), not the
+            // user's password.
+            401 | 403 => Err(HttpError::RequestRefused.into()),
+            _ => Err(unavailable(&reply)),
         }
-        Ok(LoginAnswer::Accepted(Box::new(self.profile(&answer_object(&reply)?, email)?)))
     }
 
     /// The endpoints from the settings, or from the issuer's discovery document.
@@ -353,13 +356,17 @@ impl Oidc {
         if !matches!(reply.status, 400 | 401 | 403) {
             return Err(unavailable(&reply));
         }
-        // RFC 6749 §5.2: an error object; its code says whose fault it is.
+        // RFC 6749 §5.2: an error object; its code says whose fault it is (a challenge without one: the client's).
+        if reply.challenged && answer_object(&reply).is_err() {
+            return Err(HttpError::RequestRefused.into());
+        }
         let answer = answer_object(&reply)?;
         let error = answer.get("error").and_then(Value::as_str);
         match error {
             Some("invalid_grant") if step_required(&answer) => Ok(Err(Rejection::ProviderStepRequired)),
             // Keycloak's words for a disabled account.
             Some("invalid_grant") if description(&answer) == "Account disabled" => Ok(Err(Rejection::Disabled)),
+            // Whatever its status and headers (Keycloak answers 401): the user's credentials.
             Some("invalid_grant") => Ok(Err(Rejection::WrongCredentials)),
             // Auth0: the password is right but the user must pass MFA, or answer another step, on the provider.
             Some("mfa_required" | "interaction_required" | "login_required" | "consent_required") => {
@@ -458,7 +465,8 @@ mod tests {
             Ok(Reply {
                 status,
                 content_type: Some("application/json".into()),
-                challenged: false,
+                // As Keycloak and django-oauth-toolkit answer: a 401 comes with a challenge.
+                challenged: status == 401,
                 body: body.to_string().into_bytes(),
             })
         }
@@ -547,6 +555,11 @@ mod tests {
             described(json!({"error": "invalid_grant", "error_description": "AADSTS50076: …", "error_codes": [50076]}));
         assert_eq!(entra, Ok(LoginAnswer::Rejected(Rejection::ProviderStepRequired)));
         assert_eq!(grant(401, "invalid_client"), Err(HttpError::RequestRefused.into()));
+        assert_eq!(grant(401, "invalid_grant"), Ok(LoginAnswer::Rejected(Rejection::WrongCredentials)), "Keycloak");
+        let bare_challenge = log_in(&provider, vec![(401, json!("Unauthorized"))]).0;
+        assert_eq!(bare_challenge, Err(HttpError::RequestRefused.into()));
+        let refused_token = log_in(&provider, vec![(200, json!({"access_token": "t"})), (401, json!({}))]).0;
+        assert_eq!(refused_token, Err(HttpError::RequestRefused.into()), "userinfo refused the token");
         assert_eq!(
             grant(400, "unsupported_grant_type"),
             Err(HttpError::ProviderRefused("unsupported_grant_type".into()).into())
