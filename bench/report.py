@@ -39,6 +39,10 @@ extra_hit, extra_miss = num["fresh_hit"] - num["warm_hit"], num["fresh_miss"] - 
 row("first hit on a fresh backend, extra", f"{extra_hit:.2f} ms", "<= 2 ms", extra_hit <= 2)
 extra_hash = num["fresh_hash"] - num["warm_hash"]
 row("  of which the bare hash's own first time", f"{extra_hash:.2f} ms", "(argon2 memory faulted in, function looked up)")
+extra_peer = num["fresh_peer"] - num["warm_peer"]
+row("  a plain SQL login's (pgcrypto, no pg_trickle)", f"{extra_peer:.2f} ms", "(PostgreSQL's own first query and call)")
+row("  touching 19 MiB of new memory: huge, small pages", f"{num['touch_huge']:.2f}, {num['touch_small']:.2f} ms",
+    f"(the kernel zeroes each new page; rewriting touched memory: {num['touch_rewrite']:.2f} ms)")
 row("first miss on a fresh backend, extra", f"{extra_miss:.2f} ms", "<= 3 ms (plain HTTP)", extra_miss <= 3)
 row("migrated-user logins, 2 clients vs 1", f"{num['mtps2'] / num['mtps1']:.2f}x")
 memory = {k: (num[f"mem_{k}_thousand"] - num[f"mem_{k}_fresh"]) / 1024 for k in ("on", "off")}

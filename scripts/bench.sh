@@ -20,7 +20,7 @@ say() { printf '==> %s\n' "$*"; }
 say "installing the release build of pg_trickle; building the bench tools"
 cargo pgrx install --release --pg-config "$PG_CONFIG" $([ "$(id -u)" -eq 0 ] || echo --sudo) >/dev/null
 cargo build -q --release -p pg_trickle_e2e --bin argon2-baseline --bin legacy-store --bin migration-bench \
-  --bin timing-classes --bin fresh-backend-bench
+  --bin timing-classes --bin fresh-backend-bench --bin first-touch
 
 users_file=$(mktemp /tmp/pg_trickle-bench-users.XXXXXX)
 python3 - "$legacy_users" > "$users_file" <<'PY'
@@ -149,11 +149,26 @@ echo "$migration" | sed 's/^/    /'
 store_rt=$(sed -n 's/^store_round_trip_ms=//p' <<<"$migration")
 migration_ms=$(sed -n 's/^migration_login_ms=//p' <<<"$migration")
 say "first logins on fresh backends, 40 rounds: a hit, then a miss, each next to the same connection's second one"
+# The peer a DBA would write: a users table and pgcrypto's crypt(), no pg_trickle; its first login on a fresh backend
+# shows what PostgreSQL itself charges a new backend for a first query on a table and a first function call.
+"$bindir/psql" "${conn[@]}" -d trickle_bench -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+DROP TABLE IF EXISTS public.peer_users;
+CREATE TABLE public.peer_users (email text PRIMARY KEY, password_hash text NOT NULL);
+INSERT INTO public.peer_users VALUES ('bench1@example.org', crypt('bench-password-1', gen_salt('bf', 4)));
+SQL
 fresh=$(target/release/fresh-backend-bench "$port" trickle_bench bench1@example.org bench-password-1 601 40)
 echo "$fresh" | sed 's/^/    /'
 fresh_hit=$(sed -n 's/^fresh_hit_ms=//p' <<<"$fresh"); warm_hit=$(sed -n 's/^warm_hit_ms=//p' <<<"$fresh")
 fresh_miss=$(sed -n 's/^fresh_miss_ms=//p' <<<"$fresh"); warm_miss=$(sed -n 's/^warm_miss_ms=//p' <<<"$fresh")
 fresh_hash=$(sed -n 's/^fresh_hash_ms=//p' <<<"$fresh"); warm_hash=$(sed -n 's/^warm_hash_ms=//p' <<<"$fresh")
+fresh_peer=$(sed -n 's/^fresh_peer_ms=//p' <<<"$fresh"); warm_peer=$(sed -n 's/^warm_peer_ms=//p' <<<"$fresh")
+say "the floor under a fresh backend's first hash: touching 19 MiB of new memory, small and huge pages, 20 rounds"
+touched=$(target/release/first-touch 19 20)
+echo "$touched" | sed 's/^/    /'
+touch_small=$(sed -n 's/^first_touch_small_pages_ms=//p' <<<"$touched")
+touch_huge=$(sed -n 's/^first_touch_huge_pages_ms=//p' <<<"$touched")
+touch_rewrite=$(sed -n 's/^rewrite_touched_ms=//p' <<<"$touched")
 say "refusals in import mode, $equal_rounds rounds: unknown email, local and legacy user (wrong password), locked email"
 make_equal_db() { # database -> local users local1..N, lockout at 5 failures
   "$bindir/psql" "${conn[@]}" -d postgres -v ON_ERROR_STOP=1 \
@@ -281,7 +296,8 @@ printf '%s' "$legacy_report" > "$legacy_file"
 python3 bench/report.py bare="$sql_bare_ms" bare2="$sql_bare2_ms" hit1="$hit1_ms" hit2="$hit2_ms" crate_bare="$bare_ms" tps1="$tps1" lat1="$lat1" tps2="$tps2" lat2="$lat2" wrong="$lat_wrong" \
   unknown="$lat_unknown" lat_async="$lat_async" store_rt="$store_rt" migration="$migration_ms" mtps1="$mtps1" \
   mtps2="$mtps2" migration_async="$migration_async_ms" fresh_hit="$fresh_hit" warm_hit="$warm_hit" \
-  fresh_hash="$fresh_hash" warm_hash="$warm_hash" \
+  fresh_hash="$fresh_hash" warm_hash="$warm_hash" touch_small="$touch_small" touch_huge="$touch_huge" \
+  touch_rewrite="$touch_rewrite" fresh_peer="$fresh_peer" warm_peer="$warm_peer" \
   fresh_miss="$fresh_miss" warm_miss="$warm_miss" ptps="$ptps" plat="$plat" stps="$stps" slat="$slat" \
   http_classes="$http_classes" fdw_classes="$fdw_classes" lat_give_back="$lat_give_back" \
   mem_on_fresh="$mem_on_fresh" mem_on_one="$mem_on_one" mem_on_thousand="$mem_on_thousand" \

@@ -7,7 +7,9 @@
 //! `SELECT 1` (the server's own first-statement work is not pg_trickle's), then times two logins. The bare hash of the
 //! hit user (`auth.verify_legacy_hash` of their stored argon2id hash) is timed the same way, on connections of its
 //! own: what a fresh backend's first hash costs by itself (faulting in argon2's memory), apart from the login's
-//! bookkeeping. Prints `key=value` lines (ms, medians over the rounds).
+//! bookkeeping; and so is a plain SQL login without pg_trickle (`public.peer_users` checked with pgcrypto's `crypt`,
+//! made by `make bench`): what PostgreSQL itself charges a new backend for a first query and a first function call.
+//! Prints `key=value` lines (ms, medians over the rounds).
 
 use postgres::{Client, NoTls};
 use std::time::Instant;
@@ -34,6 +36,20 @@ fn timed_hash(db: &mut Client, password: &str, hash: &str) -> f64 {
     elapsed
 }
 
+fn timed_peer(db: &mut Client, email: &str, password: &str) -> f64 {
+    let started = Instant::now();
+    let ok: bool = db
+        .query_one(
+            "SELECT password_hash = crypt($2, password_hash) FROM public.peer_users WHERE email = $1",
+            &[&email, &password],
+        )
+        .expect("the peer's login")
+        .get(0);
+    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+    assert!(ok, "the peer's user");
+    elapsed
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, port, dbname, hit_email, hit_password, first_legacy, rounds] = args.as_slice() else {
@@ -48,7 +64,7 @@ fn main() {
         db
     };
     let (mut hit_first, mut hit_next, mut miss_first, mut miss_next) = (vec![], vec![], vec![], vec![]);
-    let (mut hash_first, mut hash_next) = (vec![], vec![]);
+    let (mut hash_first, mut hash_next, mut peer_first, mut peer_next) = (vec![], vec![], vec![], vec![]);
     let hit_hash: String = connect()
         .query_one("SELECT password_hash FROM auth.users WHERE email = $1", &[hit_email])
         .expect("the hit user's hash")
@@ -57,6 +73,9 @@ fn main() {
         let mut db = connect();
         hash_first.push(timed_hash(&mut db, hit_password, &hit_hash));
         hash_next.push(timed_hash(&mut db, hit_password, &hit_hash));
+        let mut db = connect();
+        peer_first.push(timed_peer(&mut db, hit_email, hit_password));
+        peer_next.push(timed_peer(&mut db, hit_email, hit_password));
         let mut db = connect();
         hit_first.push(timed_login(&mut db, hit_email, hit_password, "authenticated"));
         hit_next.push(timed_login(&mut db, hit_email, hit_password, "authenticated"));
@@ -70,6 +89,8 @@ fn main() {
     }
     let (hit_first, hit_next) = (median(hit_first), median(hit_next));
     let (miss_first, miss_next) = (median(miss_first), median(miss_next));
+    println!("fresh_peer_ms={:.3}", median(peer_first));
+    println!("warm_peer_ms={:.3}", median(peer_next));
     println!("fresh_hash_ms={:.3}", median(hash_first));
     println!("warm_hash_ms={:.3}", median(hash_next));
     println!("fresh_hit_ms={hit_first:.3}");
