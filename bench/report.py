@@ -30,11 +30,14 @@ scaling = num["tps2"] / num["tps1"]
 row("throughput, 2 clients vs 1", f"{scaling:.2f}x", ">= 1.8x", scaling >= 1.8)
 difference = abs(num["wrong"] - num["unknown"]) / num["wrong"] * 100
 row("wrong password vs unknown email (import off)", f"{difference:.1f} %", "<= 5 %", difference <= 5)
-budget = num["store_rt"] + bare + 1
 row("legacy store login round trip (median)", f"{num['store_rt']:.2f} ms")
-row("migrating first login (median)", f"{num['migration']:.2f} ms", f"<= store + hash + 1 ms = {budget:.2f} ms",
-    num["migration"] <= budget)
-row("  same, synchronous_commit = off", f"{num['migration_async']:.2f} ms", f"({budget:.2f} ms)")
+# The hash of each budget is the bare verification alternated with the migrations it is compared with.
+for name, key, store_rt in (("migrating first login (median), 1 client", "migration", num["store_rt"]),
+                            ("  2 clients", "migration2", num["store_rt2"])):
+    budget = store_rt + num[key + "_bare"] + 1
+    row(name, f"{num[key]:.2f} ms", f"<= store + hash + 1 ms = {budget:.2f} ms", num[key] <= budget)
+async_budget = num["store_rt"] + num["migration_async_bare"] + 1
+row("  1 client, synchronous_commit = off", f"{num['migration_async']:.2f} ms", f"({async_budget:.2f} ms)")
 extra_hit, extra_miss = num["fresh_hit"] - num["warm_hit"], num["fresh_miss"] - num["warm_miss"]
 row("first hit on a fresh backend, extra", f"{extra_hit:.2f} ms", "<= 2 ms", extra_hit <= 2)
 extra_hash = num["fresh_hash"] - num["warm_hash"]
@@ -68,7 +71,8 @@ for store in ("http", "fdw"):
         f"spread {high - low:.2f} <= 5 % + round trip {0.05 * low + rt:.2f} ms; {shown}",
         high - low <= 0.05 * low + rt)
 users_per_second = 50000 / num["import_ms"] * 1000
-row("bulk import of 50,000 users", f"{users_per_second:,.0f} /s", ">= 80,000 /s", users_per_second >= 80000)
+row("bulk import of 50,000 users (median of 3 rounds)", f"{users_per_second:,.0f} /s", ">= 80,000 /s",
+    users_per_second >= 80000)
 row("  vs a plain INSERT ... SELECT", f"{num['import_ms'] / num['plain_ms']:.2f}x", "<= 2x",
     num["import_ms"] / num["plain_ms"] <= 2)
 row("login row updates: HOT share, index growth", f"{num['hot_users']:.0f} %, {num['growth_users']:.0f} KiB",

@@ -373,16 +373,17 @@ pub mod auth {
         Ok(crate::pg::legacy::verify_hash(password, hash, format, &params.0).map_err(AuthError::from)?)
     }
 
-    /// For bulk import: the canonical format of a legacy hash that can be verified within the bounds and
-    /// pg_trickle.max_hash_memory, or the class of why it cannot (never the hash itself).
+    /// For bulk import, once per legacy row: `{format, problem}`, the canonical format of a legacy hash that can be
+    /// verified within the bounds and pg_trickle.max_hash_memory, or the class of why it cannot (never the hash
+    /// itself). A scalar: a set-returning function cost more per row than the parse does.
     #[pg_extern(stable, parallel_safe)]
-    pub fn check_legacy_hash(
+    pub fn legacy_hash_verdict(
         hash: Option<&str>,
         format: Option<&str>,
         params: Option<JsonArgument>,
-    ) -> TableIterator<'static, (name!(hash_format, Option<&'static str>), name!(problem, Option<&'static str>))> {
+    ) -> Vec<Option<&'static str>> {
         let Ok(params) = params.map(|p| p.read("params").map(|p| p.0)).transpose() else {
-            return TableIterator::once((None, Some("bad_param")));
+            return vec![None, Some("bad_param")];
         };
         let params = params.unwrap_or_default();
         let checked = crate::domain::legacy_hash::prepare(
@@ -391,10 +392,25 @@ pub mod auth {
             &params,
             &crate::pg::settings::hash_budget(),
         );
-        TableIterator::once(match checked {
-            Ok(prepared) => (Some(prepared.format), None),
-            Err(err) => (None, Some(err.class())),
-        })
+        match checked {
+            Ok(prepared) => vec![Some(prepared.format), None],
+            Err(err) => vec![None, Some(err.class())],
+        }
+    }
+
+    /// The set-returning form of 0.3.0, kept for databases not yet updated (the 0.2.0 → 0.3.0 update creates it): it
+    /// refuses until `ALTER EXTENSION pg_trickle UPDATE`.
+    #[allow(clippy::type_complexity)]
+    #[pg_extern(sql = false)]
+    pub fn check_legacy_hash(
+        _hash: Option<&str>,
+        _format: Option<&str>,
+        _params: Option<JsonArgument>,
+    ) -> Result<
+        TableIterator<'static, (name!(hash_format, Option<&'static str>), name!(problem, Option<&'static str>))>,
+        ErrorReport,
+    > {
+        Err(not_updated().into())
     }
 
     /// Every legacy hash format pg_trickle verifies, with the params it takes.

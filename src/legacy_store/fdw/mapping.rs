@@ -344,7 +344,7 @@ pub fn staged_rows_sql() -> String {
 /// Stages a bulk import: for each row of `LEGACY_ROWS_TABLE`, its position `n`, normalised email, legacy id, the
 /// canonical format of its hash and the reason it is rejected (NULL: importable), into a narrow temporary table
 /// (the rows themselves stay where they are; the import joins them back by `n`). One pass over the rows; each hash
-/// is parsed and its costs bounded (auth.check_legacy_hash), none verified. Duplicates are found by grouping
+/// is parsed and its costs bounded (auth.legacy_hash_verdict), none verified. Duplicates are found by grouping
 /// (hash aggregates, no sorts). With `most_recent_of_duplicates` (the mapping's `last_active`), of several rows of
 /// one email the one active later than the others imports, and they are rejected as
 /// `duplicate_email_not_most_recent`.
@@ -358,10 +358,22 @@ pub fn staging_sql(most_recent_of_duplicates: bool) -> String {
     format!(
         "CREATE TEMP TABLE pg_trickle_import ON COMMIT DROP AS
          WITH s AS MATERIALIZED (
-                SELECT r.n, r.legacy_id, r.username, r.enabled, r.last_active, r.preset_reason, r.password_hash,
-                       r.hash_format, r.hash_params, r.user_metadata, r.app_metadata,
-                       auth.normalize_email(r.email) AS norm
-                  FROM {LEGACY_ROWS_TABLE} AS r),
+                SELECT v.n, v.legacy_id, v.username, v.enabled, v.last_active, v.preset_reason, v.norm,
+                       v.verdict[1] AS detected_format,
+                       -- What is wrong with the row itself, in the order the reasons are given.
+                       CASE WHEN v.verdict[2] IS NOT NULL THEN 'hash_' OPERATOR(pg_catalog.||) v.verdict[2]
+                            WHEN pg_catalog.jsonb_typeof(v.hash_params) NOT IN ('object', 'null') THEN 'hash_params_not_object'
+                            WHEN pg_catalog.jsonb_typeof(v.user_metadata) NOT IN ('object', 'null')
+                                 THEN 'user_metadata_not_object'
+                            WHEN pg_catalog.jsonb_typeof(v.app_metadata) NOT IN ('object', 'null') THEN 'app_metadata_not_object'
+                       END AS row_problem
+                  FROM (SELECT r.n, r.legacy_id, r.username, r.enabled, r.last_active, r.preset_reason, r.hash_params,
+                               r.user_metadata, r.app_metadata, auth.normalize_email(r.email) AS norm,
+                               CASE WHEN NULLIF(r.password_hash, '') IS NOT NULL
+                                    THEN auth.legacy_hash_verdict(r.password_hash, r.hash_format, r.hash_params)
+                               END AS verdict
+                          -- OFFSET 0: one verdict per row, not one per use of it.
+                          FROM {LEGACY_ROWS_TABLE} AS r OFFSET 0) AS v),
               by_email AS (SELECT norm, pg_catalog.max(last_active) AS latest FROM s WHERE norm IS NOT NULL
                             GROUP BY norm HAVING pg_catalog.count(*) > 1),
               latest AS (SELECT s.norm, pg_catalog.count(*) AS at_latest FROM s JOIN by_email AS d
@@ -370,17 +382,14 @@ pub fn staging_sql(most_recent_of_duplicates: bool) -> String {
                          GROUP BY legacy_id HAVING pg_catalog.count(*) > 1),
               by_username AS (SELECT username FROM s WHERE username IS NOT NULL
                                GROUP BY username HAVING pg_catalog.count(*) > 1)
-         SELECT s.n, s.norm, s.legacy_id, h.hash_format AS detected_format,
+         SELECT s.n, s.norm, s.legacy_id, s.detected_format,
                 COALESCE(s.preset_reason, CASE
                     WHEN s.norm IS NULL THEN 'invalid_email'
                     WHEN s.enabled IS FALSE THEN 'disabled'
                     WHEN d.norm IS NOT NULL AND {duplicate_reason} IS NOT NULL THEN {duplicate_reason}
                     WHEN i.legacy_id IS NOT NULL THEN 'duplicate_legacy_id'
                     WHEN u.username IS NOT NULL THEN 'duplicate_username'
-                    WHEN h.problem IS NOT NULL THEN 'hash_' OPERATOR(pg_catalog.||) h.problem
-                    WHEN pg_catalog.jsonb_typeof(s.hash_params) NOT IN ('object', 'null') THEN 'hash_params_not_object'
-                    WHEN pg_catalog.jsonb_typeof(s.user_metadata) NOT IN ('object', 'null') THEN 'user_metadata_not_object'
-                    WHEN pg_catalog.jsonb_typeof(s.app_metadata) NOT IN ('object', 'null') THEN 'app_metadata_not_object'
+                    WHEN s.row_problem IS NOT NULL THEN s.row_problem
                     WHEN id_holder.id IS NOT NULL THEN 'legacy_id_taken'
                     WHEN name_holder.id IS NOT NULL THEN 'username_taken'
                 END) AS reason
@@ -389,8 +398,6 @@ pub fn staging_sql(most_recent_of_duplicates: bool) -> String {
            LEFT JOIN latest AS l ON l.norm = s.norm
            LEFT JOIN by_id AS i ON i.legacy_id = s.legacy_id
            LEFT JOIN by_username AS u ON u.username = s.username
-           LEFT JOIN LATERAL auth.check_legacy_hash(s.password_hash, s.hash_format, s.hash_params) AS h
-                  ON NULLIF(s.password_hash, '') IS NOT NULL
            -- Joins, not per-row subqueries: external_id (per store; imported users carry none) and username are
            -- unique, so at most one match each.
            LEFT JOIN auth.users AS id_holder ON id_holder.external_id = s.legacy_id AND id_holder.legacy_store IS NULL
